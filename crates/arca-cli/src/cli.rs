@@ -1,0 +1,147 @@
+//! The command line contract (DESIGN.md "Command line"): every subcommand and its arguments.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Arca: a key manager that speaks the Barbican v1 API.
+#[derive(Debug, Parser)]
+#[command(name = "arca", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a data directory: root key, configuration, database and an admin token.
+    Init(InitArgs),
+    /// Run the server.
+    Server(ServerArgs),
+    /// Manage API tokens (offline, on the data directory).
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+    /// Store, fetch, list and delete secrets on a running server (ARCA_URL, ARCA_TOKEN).
+    Secret {
+        #[command(subcommand)]
+        command: SecretCommand,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The data directory to create.
+    #[arg(long)]
+    pub data_dir: PathBuf,
+    /// Lifetime of the admin token (e.g. 30m, 24h, 30d).
+    #[arg(long, default_value = "24h")]
+    pub ttl: String,
+}
+
+#[derive(Debug, Args)]
+pub struct ServerArgs {
+    /// The data directory made by `arca init`.
+    #[arg(long, conflicts_with = "dev")]
+    pub data_dir: Option<PathBuf>,
+    /// A configuration file (its directory is the data directory unless --data-dir is given).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Development mode: initialise ./arca-data on first run and use it.
+    #[arg(long)]
+    pub dev: bool,
+    /// Allow plain HTTP on a non-loopback address.
+    #[arg(long)]
+    pub insecure_http: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Issue a token for a user in a project; prints it as the last line.
+    Create(TokenCreateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TokenCreateArgs {
+    /// The data directory.
+    #[arg(long)]
+    pub data_dir: PathBuf,
+    /// The project the token acts in.
+    #[arg(long)]
+    pub project: String,
+    /// The user id.
+    #[arg(long)]
+    pub user: String,
+    /// Comma-separated roles: admin, creator, observer, audit, key-manager:service-admin.
+    #[arg(long, value_delimiter = ',', required = true)]
+    pub roles: Vec<String>,
+    /// Lifetime (e.g. 30m, 24h, 30d).
+    #[arg(long, default_value = "24h")]
+    pub ttl: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SecretCommand {
+    /// Store a secret; prints its reference.
+    Store(SecretStoreArgs),
+    /// Show a secret's metadata, or its payload with --payload.
+    Get(SecretRefArgs),
+    /// List secrets.
+    List(SecretListArgs),
+    /// Delete a secret.
+    Delete(SecretRefArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SecretStoreArgs {
+    /// The payload as text.
+    #[arg(long, conflicts_with = "payload_file")]
+    pub payload: Option<String>,
+    /// Read the payload from a file (stored as application/octet-stream).
+    #[arg(long)]
+    pub payload_file: Option<PathBuf>,
+    /// A name.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// symmetric, public, private, passphrase, certificate or opaque.
+    #[arg(long)]
+    pub secret_type: Option<String>,
+    /// text/plain or application/octet-stream.
+    #[arg(long)]
+    pub payload_content_type: Option<String>,
+    /// Algorithm (e.g. aes).
+    #[arg(long)]
+    pub algorithm: Option<String>,
+    /// Bit length.
+    #[arg(long)]
+    pub bit_length: Option<u32>,
+    /// Mode (e.g. cbc).
+    #[arg(long)]
+    pub mode: Option<String>,
+    /// Expiration (ISO 8601).
+    #[arg(long)]
+    pub expiration: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct SecretRefArgs {
+    /// A secret reference URL or id.
+    pub secret: String,
+    /// Print the payload instead of the metadata.
+    #[arg(long)]
+    pub payload: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SecretListArgs {
+    /// Page size.
+    #[arg(long, default_value_t = 10)]
+    pub limit: u32,
+    /// Rows to skip.
+    #[arg(long, default_value_t = 0)]
+    pub offset: u32,
+    /// Only secrets with this name.
+    #[arg(long)]
+    pub name: Option<String>,
+}

@@ -1,0 +1,142 @@
+//! `arca.toml` and its `ARCA_*` environment overrides, read once into one typed struct. Environment names are
+//! `ARCA_<SECTION>_<KEY>` (for example `ARCA_API_LISTEN`, `ARCA_AUTH_MODE`); list values are comma-separated.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use arca_server::{AuthConfig, LimitsConfig, ServerConfig};
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::Deserialize;
+
+/// The file `arca init` writes.
+pub const DEFAULT_CONFIG: &str = r#"# Arca configuration. Every key can be overridden by ARCA_<SECTION>_<KEY>, e.g. ARCA_API_LISTEN.
+
+[api]
+# Barbican v1 API. A non-loopback address over plain HTTP needs `arca server --insecure-http`.
+listen = "127.0.0.1:9311"
+
+[auth]
+# "token" (Arca API tokens) or "trusted-headers" (X-Project-Id / X-User-Id / X-Roles from a trusted proxy).
+mode = "token"
+
+[storage]
+# SQLite database, relative to the data directory.
+database = "arca.db"
+
+[keys]
+# Unwrapped project KEKs are cached this long (seconds) and at most this many at once.
+pkek_cache_ttl = 900
+pkek_cache_limit = 1000
+"#;
+
+/// `[api]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ApiSection {
+    pub listen: SocketAddr,
+}
+
+impl Default for ApiSection {
+    fn default() -> Self {
+        Self { listen: SocketAddr::from(([127, 0, 0, 1], 9311)) }
+    }
+}
+
+/// `[storage]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StorageSection {
+    pub database: PathBuf,
+}
+
+impl Default for StorageSection {
+    fn default() -> Self {
+        Self { database: PathBuf::from("arca.db") }
+    }
+}
+
+/// `[keys]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct KeysSection {
+    pub pkek_cache_ttl: u64,
+    pub pkek_cache_limit: usize,
+}
+
+impl Default for KeysSection {
+    fn default() -> Self {
+        Self { pkek_cache_ttl: 900, pkek_cache_limit: 1000 }
+    }
+}
+
+/// The whole configuration.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ArcaConfig {
+    pub api: ApiSection,
+    pub auth: AuthConfig,
+    pub limits: LimitsConfig,
+    pub storage: StorageSection,
+    pub keys: KeysSection,
+}
+
+impl ArcaConfig {
+    /// The part the HTTP server needs.
+    pub fn server(&self) -> ServerConfig {
+        ServerConfig { auth: self.auth.clone(), limits: self.limits.clone() }
+    }
+
+    /// The database path, resolved against the data directory.
+    pub fn database_path(&self, data_dir: &Path) -> PathBuf {
+        data_dir.join(&self.storage.database)
+    }
+}
+
+const SECTIONS: [&str; 5] = ["api", "auth", "limits", "storage", "keys"];
+const LIST_KEYS: [&str; 1] = ["auth.trusted_default_roles"];
+
+/// Maps `ARCA_API_LISTEN` to `api.listen`; `None` for variables that are not configuration (ARCA_URL, …).
+fn env_key(name: &str) -> Option<String> {
+    let lower = name.to_ascii_lowercase();
+    SECTIONS.iter().find_map(|s| lower.strip_prefix(&format!("{s}_")).map(|k| format!("{s}.{k}")))
+}
+
+/// Reads `file` (if it exists) and the environment.
+pub fn load(file: &Path) -> anyhow::Result<ArcaConfig> {
+    let mut figment = Figment::from(Serialized::defaults(serde_json::json!({})));
+    if file.exists() {
+        figment = figment.merge(Toml::file(file));
+    }
+    let scalars = Env::prefixed("ARCA_")
+        .filter_map(|k| env_key(k.as_str()).filter(|k| !LIST_KEYS.contains(&k.as_str())).map(Into::into));
+    figment = figment.merge(scalars);
+    for (name, value) in std::env::vars() {
+        if let Some(key) = name.strip_prefix("ARCA_").and_then(env_key).filter(|k| LIST_KEYS.contains(&k.as_str())) {
+            let list: Vec<String> =
+                value.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect();
+            figment = figment.merge(Serialized::global(&key, list));
+        }
+    }
+    figment.extract().with_context(|| format!("invalid configuration ({} and ARCA_* environment)", file.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn env_names_map_to_sections() {
+        assert_eq!(env_key("API_LISTEN").as_deref(), Some("api.listen"));
+        assert_eq!(env_key("AUTH_TRUSTED_DEFAULT_ROLES").as_deref(), Some("auth.trusted_default_roles"));
+        assert_eq!(env_key("URL"), None);
+        assert_eq!(env_key("TOKEN"), None);
+    }
+
+    #[test]
+    fn default_file_parses() {
+        let cfg: ArcaConfig = toml::from_str(DEFAULT_CONFIG).unwrap();
+        assert_eq!(cfg.api.listen.port(), 9311);
+    }
+}

@@ -1,0 +1,47 @@
+//! The `arca` binary: server, client and admin tool. Thin by design: it parses arguments and the environment,
+//! then calls into the crates. Only this crate reads the environment and the command line.
+#![forbid(unsafe_code)]
+
+mod cli;
+mod config;
+mod duration;
+mod init;
+mod open;
+mod secret_client;
+mod serve;
+mod token;
+
+use clap::Parser;
+
+use crate::cli::{Cli, Command, SecretCommand, TokenCommand};
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("arca: cannot start the async runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Init(args) => init::run(args).await,
+            Command::Server(args) => serve::run(args).await,
+            Command::Token { command: TokenCommand::Create(args) } => token::create(args).await,
+            Command::Secret { command } => match command {
+                SecretCommand::Store(args) => secret_client::store(args).await,
+                SecretCommand::Get(args) => secret_client::get(args).await,
+                SecretCommand::List(args) => secret_client::list(args).await,
+                SecretCommand::Delete(args) => secret_client::delete(args).await,
+            },
+        }
+    });
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("arca: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,257 @@
+//! The key hierarchy: system keys and project KEKs wrapped by the root key provider and authenticated by a MAC
+//! binding each row to its owner and versions; objects sealed under per-ciphertext keys derived from the
+//! project KEK. Unwrapped KEKs sit in a bounded TTL cache (Barbican's `pkek_cache_ttl`/`pkek_cache_limit`);
+//! a (project, version) key never changes, so the cache is safe across nodes.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use arca_crypto::{Binding, Key256};
+use zeroize::Zeroizing;
+
+use crate::{CoreError, KekRow, RootKeyProvider, Store, WrappedKeyRow};
+
+/// What a sealed object is; part of both the key derivation and the associated data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum ObjectKind {
+    /// A Barbican secret payload.
+    SecretPayload = 1,
+    /// KMS key material.
+    KmsKeyMaterial = 2,
+    /// An access key's secret.
+    AccessKeySecret = 3,
+}
+
+/// The random system keys created at init and wrapped like project KEKs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SystemKey {
+    /// MACs the audit chain.
+    Audit,
+    /// Digests API tokens.
+    Token,
+    /// Seals access-key secrets.
+    AccessKey,
+}
+
+impl SystemKey {
+    /// Every system key.
+    pub const ALL: [SystemKey; 3] = [SystemKey::Audit, SystemKey::Token, SystemKey::AccessKey];
+
+    /// The stored name.
+    pub fn name(self) -> &'static str {
+        match self {
+            SystemKey::Audit => "audit",
+            SystemKey::Token => "token",
+            SystemKey::AccessKey => "access-key",
+        }
+    }
+}
+
+/// Bounds of the unwrapped-KEK cache.
+#[derive(Debug, Clone, Copy)]
+pub struct KekCacheLimits {
+    /// How long an unwrapped KEK stays cached.
+    pub ttl: Duration,
+    /// How many unwrapped KEKs are cached at most.
+    pub limit: usize,
+}
+
+impl Default for KekCacheLimits {
+    fn default() -> Self {
+        Self { ttl: Duration::from_secs(900), limit: 1000 }
+    }
+}
+
+struct CachedKek {
+    key: Arc<Key256>,
+    loaded: Instant,
+}
+
+/// The key hierarchy over a root key provider and a store.
+pub struct KeyHierarchy {
+    root: Arc<dyn RootKeyProvider>,
+    store: Arc<dyn Store>,
+    limits: KekCacheLimits,
+    keks: Mutex<HashMap<(String, u32), CachedKek>>,
+    active: Mutex<HashMap<String, (u32, Instant)>>,
+    system: Mutex<HashMap<SystemKey, Arc<Key256>>>,
+}
+
+fn kek_binding(wrap_alg: u8, project: &str, pkek_version: u32, rk_version: u32) -> Binding {
+    Binding::new().raw(b"arca/v1/pkek").u8(wrap_alg).lp(project.as_bytes()).u32(pkek_version).u32(rk_version)
+}
+
+fn system_binding(wrap_alg: u8, name: &str, rk_version: u32) -> Binding {
+    Binding::new().raw(b"arca/v1/syskey").u8(wrap_alg).lp(name.as_bytes()).u32(rk_version)
+}
+
+fn object_binding(project: &str, kind: ObjectKind, object_id: &str, revision: u32) -> Binding {
+    Binding::new().lp(project.as_bytes()).u8(kind as u8).lp(object_id.as_bytes()).u32(revision)
+}
+
+impl KeyHierarchy {
+    /// A hierarchy over `root` and `store`.
+    pub fn new(root: Arc<dyn RootKeyProvider>, store: Arc<dyn Store>, limits: KekCacheLimits) -> Self {
+        Self {
+            root,
+            store,
+            limits,
+            keks: Mutex::new(HashMap::new()),
+            active: Mutex::new(HashMap::new()),
+            system: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn wrap_row(&self, binding: Binding, key: &Key256) -> Result<WrappedKeyRow, CoreError> {
+        let rk_version = self.root.active_version();
+        let wrapped = self.root.wrap(rk_version, &binding, key)?;
+        let mac = self.root.mac(rk_version, &binding.lp(&wrapped))?;
+        Ok(WrappedKeyRow { rk_version, wrap_alg: self.root.wrap_alg(), wrapped, mac })
+    }
+
+    fn unwrap_row(&self, binding: Binding, row: &WrappedKeyRow, what: &str) -> Result<Key256, CoreError> {
+        let integrity = || CoreError::Integrity(what.to_owned());
+        let mac_input = Binding::new().raw(binding.as_bytes()).lp(&row.wrapped);
+        if !self.root.verify_mac(row.rk_version, &mac_input, &row.mac)? {
+            return Err(integrity());
+        }
+        self.root.unwrap(row.rk_version, &binding, &row.wrapped).map_err(|_| integrity())
+    }
+
+    /// Creates any missing system key (idempotent; run at init and start-up).
+    pub async fn bootstrap_system_keys(&self) -> Result<(), CoreError> {
+        for which in SystemKey::ALL {
+            if self.store.get_system_key(which.name()).await?.is_none() {
+                let key = Key256::generate()?;
+                let rk = self.root.active_version();
+                let row = self.wrap_row(system_binding(self.root.wrap_alg(), which.name(), rk), &key)?;
+                self.store.insert_system_key(which.name(), &row).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// A system key, unwrapped once and kept for the life of the process.
+    pub async fn system_key(&self, which: SystemKey) -> Result<Arc<Key256>, CoreError> {
+        if let Some(key) = lock(&self.system).get(&which) {
+            return Ok(key.clone());
+        }
+        let row = self
+            .store
+            .get_system_key(which.name())
+            .await?
+            .ok_or_else(|| CoreError::Integrity(format!("system key {} is missing", which.name())))?;
+        let binding = system_binding(row.wrap_alg, which.name(), row.rk_version);
+        let key = Arc::new(self.unwrap_row(binding, &row, &format!("system key {}", which.name()))?);
+        lock(&self.system).insert(which, key.clone());
+        Ok(key)
+    }
+
+    fn cached_kek(&self, project: &str, version: u32) -> Option<Arc<Key256>> {
+        let cache = lock(&self.keks);
+        let hit = cache.get(&(project.to_owned(), version))?;
+        (hit.loaded.elapsed() < self.limits.ttl).then(|| hit.key.clone())
+    }
+
+    fn remember_kek(&self, project: &str, version: u32, key: Arc<Key256>) {
+        let mut cache = lock(&self.keks);
+        if cache.len() >= self.limits.limit {
+            let ttl = self.limits.ttl;
+            cache.retain(|_, c| c.loaded.elapsed() < ttl);
+            if cache.len() >= self.limits.limit
+                && let Some(oldest) = cache.iter().min_by_key(|(_, c)| c.loaded).map(|(k, _)| k.clone())
+            {
+                cache.remove(&oldest);
+            }
+        }
+        cache.insert((project.to_owned(), version), CachedKek { key, loaded: Instant::now() });
+    }
+
+    fn unwrap_kek(&self, row: &KekRow) -> Result<Key256, CoreError> {
+        let binding = kek_binding(row.key.wrap_alg, &row.project_id, row.pkek_version, row.key.rk_version);
+        self.unwrap_row(binding, &row.key, &format!("the key of project {}", row.project_id))
+    }
+
+    async fn kek(&self, project: &str, version: u32) -> Result<Arc<Key256>, CoreError> {
+        if let Some(key) = self.cached_kek(project, version) {
+            return Ok(key);
+        }
+        let row = self
+            .store
+            .get_kek(project, version)
+            .await?
+            .ok_or_else(|| CoreError::Integrity(format!("key version {version} of project {project} is missing")))?;
+        let key = Arc::new(self.unwrap_kek(&row)?);
+        self.remember_kek(project, version, key.clone());
+        Ok(key)
+    }
+
+    /// The project's active KEK, created (version 1) on first use.
+    async fn active_kek(&self, project: &str) -> Result<(u32, Arc<Key256>), CoreError> {
+        let known = lock(&self.active).get(project).copied();
+        if let Some((version, at)) = known
+            && at.elapsed() < self.limits.ttl
+        {
+            return Ok((version, self.kek(project, version).await?));
+        }
+        let row = match self.store.get_active_kek(project).await? {
+            Some(row) => row,
+            None => self.create_first_kek(project).await?,
+        };
+        let key = Arc::new(self.unwrap_kek(&row)?);
+        self.remember_kek(project, row.pkek_version, key.clone());
+        lock(&self.active).insert(project.to_owned(), (row.pkek_version, Instant::now()));
+        Ok((row.pkek_version, key))
+    }
+
+    async fn create_first_kek(&self, project: &str) -> Result<KekRow, CoreError> {
+        let key = Key256::generate()?;
+        let rk = self.root.active_version();
+        let binding = kek_binding(self.root.wrap_alg(), project, 1, rk);
+        let row = KekRow { project_id: project.to_owned(), pkek_version: 1, key: self.wrap_row(binding, &key)? };
+        if self.store.insert_kek(&row).await? {
+            return Ok(row);
+        }
+        // A concurrent request created it first: use theirs.
+        self.store
+            .get_active_kek(project)
+            .await?
+            .ok_or_else(|| CoreError::Integrity(format!("the key of project {project} vanished")))
+    }
+
+    /// Seals `plaintext` for an object of `project`, bound to its kind, id and revision.
+    pub async fn seal(
+        &self,
+        project: &str,
+        kind: ObjectKind,
+        object_id: &str,
+        revision: u32,
+        plaintext: &[u8],
+    ) -> Result<Vec<u8>, CoreError> {
+        let (version, kek) = self.active_kek(project).await?;
+        let binding = object_binding(project, kind, object_id, revision);
+        Ok(arca_crypto::seal(&kek, version, kind as u8, &binding, plaintext)?)
+    }
+
+    /// Opens an object sealed by `seal` with the same project, kind, id and revision.
+    pub async fn open(
+        &self,
+        project: &str,
+        kind: ObjectKind,
+        object_id: &str,
+        revision: u32,
+        sealed: &[u8],
+    ) -> Result<Zeroizing<Vec<u8>>, CoreError> {
+        let integrity = || CoreError::Integrity(format!("object {object_id}"));
+        let version = arca_crypto::sealed_key_version(sealed).map_err(|_| integrity())?;
+        let kek = self.kek(project, version).await?;
+        let binding = object_binding(project, kind, object_id, revision);
+        arca_crypto::open(&kek, kind as u8, &binding, sealed).map_err(|_| integrity())
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}

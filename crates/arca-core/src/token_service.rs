@@ -1,0 +1,86 @@
+//! API tokens: issuing (stored only as `HMAC(K_token, token)`), authenticating (lookup by id, constant-time
+//! digest comparison, expiry, revocation) and revoking.
+
+use std::sync::Arc;
+
+use arca_crypto::{ApiToken, ParsedToken};
+use time::Duration;
+use zeroize::Zeroizing;
+
+use crate::{Clock, CoreError, KeyHierarchy, Principal, Role, Store, SystemKey, TokenRow};
+
+/// The longest lifetime a token may be given.
+pub const MAX_TOKEN_TTL: Duration = Duration::days(366);
+
+/// A freshly issued token: shown once.
+pub struct IssuedToken {
+    /// The lookup id (not secret; for revocation).
+    pub id: String,
+    /// The token string.
+    pub token: Zeroizing<String>,
+    /// When it expires.
+    pub expires_at: time::OffsetDateTime,
+}
+
+/// Issues and checks API tokens.
+#[derive(Clone)]
+pub struct TokenService {
+    store: Arc<dyn Store>,
+    keys: Arc<KeyHierarchy>,
+    clock: Arc<dyn Clock>,
+}
+
+impl TokenService {
+    /// A token service over the store and hierarchy.
+    pub fn new(store: Arc<dyn Store>, keys: Arc<KeyHierarchy>, clock: Arc<dyn Clock>) -> Self {
+        Self { store, keys, clock }
+    }
+
+    /// Issues a token for `user` in `project` with `roles`, valid for `ttl`.
+    pub async fn issue(&self, project: &str, user: &str, roles: &[Role], ttl: Duration) -> Result<IssuedToken, CoreError> {
+        if project.trim().is_empty() || user.trim().is_empty() {
+            return Err(CoreError::Invalid("project and user must not be empty".into()));
+        }
+        if ttl <= Duration::ZERO || ttl > MAX_TOKEN_TTL {
+            return Err(CoreError::Invalid(format!("ttl must be positive and at most {} days", MAX_TOKEN_TTL.whole_days())));
+        }
+        let key = self.keys.system_key(SystemKey::Token).await?;
+        let minted = ApiToken::generate()?;
+        let now = self.clock.now();
+        let row = TokenRow {
+            id: minted.id.clone(),
+            digest: ApiToken::digest(key.expose(), &minted.token).to_vec(),
+            project_id: project.to_owned(),
+            user_id: user.to_owned(),
+            roles: roles.iter().map(|r| r.as_str().to_owned()).collect(),
+            created: now,
+            expires_at: now + ttl,
+            revoked: false,
+        };
+        self.store.insert_token(&row).await?;
+        Ok(IssuedToken { id: minted.id, token: minted.token, expires_at: row.expires_at })
+    }
+
+    /// The principal a presented token stands for; `Unauthenticated` for anything malformed, unknown,
+    /// expired, revoked or with a wrong digest (all indistinguishable to the caller).
+    pub async fn authenticate(&self, presented: &str) -> Result<Principal, CoreError> {
+        let parsed = ParsedToken::parse(presented.trim()).ok_or(CoreError::Unauthenticated)?;
+        let row = self.store.get_token(parsed.id).await?.ok_or(CoreError::Unauthenticated)?;
+        let key = self.keys.system_key(SystemKey::Token).await?;
+        let digest = ApiToken::digest(key.expose(), parsed.whole);
+        let matches = arca_crypto::constant_time_eq(&digest, &row.digest);
+        if !matches || row.revoked || row.expires_at <= self.clock.now() {
+            return Err(CoreError::Unauthenticated);
+        }
+        Ok(Principal {
+            project_id: row.project_id,
+            user_id: row.user_id,
+            roles: row.roles.iter().map(|r| Role::parse(r)).collect(),
+        })
+    }
+
+    /// Revokes a token by id; `NotFound` if unknown.
+    pub async fn revoke(&self, id: &str) -> Result<(), CoreError> {
+        if self.store.revoke_token(id).await? { Ok(()) } else { Err(CoreError::NotFound(format!("token {id} not found"))) }
+    }
+}
