@@ -17,6 +17,9 @@ use crate::{
 /// Payloads are sealed once; their revision in the associated data is always 1 until rewrap arrives.
 const PAYLOAD_REVISION: u32 = 1;
 
+/// Stores keep nanosecond timestamps in an i64, which ends in April 2262.
+const LATEST_EXPIRATION_YEAR: i32 = 2262;
+
 /// Secrets, their payloads and user metadata.
 #[derive(Clone)]
 pub struct SecretService {
@@ -61,6 +64,9 @@ impl SecretService {
         let now = self.clock.now();
         if new.expiration.is_some_and(|at| at <= now) {
             return Err(CoreError::Invalid("'expiration' is before current time".into()));
+        }
+        if new.expiration.is_some_and(|at| at.year() >= LATEST_EXPIRATION_YEAR) {
+            return Err(CoreError::Invalid(format!("'expiration' must be before the year {LATEST_EXPIRATION_YEAR}")));
         }
         let secret = SecretRecord {
             id: Uuid::now_v7(),

@@ -1,0 +1,42 @@
+//! The SQLite schema migrations: the SQL files in `migrations/`, embedded at compile time and applied in order at
+//! start-up under `BEGIN IMMEDIATE`, with the applied versions recorded in `schema_version` (so two processes
+//! opening the same file at once do not both migrate).
+
+use arca_core::StoreError;
+use sqlx::{Connection, SqliteConnection};
+
+use super::codec::db_err;
+
+/// Every migration, in order: (version, SQL). Versions are never renumbered or edited once released.
+const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../../migrations/0001_initial.sql"))];
+
+/// Brings the database up to the newest schema version; refuses a database from a newer Arca.
+pub(super) async fn migrate(conn: &mut SqliteConnection) -> Result<(), StoreError> {
+    let mut tx = conn.begin_with("BEGIN IMMEDIATE").await.map_err(db_err("starting the migration transaction"))?;
+    sqlx::raw_sql(
+        "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY NOT NULL, applied INTEGER NOT NULL)",
+    )
+    .execute(&mut *tx)
+    .await
+    .map_err(db_err("creating schema_version"))?;
+    let current: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) FROM schema_version")
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db_err("reading the schema version"))?;
+    let newest = MIGRATIONS.last().map_or(0, |(v, _)| *v);
+    if current > newest {
+        return Err(StoreError(format!(
+            "the database has schema version {current}, newer than this build knows ({newest}); upgrade Arca"
+        )));
+    }
+    for (version, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > current) {
+        sqlx::raw_sql(*sql).execute(&mut *tx).await.map_err(db_err(&format!("applying migration {version}")))?;
+        sqlx::query("INSERT INTO schema_version (version, applied) VALUES (?, unixepoch())")
+            .bind(version)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err("recording the schema version"))?;
+        tracing::info!(version, "applied SQLite migration");
+    }
+    tx.commit().await.map_err(db_err("committing migrations"))
+}

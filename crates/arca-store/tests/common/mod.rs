@@ -1,0 +1,88 @@
+//! Helpers shared by the SQLite store tests: a store on a fresh file in a temp dir, and record builders.
+#![allow(dead_code)] // each test binary uses a different subset of these helpers
+
+use std::path::PathBuf;
+
+use arca_core::{KekRow, SecretRecord, SecretType, StoredPayload, TokenRow, WrappedKeyRow};
+use arca_store::SqliteStore;
+use time::{Duration, OffsetDateTime};
+use uuid::Uuid;
+
+/// A store on a new file; keep the `TempDir` alive as long as the store.
+pub async fn open_temp() -> (tempfile::TempDir, PathBuf, SqliteStore) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("arca.db");
+    let store = SqliteStore::open(&path).await.expect("open store");
+    (dir, path, store)
+}
+
+/// A fixed instant with a nanosecond part, so round trips prove full precision.
+pub fn t0() -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp_nanos(1_767_225_600_123_456_789).expect("valid instant")
+}
+
+/// `t0` plus some seconds.
+pub fn at(seconds: i64) -> OffsetDateTime {
+    t0() + Duration::seconds(seconds)
+}
+
+/// A minimal secret in `project`, created and updated at `t0 + created`.
+pub fn secret(project: &str, created: i64) -> SecretRecord {
+    SecretRecord {
+        id: Uuid::now_v7(),
+        project_id: project.to_owned(),
+        creator_id: "alice".to_owned(),
+        name: None,
+        algorithm: None,
+        bit_length: None,
+        mode: None,
+        secret_type: SecretType::Opaque,
+        expiration: None,
+        created: at(created),
+        updated: at(created),
+        content_type: None,
+    }
+}
+
+pub fn payload(bytes: &[u8], content_type: &str) -> StoredPayload {
+    StoredPayload { ciphertext: bytes.to_vec(), content_type: content_type.to_owned() }
+}
+
+pub fn wrapped(tag: u8) -> WrappedKeyRow {
+    WrappedKeyRow { rk_version: 3, wrap_alg: 1, wrapped: vec![tag; 60], mac: vec![tag ^ 0xff; 32] }
+}
+
+pub fn kek(project: &str, version: u32, tag: u8) -> KekRow {
+    KekRow { project_id: project.to_owned(), pkek_version: version, key: wrapped(tag) }
+}
+
+pub fn token(id: &str) -> TokenRow {
+    TokenRow {
+        id: id.to_owned(),
+        digest: vec![7; 32],
+        project_id: "p1".to_owned(),
+        user_id: "bob".to_owned(),
+        roles: vec!["creator".to_owned(), "observer".to_owned()],
+        created: t0(),
+        expires_at: at(86_400),
+        revoked: false,
+    }
+}
+
+/// A raw read-write connection to the same file, for inspecting or corrupting rows behind the store's back.
+pub async fn raw(path: &std::path::Path) -> sqlx::SqliteConnection {
+    use sqlx::ConnectOptions;
+    sqlx::sqlite::SqliteConnectOptions::new().filename(path).connect().await.expect("raw connection")
+}
+
+/// Rows in a table (a fixed name from the test).
+pub async fn count_rows(path: &std::path::Path, table: &'static str) -> i64 {
+    let mut conn = raw(path).await;
+    let sql = match table {
+        "secrets" => "SELECT COUNT(*) FROM secrets",
+        "secret_payloads" => "SELECT COUNT(*) FROM secret_payloads",
+        "secret_metadata" => "SELECT COUNT(*) FROM secret_metadata",
+        other => panic!("unknown table {other}"),
+    };
+    sqlx::query_scalar(sql).fetch_one(&mut conn).await.expect("count")
+}
