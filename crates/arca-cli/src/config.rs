@@ -40,7 +40,9 @@ pub struct ApiSection {
 
 impl Default for ApiSection {
     fn default() -> Self {
-        Self { listen: SocketAddr::from(([127, 0, 0, 1], 9311)) }
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 9311)),
+        }
     }
 }
 
@@ -53,7 +55,9 @@ pub struct StorageSection {
 
 impl Default for StorageSection {
     fn default() -> Self {
-        Self { database: PathBuf::from("arca.db") }
+        Self {
+            database: PathBuf::from("arca.db"),
+        }
     }
 }
 
@@ -67,7 +71,10 @@ pub struct KeysSection {
 
 impl Default for KeysSection {
     fn default() -> Self {
-        Self { pkek_cache_ttl: 900, pkek_cache_limit: 1000 }
+        Self {
+            pkek_cache_ttl: 900,
+            pkek_cache_limit: 1000,
+        }
     }
 }
 
@@ -85,7 +92,10 @@ pub struct ArcaConfig {
 impl ArcaConfig {
     /// The part the HTTP server needs.
     pub fn server(&self) -> ServerConfig {
-        ServerConfig { auth: self.auth.clone(), limits: self.limits.clone() }
+        ServerConfig {
+            auth: self.auth.clone(),
+            limits: self.limits.clone(),
+        }
     }
 
     /// The database path, resolved against the data directory.
@@ -100,7 +110,11 @@ const LIST_KEYS: [&str; 1] = ["auth.trusted_default_roles"];
 /// Maps `ARCA_API_LISTEN` to `api.listen`; `None` for variables that are not configuration (ARCA_URL, …).
 fn env_key(name: &str) -> Option<String> {
     let lower = name.to_ascii_lowercase();
-    SECTIONS.iter().find_map(|s| lower.strip_prefix(&format!("{s}_")).map(|k| format!("{s}.{k}")))
+    SECTIONS.iter().find_map(|s| {
+        lower
+            .strip_prefix(&format!("{s}_"))
+            .map(|k| format!("{s}.{k}"))
+    })
 }
 
 /// Reads `file` (if it exists) and the environment.
@@ -109,17 +123,33 @@ pub fn load(file: &Path) -> anyhow::Result<ArcaConfig> {
     if file.exists() {
         figment = figment.merge(Toml::file(file));
     }
-    let scalars = Env::prefixed("ARCA_")
-        .filter_map(|k| env_key(k.as_str()).filter(|k| !LIST_KEYS.contains(&k.as_str())).map(Into::into));
+    let scalars = Env::prefixed("ARCA_").filter_map(|k| {
+        env_key(k.as_str())
+            .filter(|k| !LIST_KEYS.contains(&k.as_str()))
+            .map(Into::into)
+    });
     figment = figment.merge(scalars);
     for (name, value) in std::env::vars() {
-        if let Some(key) = name.strip_prefix("ARCA_").and_then(env_key).filter(|k| LIST_KEYS.contains(&k.as_str())) {
-            let list: Vec<String> =
-                value.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect();
+        if let Some(key) = name
+            .strip_prefix("ARCA_")
+            .and_then(env_key)
+            .filter(|k| LIST_KEYS.contains(&k.as_str()))
+        {
+            let list: Vec<String> = value
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect();
             figment = figment.merge(Serialized::global(&key, list));
         }
     }
-    figment.extract().with_context(|| format!("invalid configuration ({} and ARCA_* environment)", file.display()))
+    figment.extract().with_context(|| {
+        format!(
+            "invalid configuration ({} and ARCA_* environment)",
+            file.display()
+        )
+    })
 }
 
 #[cfg(test)]
@@ -129,7 +159,10 @@ mod tests {
     #[test]
     fn env_names_map_to_sections() {
         assert_eq!(env_key("API_LISTEN").as_deref(), Some("api.listen"));
-        assert_eq!(env_key("AUTH_TRUSTED_DEFAULT_ROLES").as_deref(), Some("auth.trusted_default_roles"));
+        assert_eq!(
+            env_key("AUTH_TRUSTED_DEFAULT_ROLES").as_deref(),
+            Some("auth.trusted_default_roles")
+        );
         assert_eq!(env_key("URL"), None);
         assert_eq!(env_key("TOKEN"), None);
     }

@@ -6,9 +6,13 @@ use time::Duration;
 /// Parses `<number><unit>` with unit s, m, h or d.
 pub fn parse_duration(text: &str) -> anyhow::Result<Duration> {
     let text = text.trim();
-    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
     let (number, unit) = text.split_at(split);
-    let n: i64 = number.parse().with_context(|| format!("invalid duration {text:?}: expected e.g. 30m, 24h, 7d"))?;
+    let n: i64 = number
+        .parse()
+        .with_context(|| format!("invalid duration {text:?}: expected e.g. 30m, 24h, 7d"))?;
     let seconds = match unit {
         "s" => 1,
         "m" => 60,

@@ -25,7 +25,10 @@ pub async fn initialise(data_dir: &Path, ttl: time::Duration) -> anyhow::Result<
     umask(Mode::from_bits_truncate(0o077));
     let root_key = root_key_path(data_dir);
     if root_key.exists() {
-        bail!("{} already exists: refusing to overwrite a root key", root_key.display());
+        bail!(
+            "{} already exists: refusing to overwrite a root key",
+            root_key.display()
+        );
     }
     DirBuilder::new()
         .recursive(true)
@@ -36,13 +39,23 @@ pub async fn initialise(data_dir: &Path, ttl: time::Duration) -> anyhow::Result<
         .with_context(|| format!("cannot restrict {} to mode 0700", data_dir.display()))?;
     FileRootKey::create(&root_key)?;
     let config_file = config_path(data_dir);
-    match OpenOptions::new().write(true).create_new(true).open(&config_file) {
-        Ok(mut file) => file.write_all(DEFAULT_CONFIG.as_bytes()).and_then(|()| file.sync_all())?,
+    match OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&config_file)
+    {
+        Ok(mut file) => file
+            .write_all(DEFAULT_CONFIG.as_bytes())
+            .and_then(|()| file.sync_all())?,
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
         Err(e) => return Err(e).with_context(|| format!("cannot write {}", config_file.display())),
     }
     let dir = open(data_dir, &config_file).await?;
-    let token = dir.services.tokens.issue(ADMIN_PROJECT, ADMIN_USER, &[Role::Admin], ttl).await?;
+    let token = dir
+        .services
+        .tokens
+        .issue(ADMIN_PROJECT, ADMIN_USER, &[Role::Admin], ttl)
+        .await?;
     Ok(token)
 }
 
@@ -50,8 +63,13 @@ pub async fn run(args: InitArgs) -> anyhow::Result<()> {
     let ttl = parse_duration(&args.ttl)?;
     let token = initialise(&args.data_dir, ttl).await?;
     let dir = args.data_dir.display();
-    println!("initialised {dir}: root key {dir}/root.key (mode 0400), configuration {dir}/arca.toml");
-    println!("admin token (user {ADMIN_USER}, project {ADMIN_PROJECT}, role admin) expires {}:", token.expires_at);
+    println!(
+        "initialised {dir}: root key {dir}/root.key (mode 0400), configuration {dir}/arca.toml"
+    );
+    println!(
+        "admin token (user {ADMIN_USER}, project {ADMIN_PROJECT}, role admin) expires {}:",
+        token.expires_at
+    );
     println!("{}", token.token.as_str());
     Ok(())
 }

@@ -17,7 +17,10 @@ use crate::cli::{Cli, Command, SecretCommand, TokenCommand};
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("arca: cannot start the async runtime: {e}");
@@ -28,7 +31,9 @@ fn main() -> std::process::ExitCode {
         match cli.command {
             Command::Init(args) => init::run(args).await,
             Command::Server(args) => serve::run(args).await,
-            Command::Token { command: TokenCommand::Create(args) } => token::create(args).await,
+            Command::Token {
+                command: TokenCommand::Create(args),
+            } => token::create(args).await,
             Command::Secret { command } => match command {
                 SecretCommand::Store(args) => secret_client::store(args).await,
                 SecretCommand::Get(args) => secret_client::get(args).await,

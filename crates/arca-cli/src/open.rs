@@ -27,13 +27,20 @@ pub async fn open(data_dir: &Path, config_file: &Path) -> anyhow::Result<DataDir
     let config = config::load(config_file)?;
     let root = FileRootKey::open(&root_key_path(data_dir))?;
     let db = config.database_path(data_dir);
-    let store = SqliteStore::open(&db).await.with_context(|| format!("cannot open the database {}", db.display()))?;
+    let store = SqliteStore::open(&db)
+        .await
+        .with_context(|| format!("cannot open the database {}", db.display()))?;
     let limits = KekCacheLimits {
         ttl: Duration::from_secs(config.keys.pkek_cache_ttl),
         limit: config.keys.pkek_cache_limit.max(1),
     };
-    let services = Services::start(Arc::new(store), Arc::new(root), Arc::new(SystemClock), limits)
-        .await
-        .context("cannot start the key hierarchy")?;
+    let services = Services::start(
+        Arc::new(store),
+        Arc::new(root),
+        Arc::new(SystemClock),
+        limits,
+    )
+    .await
+    .context("cannot start the key hierarchy")?;
     Ok(DataDir { config, services })
 }

@@ -31,7 +31,10 @@ async fn prepare_dev_dir() -> anyhow::Result<PathBuf> {
         writeln!(file, "{}", token.token.as_str())?;
         println!("initialised ./{DEV_DIR} for development");
     }
-    println!("admin token (development only) is in ./{}", token_file.display());
+    println!(
+        "admin token (development only) is in ./{}",
+        token_file.display()
+    );
     Ok(dir)
 }
 
@@ -40,7 +43,10 @@ fn data_dir_and_config(args: &ServerArgs) -> anyhow::Result<(PathBuf, PathBuf)> 
         (Some(dir), Some(file)) => Ok((dir.clone(), file.clone())),
         (Some(dir), None) => Ok((dir.clone(), config_path(dir))),
         (None, Some(file)) => {
-            let dir = file.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+            let dir = file
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(Path::new("."));
             Ok((dir.to_path_buf(), file.clone()))
         }
         (None, None) => bail!("give --data-dir DIR (made by `arca init`), --config FILE, or --dev"),
@@ -68,13 +74,20 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
              pass --insecure-http to do it anyway, or listen on 127.0.0.1"
         );
     }
-    let listener =
-        tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
     let local = listener.local_addr()?;
     println!("listening on http://{local}");
     std::io::stdout().flush()?;
     tracing::info!(address = %local, data_dir = %data_dir.display(), "arca server started");
-    arca_server::run(listener, dir.services, dir.config.server(), shutdown_signal()).await?;
+    arca_server::run(
+        listener,
+        dir.services,
+        dir.config.server(),
+        shutdown_signal(),
+    )
+    .await?;
     tracing::info!("arca server stopped");
     Ok(())
 }
@@ -98,7 +111,9 @@ async fn shutdown_signal() {
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("ARCA_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     if std::env::var("ARCA_LOG_FORMAT").is_ok_and(|f| f == "json") {
         builder.json().init();
     } else {

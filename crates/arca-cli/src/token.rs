@@ -9,12 +9,18 @@ use crate::open::{config_path, open};
 
 /// Parses role names, refusing unknown ones (a typo would silently grant nothing).
 pub fn parse_roles(names: &[String]) -> anyhow::Result<Vec<Role>> {
-    let roles: Vec<Role> = names.iter().filter(|n| !n.trim().is_empty()).map(|n| Role::parse(n)).collect();
+    let roles: Vec<Role> = names
+        .iter()
+        .filter(|n| !n.trim().is_empty())
+        .map(|n| Role::parse(n))
+        .collect();
     if roles.is_empty() {
         bail!("--roles needs at least one role");
     }
     if let Some(Role::Other(name)) = roles.iter().find(|r| matches!(r, Role::Other(_))) {
-        bail!("unknown role {name:?}: use admin, creator, observer, audit or key-manager:service-admin");
+        bail!(
+            "unknown role {name:?}: use admin, creator, observer, audit or key-manager:service-admin"
+        );
     }
     Ok(roles)
 }
@@ -23,8 +29,16 @@ pub async fn create(args: TokenCreateArgs) -> anyhow::Result<()> {
     let roles = parse_roles(&args.roles)?;
     let ttl = parse_duration(&args.ttl)?;
     let dir = open(&args.data_dir, &config_path(&args.data_dir)).await?;
-    let issued = dir.services.tokens.issue(&args.project, &args.user, &roles, ttl).await.context("cannot issue the token")?;
-    println!("token id {} for user {} in project {}, expires {}", issued.id, args.user, args.project, issued.expires_at);
+    let issued = dir
+        .services
+        .tokens
+        .issue(&args.project, &args.user, &roles, ttl)
+        .await
+        .context("cannot issue the token")?;
+    println!(
+        "token id {} for user {} in project {}, expires {}",
+        issued.id, args.user, args.project, issued.expires_at
+    );
     println!("{}", issued.token.as_str());
     Ok(())
 }

@@ -24,7 +24,9 @@ pub enum CoreError {
     #[error("{0}")]
     Invalid(String),
     /// A stored ciphertext or wrapped key failed authentication: the database was modified or mixed up.
-    #[error("integrity check failed for {0}: stored data was modified or belongs to another object")]
+    #[error(
+        "integrity check failed for {0}: stored data was modified or belongs to another object"
+    )]
     Integrity(String),
     /// The persistence layer failed.
     #[error("storage error: {0}")]

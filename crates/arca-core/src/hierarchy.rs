@@ -60,7 +60,10 @@ pub struct KekCacheLimits {
 
 impl Default for KekCacheLimits {
     fn default() -> Self {
-        Self { ttl: Duration::from_secs(900), limit: 1000 }
+        Self {
+            ttl: Duration::from_secs(900),
+            limit: 1000,
+        }
     }
 }
 
@@ -80,20 +83,37 @@ pub struct KeyHierarchy {
 }
 
 fn kek_binding(wrap_alg: u8, project: &str, pkek_version: u32, rk_version: u32) -> Binding {
-    Binding::new().raw(b"arca/v1/pkek").u8(wrap_alg).lp(project.as_bytes()).u32(pkek_version).u32(rk_version)
+    Binding::new()
+        .raw(b"arca/v1/pkek")
+        .u8(wrap_alg)
+        .lp(project.as_bytes())
+        .u32(pkek_version)
+        .u32(rk_version)
 }
 
 fn system_binding(wrap_alg: u8, name: &str, rk_version: u32) -> Binding {
-    Binding::new().raw(b"arca/v1/syskey").u8(wrap_alg).lp(name.as_bytes()).u32(rk_version)
+    Binding::new()
+        .raw(b"arca/v1/syskey")
+        .u8(wrap_alg)
+        .lp(name.as_bytes())
+        .u32(rk_version)
 }
 
 fn object_binding(project: &str, kind: ObjectKind, object_id: &str, revision: u32) -> Binding {
-    Binding::new().lp(project.as_bytes()).u8(kind as u8).lp(object_id.as_bytes()).u32(revision)
+    Binding::new()
+        .lp(project.as_bytes())
+        .u8(kind as u8)
+        .lp(object_id.as_bytes())
+        .u32(revision)
 }
 
 impl KeyHierarchy {
     /// A hierarchy over `root` and `store`.
-    pub fn new(root: Arc<dyn RootKeyProvider>, store: Arc<dyn Store>, limits: KekCacheLimits) -> Self {
+    pub fn new(
+        root: Arc<dyn RootKeyProvider>,
+        store: Arc<dyn Store>,
+        limits: KekCacheLimits,
+    ) -> Self {
         Self {
             root,
             store,
@@ -108,16 +128,28 @@ impl KeyHierarchy {
         let rk_version = self.root.active_version();
         let wrapped = self.root.wrap(rk_version, &binding, key)?;
         let mac = self.root.mac(rk_version, &binding.lp(&wrapped))?;
-        Ok(WrappedKeyRow { rk_version, wrap_alg: self.root.wrap_alg(), wrapped, mac })
+        Ok(WrappedKeyRow {
+            rk_version,
+            wrap_alg: self.root.wrap_alg(),
+            wrapped,
+            mac,
+        })
     }
 
-    fn unwrap_row(&self, binding: Binding, row: &WrappedKeyRow, what: &str) -> Result<Key256, CoreError> {
+    fn unwrap_row(
+        &self,
+        binding: Binding,
+        row: &WrappedKeyRow,
+        what: &str,
+    ) -> Result<Key256, CoreError> {
         let integrity = || CoreError::Integrity(what.to_owned());
         let mac_input = Binding::new().raw(binding.as_bytes()).lp(&row.wrapped);
         if !self.root.verify_mac(row.rk_version, &mac_input, &row.mac)? {
             return Err(integrity());
         }
-        self.root.unwrap(row.rk_version, &binding, &row.wrapped).map_err(|_| integrity())
+        self.root
+            .unwrap(row.rk_version, &binding, &row.wrapped)
+            .map_err(|_| integrity())
     }
 
     /// Creates any missing system key (idempotent; run at init and start-up).
@@ -126,7 +158,8 @@ impl KeyHierarchy {
             if self.store.get_system_key(which.name()).await?.is_none() {
                 let key = Key256::generate()?;
                 let rk = self.root.active_version();
-                let row = self.wrap_row(system_binding(self.root.wrap_alg(), which.name(), rk), &key)?;
+                let row =
+                    self.wrap_row(system_binding(self.root.wrap_alg(), which.name(), rk), &key)?;
                 self.store.insert_system_key(which.name(), &row).await?;
             }
         }
@@ -142,9 +175,12 @@ impl KeyHierarchy {
             .store
             .get_system_key(which.name())
             .await?
-            .ok_or_else(|| CoreError::Integrity(format!("system key {} is missing", which.name())))?;
+            .ok_or_else(|| {
+                CoreError::Integrity(format!("system key {} is missing", which.name()))
+            })?;
         let binding = system_binding(row.wrap_alg, which.name(), row.rk_version);
-        let key = Arc::new(self.unwrap_row(binding, &row, &format!("system key {}", which.name()))?);
+        let key =
+            Arc::new(self.unwrap_row(binding, &row, &format!("system key {}", which.name()))?);
         lock(&self.system).insert(which, key.clone());
         Ok(key)
     }
@@ -161,28 +197,46 @@ impl KeyHierarchy {
             let ttl = self.limits.ttl;
             cache.retain(|_, c| c.loaded.elapsed() < ttl);
             if cache.len() >= self.limits.limit
-                && let Some(oldest) = cache.iter().min_by_key(|(_, c)| c.loaded).map(|(k, _)| k.clone())
+                && let Some(oldest) = cache
+                    .iter()
+                    .min_by_key(|(_, c)| c.loaded)
+                    .map(|(k, _)| k.clone())
             {
                 cache.remove(&oldest);
             }
         }
-        cache.insert((project.to_owned(), version), CachedKek { key, loaded: Instant::now() });
+        cache.insert(
+            (project.to_owned(), version),
+            CachedKek {
+                key,
+                loaded: Instant::now(),
+            },
+        );
     }
 
     fn unwrap_kek(&self, row: &KekRow) -> Result<Key256, CoreError> {
-        let binding = kek_binding(row.key.wrap_alg, &row.project_id, row.pkek_version, row.key.rk_version);
-        self.unwrap_row(binding, &row.key, &format!("the key of project {}", row.project_id))
+        let binding = kek_binding(
+            row.key.wrap_alg,
+            &row.project_id,
+            row.pkek_version,
+            row.key.rk_version,
+        );
+        self.unwrap_row(
+            binding,
+            &row.key,
+            &format!("the key of project {}", row.project_id),
+        )
     }
 
     async fn kek(&self, project: &str, version: u32) -> Result<Arc<Key256>, CoreError> {
         if let Some(key) = self.cached_kek(project, version) {
             return Ok(key);
         }
-        let row = self
-            .store
-            .get_kek(project, version)
-            .await?
-            .ok_or_else(|| CoreError::Integrity(format!("key version {version} of project {project} is missing")))?;
+        let row = self.store.get_kek(project, version).await?.ok_or_else(|| {
+            CoreError::Integrity(format!(
+                "key version {version} of project {project} is missing"
+            ))
+        })?;
         let key = Arc::new(self.unwrap_kek(&row)?);
         self.remember_kek(project, version, key.clone());
         Ok(key)
@@ -210,7 +264,11 @@ impl KeyHierarchy {
         let key = Key256::generate()?;
         let rk = self.root.active_version();
         let binding = kek_binding(self.root.wrap_alg(), project, 1, rk);
-        let row = KekRow { project_id: project.to_owned(), pkek_version: 1, key: self.wrap_row(binding, &key)? };
+        let row = KekRow {
+            project_id: project.to_owned(),
+            pkek_version: 1,
+            key: self.wrap_row(binding, &key)?,
+        };
         if self.store.insert_kek(&row).await? {
             return Ok(row);
         }
@@ -232,7 +290,9 @@ impl KeyHierarchy {
     ) -> Result<Vec<u8>, CoreError> {
         let (version, kek) = self.active_kek(project).await?;
         let binding = object_binding(project, kind, object_id, revision);
-        Ok(arca_crypto::seal(&kek, version, kind as u8, &binding, plaintext)?)
+        Ok(arca_crypto::seal(
+            &kek, version, kind as u8, &binding, plaintext,
+        )?)
     }
 
     /// Opens an object sealed by `seal` with the same project, kind, id and revision.

@@ -21,8 +21,8 @@ pub use hierarchy::{KekCacheLimits, KeyHierarchy, ObjectKind, SystemKey};
 pub use policy::{Action, Principal, Role};
 pub use root_key::{FileRootKey, RootKeyFileError, RootKeyProvider, root_key_path};
 pub use secret::{
-    Cmp, NewSecret, Payload, SecretPage, SecretQuery, SecretRecord, SecretType, SortDir, SortKey, TimeField,
-    TimeFilter,
+    Cmp, NewSecret, Payload, SecretPage, SecretQuery, SecretRecord, SecretType, SortDir, SortKey,
+    TimeField, TimeFilter,
 };
 pub use secret_service::SecretService;
 pub use services::Services;

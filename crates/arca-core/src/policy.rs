@@ -88,27 +88,43 @@ pub enum Action {
     MetadataWrite,
 }
 
-const ALL_USERS: [Role; 5] = [Role::Admin, Role::Observer, Role::Creator, Role::Audit, Role::ServiceAdmin];
+const ALL_USERS: [Role; 5] = [
+    Role::Admin,
+    Role::Observer,
+    Role::Creator,
+    Role::Audit,
+    Role::ServiceAdmin,
+];
 const ALL_BUT_AUDIT: [Role; 3] = [Role::Admin, Role::Observer, Role::Creator];
 const ADMIN_OR_CREATOR: [Role; 2] = [Role::Admin, Role::Creator];
 
 /// Decides `action` for `caller`. `target` is the secret acted on, if any; a secret of another project is
 /// always refused (Barbican's `secret_project_match`).
-pub fn authorize(caller: &Principal, action: Action, target: Option<&SecretRecord>) -> Result<(), CoreError> {
+pub fn authorize(
+    caller: &Principal,
+    action: Action,
+    target: Option<&SecretRecord>,
+) -> Result<(), CoreError> {
     let same_project = target.is_none_or(|s| s.project_id == caller.project_id);
-    let is_project_creator =
-        |s: &SecretRecord| caller.has(&Role::Creator) && s.project_id == caller.project_id && s.creator_id == caller.user_id;
+    // Barbican's legacy `secret:delete` also lets any creator-role caller delete a secret that is not
+    // private (`secret_project_creator_role and not secret_private_read`); without per-secret ACLs no secret
+    // is private, so the creator role suffices. `secret_meta:get` is `secret_non_private_read`, i.e. all users.
     let allowed = same_project
         && match action {
-            Action::SecretCreate | Action::SecretPut | Action::MetadataWrite => caller.any(&ADMIN_OR_CREATOR),
-            Action::SecretList | Action::MetadataRead | Action::SecretDecrypt => caller.any(&ALL_BUT_AUDIT),
-            Action::SecretRead => caller.any(&ALL_USERS),
-            Action::SecretDelete => caller.has(&Role::Admin) || target.is_some_and(is_project_creator),
+            Action::SecretCreate | Action::SecretPut | Action::MetadataWrite => {
+                caller.any(&ADMIN_OR_CREATOR)
+            }
+            Action::SecretList | Action::SecretDecrypt => caller.any(&ALL_BUT_AUDIT),
+            Action::SecretRead | Action::MetadataRead => caller.any(&ALL_USERS),
+            Action::SecretDelete => caller.any(&ADMIN_OR_CREATOR),
         };
     if allowed {
         Ok(())
     } else {
-        Err(CoreError::Forbidden(format!("{} is not permitted to perform {:?}", caller.user_id, action)))
+        Err(CoreError::Forbidden(format!(
+            "{} is not permitted to perform {:?}",
+            caller.user_id, action
+        )))
     }
 }
 
@@ -119,7 +135,11 @@ mod tests {
     use uuid::Uuid;
 
     fn principal(project: &str, user: &str, role: &str) -> Principal {
-        Principal { project_id: project.into(), user_id: user.into(), roles: vec![Role::parse(role)] }
+        Principal {
+            project_id: project.into(),
+            user_id: user.into(),
+            roles: vec![Role::parse(role)],
+        }
     }
 
     fn secret(project: &str, creator: &str) -> SecretRecord {
@@ -143,17 +163,28 @@ mod tests {
     #[test]
     fn legacy_matrix() {
         let s = secret("p", "alice");
-        let ok = |role: &str, user: &str, a: Action| authorize(&principal("p", user, role), a, Some(&s)).is_ok();
+        let ok = |role: &str, user: &str, a: Action| {
+            authorize(&principal("p", user, role), a, Some(&s)).is_ok()
+        };
         assert!(ok("admin", "bob", Action::SecretDelete));
         assert!(ok("creator", "alice", Action::SecretDelete));
-        assert!(!ok("creator", "bob", Action::SecretDelete));
+        assert!(ok("creator", "bob", Action::SecretDelete));
+        assert!(!ok("observer", "bob", Action::SecretDelete));
+        assert!(ok("audit", "bob", Action::MetadataRead));
         assert!(ok("observer", "bob", Action::SecretDecrypt));
         assert!(!ok("audit", "bob", Action::SecretDecrypt));
         assert!(ok("audit", "bob", Action::SecretRead));
         assert!(!ok("observer", "bob", Action::SecretPut));
         assert!(!ok("observer", "bob", Action::MetadataWrite));
         assert!(!ok("nobody", "bob", Action::SecretRead));
-        assert!(authorize(&principal("q", "alice", "admin"), Action::SecretRead, Some(&s)).is_err());
+        assert!(
+            authorize(
+                &principal("q", "alice", "admin"),
+                Action::SecretRead,
+                Some(&s)
+            )
+            .is_err()
+        );
         assert!(authorize(&principal("p", "x", "audit"), Action::SecretList, None).is_err());
         assert!(authorize(&principal("p", "x", "creator"), Action::SecretCreate, None).is_ok());
     }

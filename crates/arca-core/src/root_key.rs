@@ -29,7 +29,12 @@ pub trait RootKeyProvider: Send + Sync + 'static {
     /// Wraps `key` under root key `version`, bound to `binding`.
     fn wrap(&self, version: u32, binding: &Binding, key: &Key256) -> Result<Vec<u8>, CryptoError>;
     /// Unwraps a key wrapped by `wrap`.
-    fn unwrap(&self, version: u32, binding: &Binding, wrapped: &[u8]) -> Result<Key256, CryptoError>;
+    fn unwrap(
+        &self,
+        version: u32,
+        binding: &Binding,
+        wrapped: &[u8],
+    ) -> Result<Key256, CryptoError>;
     /// The row MAC under root key `version`.
     fn mac(&self, version: u32, binding: &Binding) -> Result<Vec<u8>, CryptoError>;
     /// Verifies a row MAC in constant time.
@@ -61,7 +66,9 @@ pub enum RootKeyFileError {
         source: std::io::Error,
     },
     /// The file's content is not a root key file.
-    #[error("{0} is not a valid root key file (expected lines of `<version> <base64 of 32 bytes>`)")]
+    #[error(
+        "{0} is not a valid root key file (expected lines of `<version> <base64 of 32 bytes>`)"
+    )]
     Malformed(String),
     /// Generating a key failed.
     #[error("could not generate a root key: {0}")]
@@ -84,18 +91,31 @@ impl FileRootKey {
         let display = path.display().to_string();
         let key = Key256::generate()?;
         let line = Zeroizing::new(format!("1 {}\n", Base64::encode_string(key.expose())));
-        let mut file = OpenOptions::new().write(true).create_new(true).mode(0o400).open(path).map_err(|e| {
-            if e.kind() == std::io::ErrorKind::AlreadyExists {
-                RootKeyFileError::Exists(display.clone())
-            } else {
-                RootKeyFileError::Io { path: display.clone(), source: e }
-            }
-        })?;
-        let io = |source| RootKeyFileError::Io { path: display.clone(), source };
+        let mut file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o400)
+            .open(path)
+            .map_err(|e| {
+                if e.kind() == std::io::ErrorKind::AlreadyExists {
+                    RootKeyFileError::Exists(display.clone())
+                } else {
+                    RootKeyFileError::Io {
+                        path: display.clone(),
+                        source: e,
+                    }
+                }
+            })?;
+        let io = |source| RootKeyFileError::Io {
+            path: display.clone(),
+            source,
+        };
         file.write_all(line.as_bytes()).map_err(io)?;
         file.sync_all().map_err(io)?;
         if let Some(dir) = path.parent() {
-            std::fs::File::open(dir).and_then(|d| d.sync_all()).map_err(io)?;
+            std::fs::File::open(dir)
+                .and_then(|d| d.sync_all())
+                .map_err(io)?;
         }
         Ok(())
     }
@@ -103,10 +123,16 @@ impl FileRootKey {
     /// Opens `path`, refusing it when group or others have any access.
     pub fn open(path: &Path) -> Result<Self, RootKeyFileError> {
         let display = path.display().to_string();
-        let io = |source| RootKeyFileError::Io { path: display.clone(), source };
+        let io = |source| RootKeyFileError::Io {
+            path: display.clone(),
+            source,
+        };
         let mode = std::fs::metadata(path).map_err(io)?.permissions().mode() & 0o7777;
         if mode & 0o077 != 0 {
-            return Err(RootKeyFileError::TooOpen { path: display, mode });
+            return Err(RootKeyFileError::TooOpen {
+                path: display,
+                mode,
+            });
         }
         let text = Zeroizing::new(std::fs::read_to_string(path).map_err(io)?);
         Self::parse(&text).ok_or(RootKeyFileError::Malformed(display))
@@ -133,7 +159,9 @@ impl FileRootKey {
     }
 
     fn keys(&self, version: u32) -> Result<&DerivedKeys, CryptoError> {
-        self.versions.get(&version).ok_or(CryptoError::Format("unknown root key version"))
+        self.versions
+            .get(&version)
+            .ok_or(CryptoError::Format("unknown root key version"))
     }
 
     /// The key check value of a root key version: `HMAC(RK, "arca/v1/kcv")`, derived here from the MAC key
@@ -156,7 +184,12 @@ impl RootKeyProvider for FileRootKey {
         arca_crypto::wrap_key(&self.keys(version)?.wrap, binding, key)
     }
 
-    fn unwrap(&self, version: u32, binding: &Binding, wrapped: &[u8]) -> Result<Key256, CryptoError> {
+    fn unwrap(
+        &self,
+        version: u32,
+        binding: &Binding,
+        wrapped: &[u8],
+    ) -> Result<Key256, CryptoError> {
         arca_crypto::unwrap_key(&self.keys(version)?.wrap, binding, wrapped)
     }
 
@@ -165,7 +198,11 @@ impl RootKeyProvider for FileRootKey {
     }
 
     fn verify_mac(&self, version: u32, binding: &Binding, mac: &[u8]) -> Result<bool, CryptoError> {
-        Ok(hmac_sha256_verify(self.keys(version)?.mac.expose(), &[binding.as_bytes()], mac))
+        Ok(hmac_sha256_verify(
+            self.keys(version)?.mac.expose(),
+            &[binding.as_bytes()],
+            mac,
+        ))
     }
 }
 
@@ -183,8 +220,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("root.key");
         FileRootKey::create(&path).unwrap();
-        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o400);
-        assert!(matches!(FileRootKey::create(&path), Err(RootKeyFileError::Exists(_))));
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o400
+        );
+        assert!(matches!(
+            FileRootKey::create(&path),
+            Err(RootKeyFileError::Exists(_))
+        ));
         let rk = FileRootKey::open(&path).unwrap();
         assert_eq!(rk.active_version(), 1);
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o440)).unwrap();

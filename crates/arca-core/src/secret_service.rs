@@ -10,8 +10,8 @@ use zeroize::Zeroizing;
 
 use crate::policy::authorize;
 use crate::{
-    Action, Clock, CoreError, KeyHierarchy, NewSecret, ObjectKind, Payload, Principal, SecretPage, SecretQuery,
-    SecretRecord, Store, StoredPayload,
+    Action, Clock, CoreError, KeyHierarchy, NewSecret, ObjectKind, Payload, Principal, SecretPage,
+    SecretQuery, SecretRecord, Store, StoredPayload,
 };
 
 /// Payloads are sealed once; their revision in the associated data is always 1 until rewrap arrives.
@@ -38,18 +38,38 @@ impl SecretService {
         Self { store, keys, clock }
     }
 
-    async fn seal(&self, secret: &SecretRecord, payload: &Payload) -> Result<StoredPayload, CoreError> {
+    async fn seal(
+        &self,
+        secret: &SecretRecord,
+        payload: &Payload,
+    ) -> Result<StoredPayload, CoreError> {
         if payload.bytes.is_empty() {
             return Err(CoreError::Invalid("the payload must not be empty".into()));
         }
         let id = secret.id.to_string();
-        let ciphertext =
-            self.keys.seal(&secret.project_id, ObjectKind::SecretPayload, &id, PAYLOAD_REVISION, &payload.bytes).await?;
-        Ok(StoredPayload { ciphertext, content_type: payload.content_type.clone() })
+        let ciphertext = self
+            .keys
+            .seal(
+                &secret.project_id,
+                ObjectKind::SecretPayload,
+                &id,
+                PAYLOAD_REVISION,
+                &payload.bytes,
+            )
+            .await?;
+        Ok(StoredPayload {
+            ciphertext,
+            content_type: payload.content_type.clone(),
+        })
     }
 
     /// Loads a live (unexpired) secret and authorises `action` on it.
-    async fn load(&self, caller: &Principal, id: Uuid, action: Action) -> Result<SecretRecord, CoreError> {
+    async fn load(
+        &self,
+        caller: &Principal,
+        id: Uuid,
+        action: Action,
+    ) -> Result<SecretRecord, CoreError> {
         let secret = self.store.get_secret(id).await?.ok_or_else(not_found)?;
         if secret.is_expired(self.clock.now()) {
             return Err(not_found());
@@ -59,14 +79,25 @@ impl SecretService {
     }
 
     /// Creates a secret in the caller's project, with its payload if one is given.
-    pub async fn create(&self, caller: &Principal, new: NewSecret) -> Result<SecretRecord, CoreError> {
+    pub async fn create(
+        &self,
+        caller: &Principal,
+        new: NewSecret,
+    ) -> Result<SecretRecord, CoreError> {
         authorize(caller, Action::SecretCreate, None)?;
         let now = self.clock.now();
         if new.expiration.is_some_and(|at| at <= now) {
-            return Err(CoreError::Invalid("'expiration' is before current time".into()));
+            return Err(CoreError::Invalid(
+                "'expiration' is before current time".into(),
+            ));
         }
-        if new.expiration.is_some_and(|at| at.year() >= LATEST_EXPIRATION_YEAR) {
-            return Err(CoreError::Invalid(format!("'expiration' must be before the year {LATEST_EXPIRATION_YEAR}")));
+        if new
+            .expiration
+            .is_some_and(|at| at.year() >= LATEST_EXPIRATION_YEAR)
+        {
+            return Err(CoreError::Invalid(format!(
+                "'expiration' must be before the year {LATEST_EXPIRATION_YEAR}"
+            )));
         }
         let secret = SecretRecord {
             id: Uuid::now_v7(),
@@ -91,16 +122,29 @@ impl SecretService {
     }
 
     /// Stores the payload of a secret created without one; `Conflict` if it has one.
-    pub async fn put_payload(&self, caller: &Principal, id: Uuid, payload: Payload) -> Result<(), CoreError> {
+    pub async fn put_payload(
+        &self,
+        caller: &Principal,
+        id: Uuid,
+        payload: Payload,
+    ) -> Result<(), CoreError> {
         let secret = self.load(caller, id, Action::SecretPut).await?;
         if secret.content_type.is_some() {
-            return Err(CoreError::Conflict("Secret already has data, cannot modify it.".into()));
+            return Err(CoreError::Conflict(
+                "Secret already has data, cannot modify it.".into(),
+            ));
         }
         let sealed = self.seal(&secret, &payload).await?;
-        if self.store.attach_payload(id, &sealed, self.clock.now()).await? {
+        if self
+            .store
+            .attach_payload(id, &sealed, self.clock.now())
+            .await?
+        {
             Ok(())
         } else {
-            Err(CoreError::Conflict("Secret already has data, cannot modify it.".into()))
+            Err(CoreError::Conflict(
+                "Secret already has data, cannot modify it.".into(),
+            ))
         }
     }
 
@@ -110,26 +154,47 @@ impl SecretService {
     }
 
     /// A secret's metadata and decrypted payload.
-    pub async fn payload(&self, caller: &Principal, id: Uuid) -> Result<(SecretRecord, Payload), CoreError> {
+    pub async fn payload(
+        &self,
+        caller: &Principal,
+        id: Uuid,
+    ) -> Result<(SecretRecord, Payload), CoreError> {
         let secret = self.load(caller, id, Action::SecretDecrypt).await?;
-        let stored = self
-            .store
-            .get_payload(id)
-            .await?
-            .ok_or_else(|| CoreError::NotFound("No payload is stored for this secret.".into()))?;
+        let stored =
+            self.store.get_payload(id).await?.ok_or_else(|| {
+                CoreError::NotFound("No payload is stored for this secret.".into())
+            })?;
         let bytes: Zeroizing<Vec<u8>> = self
             .keys
-            .open(&secret.project_id, ObjectKind::SecretPayload, &id.to_string(), PAYLOAD_REVISION, &stored.ciphertext)
+            .open(
+                &secret.project_id,
+                ObjectKind::SecretPayload,
+                &id.to_string(),
+                PAYLOAD_REVISION,
+                &stored.ciphertext,
+            )
             .await
             .map_err(|e| match e {
-                CoreError::Integrity(_) => CoreError::Integrity(format!("the payload of secret {id}")),
+                CoreError::Integrity(_) => {
+                    CoreError::Integrity(format!("the payload of secret {id}"))
+                }
                 other => other,
             })?;
-        Ok((secret, Payload { bytes, content_type: stored.content_type }))
+        Ok((
+            secret,
+            Payload {
+                bytes,
+                content_type: stored.content_type,
+            },
+        ))
     }
 
     /// One page of the caller's project's secrets. The query's project and time are set here.
-    pub async fn list(&self, caller: &Principal, mut query: SecretQuery) -> Result<SecretPage, CoreError> {
+    pub async fn list(
+        &self,
+        caller: &Principal,
+        mut query: SecretQuery,
+    ) -> Result<SecretPage, CoreError> {
         authorize(caller, Action::SecretList, None)?;
         query.project_id = caller.project_id.clone();
         query.now = self.clock.now();
@@ -139,11 +204,19 @@ impl SecretService {
     /// Deletes a secret with its payload and metadata.
     pub async fn delete(&self, caller: &Principal, id: Uuid) -> Result<(), CoreError> {
         self.load(caller, id, Action::SecretDelete).await?;
-        if self.store.delete_secret(id).await? { Ok(()) } else { Err(not_found()) }
+        if self.store.delete_secret(id).await? {
+            Ok(())
+        } else {
+            Err(not_found())
+        }
     }
 
     /// A secret's user metadata.
-    pub async fn metadata(&self, caller: &Principal, id: Uuid) -> Result<BTreeMap<String, String>, CoreError> {
+    pub async fn metadata(
+        &self,
+        caller: &Principal,
+        id: Uuid,
+    ) -> Result<BTreeMap<String, String>, CoreError> {
         self.load(caller, id, Action::MetadataRead).await?;
         Ok(self.store.get_secret_metadata(id).await?)
     }
@@ -160,23 +233,44 @@ impl SecretService {
     }
 
     /// Adds one metadata key; `Conflict` if it exists.
-    pub async fn add_metadatum(&self, caller: &Principal, id: Uuid, key: &str, value: &str) -> Result<(), CoreError> {
+    pub async fn add_metadatum(
+        &self,
+        caller: &Principal,
+        id: Uuid,
+        key: &str,
+        value: &str,
+    ) -> Result<(), CoreError> {
         self.load(caller, id, Action::MetadataWrite).await?;
         if self.store.insert_secret_metadatum(id, key, value).await? {
             Ok(())
         } else {
-            Err(CoreError::Conflict(format!("SecretMetadatum with key {key} already exists.")))
+            Err(CoreError::Conflict(format!(
+                "SecretMetadatum with key {key} already exists."
+            )))
         }
     }
 
     /// One metadata value; `NotFound` if the key is absent.
-    pub async fn metadatum(&self, caller: &Principal, id: Uuid, key: &str) -> Result<String, CoreError> {
+    pub async fn metadatum(
+        &self,
+        caller: &Principal,
+        id: Uuid,
+        key: &str,
+    ) -> Result<String, CoreError> {
         let all = self.metadata(caller, id).await?;
-        all.get(key).cloned().ok_or_else(|| CoreError::NotFound("Secret metadata not found.".into()))
+        all.get(key)
+            .cloned()
+            .ok_or_else(|| CoreError::NotFound("Secret metadata not found.".into()))
     }
 
     /// Sets one existing metadata key; `NotFound` if the key is absent.
-    pub async fn update_metadatum(&self, caller: &Principal, id: Uuid, key: &str, value: &str) -> Result<(), CoreError> {
+    pub async fn update_metadatum(
+        &self,
+        caller: &Principal,
+        id: Uuid,
+        key: &str,
+        value: &str,
+    ) -> Result<(), CoreError> {
         self.load(caller, id, Action::MetadataWrite).await?;
         if self.store.update_secret_metadatum(id, key, value).await? {
             Ok(())
@@ -186,7 +280,12 @@ impl SecretService {
     }
 
     /// Removes one metadata key; `NotFound` if absent.
-    pub async fn delete_metadatum(&self, caller: &Principal, id: Uuid, key: &str) -> Result<(), CoreError> {
+    pub async fn delete_metadatum(
+        &self,
+        caller: &Principal,
+        id: Uuid,
+        key: &str,
+    ) -> Result<(), CoreError> {
         self.load(caller, id, Action::MetadataWrite).await?;
         if self.store.delete_secret_metadatum(id, key).await? {
             Ok(())

@@ -3,7 +3,10 @@
 
 use std::sync::Arc;
 
-use crate::{Clock, CoreError, KekCacheLimits, KeyHierarchy, RootKeyProvider, SecretService, Store, TokenService};
+use crate::{
+    Clock, CoreError, KekCacheLimits, KeyHierarchy, RootKeyProvider, SecretService, Store,
+    TokenService,
+};
 
 /// Every domain service over one store and root of trust.
 #[derive(Clone)]

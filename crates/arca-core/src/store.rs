@@ -81,7 +81,11 @@ pub trait Store: Send + Sync + 'static {
     /// The highest-versioned KEK of a project.
     async fn get_active_kek(&self, project_id: &str) -> Result<Option<KekRow>, StoreError>;
     /// A specific KEK version of a project.
-    async fn get_kek(&self, project_id: &str, pkek_version: u32) -> Result<Option<KekRow>, StoreError>;
+    async fn get_kek(
+        &self,
+        project_id: &str,
+        pkek_version: u32,
+    ) -> Result<Option<KekRow>, StoreError>;
     /// Inserts a KEK; `false` if that (project, version) exists (a concurrent creator won).
     async fn insert_kek(&self, row: &KekRow) -> Result<bool, StoreError>;
 
@@ -93,10 +97,18 @@ pub trait Store: Send + Sync + 'static {
     async fn revoke_token(&self, id: &str) -> Result<bool, StoreError>;
 
     /// Inserts a secret and, if given, its payload, atomically.
-    async fn insert_secret(&self, secret: &SecretRecord, payload: Option<&StoredPayload>) -> Result<(), StoreError>;
+    async fn insert_secret(
+        &self,
+        secret: &SecretRecord,
+        payload: Option<&StoredPayload>,
+    ) -> Result<(), StoreError>;
     /// Attaches a payload to a secret that has none; `false` if it already has one or does not exist.
-    async fn attach_payload(&self, id: Uuid, payload: &StoredPayload, updated: OffsetDateTime)
-    -> Result<bool, StoreError>;
+    async fn attach_payload(
+        &self,
+        id: Uuid,
+        payload: &StoredPayload,
+        updated: OffsetDateTime,
+    ) -> Result<bool, StoreError>;
     /// A secret's metadata row by id, whatever its project or expiry.
     async fn get_secret(&self, id: Uuid) -> Result<Option<SecretRecord>, StoreError>;
     /// A secret's sealed payload.
@@ -109,11 +121,25 @@ pub trait Store: Send + Sync + 'static {
     /// A secret's user metadata.
     async fn get_secret_metadata(&self, id: Uuid) -> Result<BTreeMap<String, String>, StoreError>;
     /// Replaces all of a secret's user metadata.
-    async fn replace_secret_metadata(&self, id: Uuid, metadata: &BTreeMap<String, String>) -> Result<(), StoreError>;
+    async fn replace_secret_metadata(
+        &self,
+        id: Uuid,
+        metadata: &BTreeMap<String, String>,
+    ) -> Result<(), StoreError>;
     /// Adds one key; `false` if the key exists.
-    async fn insert_secret_metadatum(&self, id: Uuid, key: &str, value: &str) -> Result<bool, StoreError>;
+    async fn insert_secret_metadatum(
+        &self,
+        id: Uuid,
+        key: &str,
+        value: &str,
+    ) -> Result<bool, StoreError>;
     /// Sets one existing key; `false` if the key does not exist.
-    async fn update_secret_metadatum(&self, id: Uuid, key: &str, value: &str) -> Result<bool, StoreError>;
+    async fn update_secret_metadatum(
+        &self,
+        id: Uuid,
+        key: &str,
+        value: &str,
+    ) -> Result<bool, StoreError>;
     /// Removes one key; `false` if it did not exist.
     async fn delete_secret_metadatum(&self, id: Uuid, key: &str) -> Result<bool, StoreError>;
 }

@@ -37,12 +37,23 @@ impl TokenService {
     }
 
     /// Issues a token for `user` in `project` with `roles`, valid for `ttl`.
-    pub async fn issue(&self, project: &str, user: &str, roles: &[Role], ttl: Duration) -> Result<IssuedToken, CoreError> {
+    pub async fn issue(
+        &self,
+        project: &str,
+        user: &str,
+        roles: &[Role],
+        ttl: Duration,
+    ) -> Result<IssuedToken, CoreError> {
         if project.trim().is_empty() || user.trim().is_empty() {
-            return Err(CoreError::Invalid("project and user must not be empty".into()));
+            return Err(CoreError::Invalid(
+                "project and user must not be empty".into(),
+            ));
         }
         if ttl <= Duration::ZERO || ttl > MAX_TOKEN_TTL {
-            return Err(CoreError::Invalid(format!("ttl must be positive and at most {} days", MAX_TOKEN_TTL.whole_days())));
+            return Err(CoreError::Invalid(format!(
+                "ttl must be positive and at most {} days",
+                MAX_TOKEN_TTL.whole_days()
+            )));
         }
         let key = self.keys.system_key(SystemKey::Token).await?;
         let minted = ApiToken::generate()?;
@@ -58,14 +69,22 @@ impl TokenService {
             revoked: false,
         };
         self.store.insert_token(&row).await?;
-        Ok(IssuedToken { id: minted.id, token: minted.token, expires_at: row.expires_at })
+        Ok(IssuedToken {
+            id: minted.id,
+            token: minted.token,
+            expires_at: row.expires_at,
+        })
     }
 
     /// The principal a presented token stands for; `Unauthenticated` for anything malformed, unknown,
     /// expired, revoked or with a wrong digest (all indistinguishable to the caller).
     pub async fn authenticate(&self, presented: &str) -> Result<Principal, CoreError> {
         let parsed = ParsedToken::parse(presented.trim()).ok_or(CoreError::Unauthenticated)?;
-        let row = self.store.get_token(parsed.id).await?.ok_or(CoreError::Unauthenticated)?;
+        let row = self
+            .store
+            .get_token(parsed.id)
+            .await?
+            .ok_or(CoreError::Unauthenticated)?;
         let key = self.keys.system_key(SystemKey::Token).await?;
         let digest = ApiToken::digest(key.expose(), parsed.whole);
         let matches = arca_crypto::constant_time_eq(&digest, &row.digest);
@@ -81,6 +100,10 @@ impl TokenService {
 
     /// Revokes a token by id; `NotFound` if unknown.
     pub async fn revoke(&self, id: &str) -> Result<(), CoreError> {
-        if self.store.revoke_token(id).await? { Ok(()) } else { Err(CoreError::NotFound(format!("token {id} not found"))) }
+        if self.store.revoke_token(id).await? {
+            Ok(())
+        } else {
+            Err(CoreError::NotFound(format!("token {id} not found")))
+        }
     }
 }

@@ -15,7 +15,9 @@ impl KeyType for Len32 {
 /// Derives a 256-bit key from `ikm` with `salt` and the context `info`.
 pub fn hkdf_sha256(ikm: &[u8], salt: &[u8], info: &[&[u8]]) -> Result<Key256, CryptoError> {
     let prk = Salt::new(HKDF_SHA256, salt).extract(ikm);
-    let okm = prk.expand(info, Len32).map_err(|_| CryptoError::KeyLength)?;
+    let okm = prk
+        .expand(info, Len32)
+        .map_err(|_| CryptoError::KeyLength)?;
     let mut out = [0u8; 32];
     okm.fill(&mut out).map_err(|_| CryptoError::KeyLength)?;
     Ok(Key256::from_bytes(out))

@@ -34,8 +34,19 @@ mod tests {
     fn rfc4231_case_2() {
         let tag = hmac_sha256(b"Jefe", &[b"what do ya want ", b"for nothing?"]);
         let hex: String = tag.iter().map(|x| format!("{x:02x}")).collect();
-        assert_eq!(hex, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
-        assert!(hmac_sha256_verify(b"Jefe", &[b"what do ya want for nothing?"], &tag));
-        assert!(!hmac_sha256_verify(b"Jeff", &[b"what do ya want for nothing?"], &tag));
+        assert_eq!(
+            hex,
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+        assert!(hmac_sha256_verify(
+            b"Jefe",
+            &[b"what do ya want for nothing?"],
+            &tag
+        ));
+        assert!(!hmac_sha256_verify(
+            b"Jeff",
+            &[b"what do ya want for nothing?"],
+            &tag
+        ));
     }
 }

@@ -6,7 +6,9 @@ use crate::CryptoError;
 
 /// Fills `buf` from the system generator.
 pub fn fill_random(buf: &mut [u8]) -> Result<(), CryptoError> {
-    SystemRandom::new().fill(buf).map_err(|_| CryptoError::Random)
+    SystemRandom::new()
+        .fill(buf)
+        .map_err(|_| CryptoError::Random)
 }
 
 /// A random array of `N` bytes.

@@ -16,7 +16,8 @@ const TAG_LEN: usize = 16;
 
 fn object_key(pkek: &Key256, salt: &[u8], kind: u8) -> Result<LessSafeKey, CryptoError> {
     let derived = hkdf_sha256(pkek.expose(), salt, &[SEAL_LABEL, &[kind]])?;
-    let unbound = UnboundKey::new(&AES_256_GCM, derived.expose()).map_err(|_| CryptoError::KeyLength)?;
+    let unbound =
+        UnboundKey::new(&AES_256_GCM, derived.expose()).map_err(|_| CryptoError::KeyLength)?;
     Ok(LessSafeKey::new(unbound))
 }
 
@@ -47,7 +48,11 @@ pub fn seal(
     let key = object_key(pkek, &salt, kind)?;
     let mut body = plaintext.to_vec();
     let tag = key
-        .seal_in_place_separate_tag(Nonce::assume_unique_for_key(nonce), Aad::from(&aad[..]), &mut body)
+        .seal_in_place_separate_tag(
+            Nonce::assume_unique_for_key(nonce),
+            Aad::from(&aad[..]),
+            &mut body,
+        )
         .map_err(|_| CryptoError::Integrity)?;
     out.extend_from_slice(&body);
     out.extend_from_slice(tag.as_ref());
@@ -62,21 +67,34 @@ pub fn sealed_key_version(sealed: &[u8]) -> Result<u32, CryptoError> {
     if sealed[0] != SEAL_FORMAT_V1 {
         return Err(CryptoError::Format("unknown format version"));
     }
-    Ok(u32::from_be_bytes([sealed[1], sealed[2], sealed[3], sealed[4]]))
+    Ok(u32::from_be_bytes([
+        sealed[1], sealed[2], sealed[3], sealed[4],
+    ]))
 }
 
 /// Opens a sealed object; fails with `Integrity` unless key, kind and binding are exactly those it was
 /// sealed with and no byte changed.
-pub fn open(pkek: &Key256, kind: u8, binding: &Binding, sealed: &[u8]) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+pub fn open(
+    pkek: &Key256,
+    kind: u8,
+    binding: &Binding,
+    sealed: &[u8],
+) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
     sealed_key_version(sealed)?;
     let (header, rest) = sealed.split_at(HEADER_LEN);
     let salt = &header[5..37];
-    let nonce: [u8; 12] = header[37..49].try_into().map_err(|_| CryptoError::Format("nonce"))?;
+    let nonce: [u8; 12] = header[37..49]
+        .try_into()
+        .map_err(|_| CryptoError::Format("nonce"))?;
     let aad = aad(header, binding);
     let key = object_key(pkek, salt, kind)?;
     let mut body = Zeroizing::new(rest.to_vec());
     let len = key
-        .open_in_place(Nonce::assume_unique_for_key(nonce), Aad::from(&aad[..]), &mut body)
+        .open_in_place(
+            Nonce::assume_unique_for_key(nonce),
+            Aad::from(&aad[..]),
+            &mut body,
+        )
         .map_err(|_| CryptoError::Integrity)?
         .len();
     body.truncate(len);
@@ -88,7 +106,11 @@ mod tests {
     use super::*;
 
     fn binding(object: &str) -> Binding {
-        Binding::new().lp(b"project").u8(1).lp(object.as_bytes()).u32(1)
+        Binding::new()
+            .lp(b"project")
+            .u8(1)
+            .lp(object.as_bytes())
+            .u32(1)
     }
 
     #[test]
@@ -97,7 +119,10 @@ mod tests {
         let sealed = seal(&pkek, 7, 1, &binding("a"), b"hello").unwrap();
         assert_eq!(sealed.len(), HEADER_LEN + 5 + TAG_LEN);
         assert_eq!(sealed_key_version(&sealed).unwrap(), 7);
-        assert_eq!(&open(&pkek, 1, &binding("a"), &sealed).unwrap()[..], b"hello");
+        assert_eq!(
+            &open(&pkek, 1, &binding("a"), &sealed).unwrap()[..],
+            b"hello"
+        );
     }
 
     #[test]
@@ -112,10 +137,19 @@ mod tests {
     fn wrong_binding_kind_key_or_byte_fails() {
         let pkek = Key256::generate().unwrap();
         let sealed = seal(&pkek, 1, 1, &binding("a"), b"hello").unwrap();
-        assert_eq!(open(&pkek, 1, &binding("b"), &sealed).unwrap_err(), CryptoError::Integrity);
-        assert_eq!(open(&pkek, 2, &binding("a"), &sealed).unwrap_err(), CryptoError::Integrity);
+        assert_eq!(
+            open(&pkek, 1, &binding("b"), &sealed).unwrap_err(),
+            CryptoError::Integrity
+        );
+        assert_eq!(
+            open(&pkek, 2, &binding("a"), &sealed).unwrap_err(),
+            CryptoError::Integrity
+        );
         let other = Key256::generate().unwrap();
-        assert_eq!(open(&other, 1, &binding("a"), &sealed).unwrap_err(), CryptoError::Integrity);
+        assert_eq!(
+            open(&other, 1, &binding("a"), &sealed).unwrap_err(),
+            CryptoError::Integrity
+        );
         for i in 1..sealed.len() {
             let mut bad = sealed.clone();
             bad[i] ^= 1;
@@ -128,7 +162,13 @@ mod tests {
         let pkek = Key256::generate().unwrap();
         let mut sealed = seal(&pkek, 1, 1, &binding("a"), b"x").unwrap();
         sealed[0] = 2;
-        assert!(matches!(open(&pkek, 1, &binding("a"), &sealed), Err(CryptoError::Format(_))));
-        assert!(matches!(sealed_key_version(&[1, 0, 0]), Err(CryptoError::Format(_))));
+        assert!(matches!(
+            open(&pkek, 1, &binding("a"), &sealed),
+            Err(CryptoError::Format(_))
+        ));
+        assert!(matches!(
+            sealed_key_version(&[1, 0, 0]),
+            Err(CryptoError::Format(_))
+        ));
     }
 }

@@ -53,7 +53,11 @@ impl<'a> ParsedToken<'a> {
         let (id, _) = rest.split_once('_')?;
         let (body, crc) = whole.rsplit_once('_')?;
         let valid_id = id.len() == 16 && id.bytes().all(|b| b.is_ascii_hexdigit());
-        if !valid_id || crc.len() != 8 || body.len() <= PREFIX.len() + id.len() + 1 || checksum(body) != crc {
+        if !valid_id
+            || crc.len() != 8
+            || body.len() <= PREFIX.len() + id.len() + 1
+            || checksum(body) != crc
+        {
             return None;
         }
         Some(Self { id, whole })

@@ -15,13 +15,24 @@ pub enum AuthMode {
 }
 
 /// `[auth]`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct AuthConfig {
     /// `token` or `trusted-headers`.
     pub mode: AuthMode,
-    /// Roles assumed in trusted-headers mode when a request carries no `X-Roles` header.
+    /// Roles assumed in trusted-headers mode when a request carries no `X-Roles` header. Defaults to
+    /// `["admin"]`, as Barbican's `UnauthenticatedContextMiddleware` makes such callers admin (what
+    /// `barbican --no-auth --os-project-id P` relies on).
     pub trusted_default_roles: Vec<String>,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        Self {
+            mode: AuthMode::default(),
+            trusted_default_roles: vec!["admin".to_owned()],
+        }
+    }
 }
 
 /// `[limits]`: Barbican's size limits.
@@ -36,7 +47,10 @@ pub struct LimitsConfig {
 
 impl Default for LimitsConfig {
     fn default() -> Self {
-        Self { max_payload_bytes: 20_000, max_request_bytes: 25_000 }
+        Self {
+            max_payload_bytes: 20_000,
+            max_request_bytes: 25_000,
+        }
     }
 }
 

@@ -25,7 +25,10 @@ async fn concurrent_inserts_are_group_committed() {
             let mut s = secret("p", i as i64);
             s.content_type = Some("text/plain".to_owned());
             barrier.wait().await;
-            store.insert_secret(&s, Some(&payload(&[i as u8; 48], "text/plain"))).await.map(|()| s)
+            store
+                .insert_secret(&s, Some(&payload(&[i as u8; 48], "text/plain")))
+                .await
+                .map(|()| s)
         }));
     }
     let mut inserted = Vec::new();
@@ -35,12 +38,18 @@ async fn concurrent_inserts_are_group_committed() {
     for s in &inserted {
         assert_eq!(store.get_secret(s.id).await.unwrap().as_ref(), Some(s));
     }
-    let page = store.list_secrets(&SecretQuery::for_project("p", at(0), 1000, 0)).await.unwrap();
+    let page = store
+        .list_secrets(&SecretQuery::for_project("p", at(0), 1000, 0))
+        .await
+        .unwrap();
     assert_eq!(page.total, WRITERS as u64);
     assert_eq!(store.write_count(), WRITERS as u64);
     let commits = store.commit_count();
     eprintln!("{commits} commits for {WRITERS} writes");
-    assert!(commits < WRITERS as u64 / 2, "{commits} commits for {WRITERS} concurrent writes: no batching");
+    assert!(
+        commits < WRITERS as u64 / 2,
+        "{commits} commits for {WRITERS} concurrent writes: no batching"
+    );
 }
 
 /// On a current-thread runtime the writer cannot run until this task yields, so everything `join!` sends lands
@@ -61,7 +70,11 @@ async fn a_failing_op_does_not_fail_its_batch() {
         store.insert_secret(&b, None),
         store.insert_token(&t),
     );
-    assert_eq!(store.commit_count() - before, 1, "all six ops in one transaction");
+    assert_eq!(
+        store.commit_count() - before,
+        1,
+        "all six ops in one transaction"
+    );
     first.unwrap();
     assert!(duplicate.is_err(), "the duplicate id fails");
     assert!(kek1.unwrap());
@@ -69,9 +82,16 @@ async fn a_failing_op_does_not_fail_its_batch() {
     second.unwrap();
     token.unwrap();
 
-    assert_eq!(store.get_payload(a.id).await.unwrap(), Some(payload(b"a", "text/plain")), "the first insert stands");
+    assert_eq!(
+        store.get_payload(a.id).await.unwrap(),
+        Some(payload(b"a", "text/plain")),
+        "the first insert stands"
+    );
     assert_eq!(store.get_secret(b.id).await.unwrap(), Some(b));
-    assert_eq!(store.get_active_kek("p").await.unwrap(), Some(kek("p", 1, 1)));
+    assert_eq!(
+        store.get_active_kek("p").await.unwrap(),
+        Some(kek("p", 1, 1))
+    );
     assert!(store.get_token("t").await.unwrap().is_some());
 }
 
@@ -80,7 +100,10 @@ async fn acknowledged_writes_survive_reopen() {
     let (_dir, path, store) = open_temp().await;
     let mut s = secret("p", 0);
     s.content_type = Some("text/plain".to_owned());
-    store.insert_secret(&s, Some(&payload(b"durable", "text/plain"))).await.unwrap();
+    store
+        .insert_secret(&s, Some(&payload(b"durable", "text/plain")))
+        .await
+        .unwrap();
     assert!(store.insert_kek(&kek("p", 1, 9)).await.unwrap());
     assert!(store.insert_system_key("audit", &wrapped(4)).await.unwrap());
     assert!(store.insert_secret_metadatum(s.id, "k", "v").await.unwrap());
@@ -88,14 +111,35 @@ async fn acknowledged_writes_survive_reopen() {
 
     let store = SqliteStore::open(&path).await.unwrap();
     assert_eq!(store.get_secret(s.id).await.unwrap(), Some(s.clone()));
-    assert_eq!(store.get_payload(s.id).await.unwrap(), Some(payload(b"durable", "text/plain")));
-    assert_eq!(store.get_active_kek("p").await.unwrap(), Some(kek("p", 1, 9)));
-    assert_eq!(store.get_system_key("audit").await.unwrap(), Some(wrapped(4)));
-    assert_eq!(store.get_secret_metadata(s.id).await.unwrap().get("k").map(String::as_str), Some("v"));
+    assert_eq!(
+        store.get_payload(s.id).await.unwrap(),
+        Some(payload(b"durable", "text/plain"))
+    );
+    assert_eq!(
+        store.get_active_kek("p").await.unwrap(),
+        Some(kek("p", 1, 9))
+    );
+    assert_eq!(
+        store.get_system_key("audit").await.unwrap(),
+        Some(wrapped(4))
+    );
+    assert_eq!(
+        store
+            .get_secret_metadata(s.id)
+            .await
+            .unwrap()
+            .get("k")
+            .map(String::as_str),
+        Some("v")
+    );
     store.close().await;
 
     let store = SqliteStore::open(&path).await.unwrap();
-    assert_eq!(store.get_secret(s.id).await.unwrap(), Some(s), "and again after a clean close");
+    assert_eq!(
+        store.get_secret(s.id).await.unwrap(),
+        Some(s),
+        "and again after a clean close"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -110,5 +154,12 @@ async fn two_stores_on_one_file_both_write() {
     cli.close().await;
     assert!(server.get_token("from-cli").await.unwrap().is_some());
     assert_eq!(server.get_secret(b.id).await.unwrap(), Some(b));
-    assert_eq!(server.list_secrets(&SecretQuery::for_project("p", at(0), 10, 0)).await.unwrap().total, 2);
+    assert_eq!(
+        server
+            .list_secrets(&SecretQuery::for_project("p", at(0), 10, 0))
+            .await
+            .unwrap()
+            .total,
+        2
+    );
 }

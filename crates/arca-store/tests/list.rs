@@ -3,22 +3,59 @@
 
 mod common;
 
-use arca_core::{Cmp, SecretQuery, SecretRecord, SecretType, SortDir, SortKey, Store, TimeField, TimeFilter};
+use arca_core::{
+    Cmp, SecretQuery, SecretRecord, SecretType, SortDir, SortKey, Store, TimeField, TimeFilter,
+};
 use arca_store::SqliteStore;
 use common::*;
 use uuid::Uuid;
 
 /// (name, algorithm, bit length, mode, type, expires at t0 + seconds)
-type Spec = (Option<&'static str>, Option<&'static str>, Option<i64>, Option<&'static str>, SecretType, Option<i64>);
+type Spec = (
+    Option<&'static str>,
+    Option<&'static str>,
+    Option<i64>,
+    Option<&'static str>,
+    SecretType,
+    Option<i64>,
+);
 
 /// Five secrets in `p` created at t0+0…t0+4 with varied attributes, plus one in `q`. Returned in creation order.
 async fn fixture(store: &SqliteStore) -> Vec<SecretRecord> {
     let specs: [Spec; 5] = [
-        (Some("alpha"), Some("aes"), Some(256), Some("cbc"), SecretType::Symmetric, None),
-        (Some("bravo"), Some("aes"), Some(128), Some("gcm"), SecretType::Symmetric, Some(1000)),
-        (Some("charlie"), Some("rsa"), Some(2048), None, SecretType::Private, Some(2000)),
+        (
+            Some("alpha"),
+            Some("aes"),
+            Some(256),
+            Some("cbc"),
+            SecretType::Symmetric,
+            None,
+        ),
+        (
+            Some("bravo"),
+            Some("aes"),
+            Some(128),
+            Some("gcm"),
+            SecretType::Symmetric,
+            Some(1000),
+        ),
+        (
+            Some("charlie"),
+            Some("rsa"),
+            Some(2048),
+            None,
+            SecretType::Private,
+            Some(2000),
+        ),
         (None, None, None, None, SecretType::Opaque, None),
-        (Some("alpha"), Some("aes"), Some(256), Some("gcm"), SecretType::Passphrase, Some(3000)),
+        (
+            Some("alpha"),
+            Some("aes"),
+            Some(256),
+            Some("gcm"),
+            SecretType::Passphrase,
+            Some(3000),
+        ),
     ];
     let mut out = Vec::new();
     for (i, (name, alg, bits, mode, kind, expires)) in specs.into_iter().enumerate() {
@@ -56,13 +93,22 @@ async fn default_order_is_newest_first_within_the_project() {
     let all = fixture(&store).await;
     let page = store.list_secrets(&query()).await.unwrap();
     assert_eq!(page.total, 5);
-    assert_eq!(page.secrets.iter().map(|s| s.id).collect::<Vec<_>>(), pick(&all, &[4, 3, 2, 1, 0]));
+    assert_eq!(
+        page.secrets.iter().map(|s| s.id).collect::<Vec<_>>(),
+        pick(&all, &[4, 3, 2, 1, 0])
+    );
     assert_eq!(page.secrets[0], all[4], "rows come back whole");
 
-    let other = store.list_secrets(&SecretQuery::for_project("q", at(10), 100, 0)).await.unwrap();
+    let other = store
+        .list_secrets(&SecretQuery::for_project("q", at(10), 100, 0))
+        .await
+        .unwrap();
     assert_eq!(other.total, 1);
     assert!(other.secrets.iter().all(|s| s.project_id == "q"));
-    let none = store.list_secrets(&SecretQuery::for_project("nobody", at(10), 100, 0)).await.unwrap();
+    let none = store
+        .list_secrets(&SecretQuery::for_project("nobody", at(10), 100, 0))
+        .await
+        .unwrap();
     assert_eq!((none.total, none.secrets.len()), (0, 0));
 }
 
@@ -77,7 +123,10 @@ async fn expired_secrets_are_excluded() {
     assert_eq!(ids(&store, &q).await, pick(&all, &[4, 3, 0]));
     q.now = at(999_999);
     let page = store.list_secrets(&q).await.unwrap();
-    assert_eq!((page.total, ids(&store, &q).await), (2, pick(&all, &[3, 0])));
+    assert_eq!(
+        (page.total, ids(&store, &q).await),
+        (2, pick(&all, &[3, 0]))
+    );
 }
 
 #[tokio::test]
@@ -113,14 +162,22 @@ async fn exact_filters() {
 
     let mut q = query();
     q.name = Some("alpha' OR 1=1 --".into());
-    assert_eq!(ids(&store, &q).await, Vec::<Uuid>::new(), "values are bound, never spliced");
+    assert_eq!(
+        ids(&store, &q).await,
+        Vec::<Uuid>::new(),
+        "values are bound, never spliced"
+    );
 }
 
 #[tokio::test]
 async fn time_filters_with_each_comparison() {
     let (_dir, _path, store) = open_temp().await;
     let all = fixture(&store).await;
-    let created = |cmp, secs| TimeFilter { field: TimeField::Created, cmp, at: at(secs) };
+    let created = |cmp, secs| TimeFilter {
+        field: TimeField::Created,
+        cmp,
+        at: at(secs),
+    };
     let cases = [
         (Cmp::Eq, 2, vec![2]),
         (Cmp::Gt, 2, vec![4, 3]),
@@ -131,13 +188,20 @@ async fn time_filters_with_each_comparison() {
     for (cmp, secs, want) in cases {
         let mut q = query();
         q.time_filters = vec![created(cmp, secs)];
-        assert_eq!(ids(&store, &q).await, pick(&all, &want), "created {cmp:?} {secs}");
+        assert_eq!(
+            ids(&store, &q).await,
+            pick(&all, &want),
+            "created {cmp:?} {secs}"
+        );
     }
 
     // Nanosecond precision: one nanosecond after t0+2 is no longer equal.
     let mut q = query();
-    q.time_filters =
-        vec![TimeFilter { field: TimeField::Created, cmp: Cmp::Eq, at: at(2) + time::Duration::nanoseconds(1) }];
+    q.time_filters = vec![TimeFilter {
+        field: TimeField::Created,
+        cmp: Cmp::Eq,
+        at: at(2) + time::Duration::nanoseconds(1),
+    }];
     assert_eq!(ids(&store, &q).await, Vec::<Uuid>::new());
 
     // A range: both filters must hold.
@@ -147,11 +211,19 @@ async fn time_filters_with_each_comparison() {
 
     // updated = 100 - i.
     let mut q = query();
-    q.time_filters = vec![TimeFilter { field: TimeField::Updated, cmp: Cmp::Gte, at: at(99) }];
+    q.time_filters = vec![TimeFilter {
+        field: TimeField::Updated,
+        cmp: Cmp::Gte,
+        at: at(99),
+    }];
     assert_eq!(ids(&store, &q).await, pick(&all, &[1, 0]));
 
     // Expiration filters never match a secret that does not expire (#0 and #3).
-    let expiration = |cmp, secs| TimeFilter { field: TimeField::Expiration, cmp, at: at(secs) };
+    let expiration = |cmp, secs| TimeFilter {
+        field: TimeField::Expiration,
+        cmp,
+        at: at(secs),
+    };
     let cases = [
         (Cmp::Eq, 2000, vec![2]),
         (Cmp::Gt, 2000, vec![4]),
@@ -163,13 +235,20 @@ async fn time_filters_with_each_comparison() {
     for (cmp, secs, want) in cases {
         let mut q = query();
         q.time_filters = vec![expiration(cmp, secs)];
-        assert_eq!(ids(&store, &q).await, pick(&all, &want), "expiration {cmp:?} {secs}");
+        assert_eq!(
+            ids(&store, &q).await,
+            pick(&all, &want),
+            "expiration {cmp:?} {secs}"
+        );
     }
 
     // Bounds beyond what can be stored still compare correctly.
     let mut q = query();
-    q.time_filters =
-        vec![TimeFilter { field: TimeField::Created, cmp: Cmp::Lt, at: time::macros::datetime!(9999-01-01 0:00 UTC) }];
+    q.time_filters = vec![TimeFilter {
+        field: TimeField::Created,
+        cmp: Cmp::Lt,
+        at: time::macros::datetime!(9999-01-01 0:00 UTC),
+    }];
     assert_eq!(store.list_secrets(&q).await.unwrap().total, 5);
 }
 
@@ -185,7 +264,11 @@ async fn multi_key_sorts() {
     use SortDir::{Asc, Desc};
 
     // NULL sorts first ascending (SQLite's rule), so #3 (no algorithm) leads.
-    let q = sorted(&[(SortKey::Algorithm, Asc), (SortKey::BitLength, Desc), (SortKey::Mode, Asc)]);
+    let q = sorted(&[
+        (SortKey::Algorithm, Asc),
+        (SortKey::BitLength, Desc),
+        (SortKey::Mode, Asc),
+    ]);
     assert_eq!(ids(&store, &q).await, pick(&all, &[3, 0, 4, 1, 2]));
 
     let q = sorted(&[(SortKey::Algorithm, Desc), (SortKey::Created, Asc)]);
@@ -220,7 +303,10 @@ async fn limit_offset_and_total() {
 
     let first = store.list_secrets(&page(2, 0)).await.unwrap();
     assert_eq!(first.total, 5);
-    assert_eq!(first.secrets.iter().map(|s| s.id).collect::<Vec<_>>(), pick(&all, &[4, 3]));
+    assert_eq!(
+        first.secrets.iter().map(|s| s.id).collect::<Vec<_>>(),
+        pick(&all, &[4, 3])
+    );
     assert_eq!(ids(&store, &page(2, 2)).await, pick(&all, &[2, 1]));
     assert_eq!(ids(&store, &page(2, 4)).await, pick(&all, &[0]));
     let past = store.list_secrets(&page(2, 10)).await.unwrap();
@@ -232,7 +318,10 @@ async fn limit_offset_and_total() {
     filtered.algorithm = Some("aes".into());
     let got = store.list_secrets(&filtered).await.unwrap();
     assert_eq!(got.total, 3, "total counts every match, ignoring the page");
-    assert_eq!(got.secrets.iter().map(|s| s.id).collect::<Vec<_>>(), pick(&all, &[1]));
+    assert_eq!(
+        got.secrets.iter().map(|s| s.id).collect::<Vec<_>>(),
+        pick(&all, &[1])
+    );
 }
 
 #[tokio::test]

@@ -15,10 +15,20 @@ async fn system_keys_insert_once_and_read_back() {
     let (_dir, _path, store) = open_temp().await;
     assert_eq!(store.get_system_key("audit").await.unwrap(), None);
     assert!(store.insert_system_key("audit", &wrapped(1)).await.unwrap());
-    assert!(!store.insert_system_key("audit", &wrapped(2)).await.unwrap(), "second insert must lose");
-    assert_eq!(store.get_system_key("audit").await.unwrap(), Some(wrapped(1)), "the first key wins");
+    assert!(
+        !store.insert_system_key("audit", &wrapped(2)).await.unwrap(),
+        "second insert must lose"
+    );
+    assert_eq!(
+        store.get_system_key("audit").await.unwrap(),
+        Some(wrapped(1)),
+        "the first key wins"
+    );
     assert!(store.insert_system_key("token", &wrapped(3)).await.unwrap());
-    assert_eq!(store.get_system_key("token").await.unwrap(), Some(wrapped(3)));
+    assert_eq!(
+        store.get_system_key("token").await.unwrap(),
+        Some(wrapped(3))
+    );
 }
 
 #[tokio::test]
@@ -28,12 +38,24 @@ async fn keks_are_versioned_per_project() {
     assert!(store.insert_kek(&kek("p1", 1, 10)).await.unwrap());
     assert!(store.insert_kek(&kek("p1", 2, 20)).await.unwrap());
     assert!(store.insert_kek(&kek("p2", 1, 30)).await.unwrap());
-    assert!(!store.insert_kek(&kek("p1", 2, 99)).await.unwrap(), "same (project, version) must conflict");
+    assert!(
+        !store.insert_kek(&kek("p1", 2, 99)).await.unwrap(),
+        "same (project, version) must conflict"
+    );
 
-    assert_eq!(store.get_active_kek("p1").await.unwrap(), Some(kek("p1", 2, 20)));
-    assert_eq!(store.get_kek("p1", 1).await.unwrap(), Some(kek("p1", 1, 10)));
+    assert_eq!(
+        store.get_active_kek("p1").await.unwrap(),
+        Some(kek("p1", 2, 20))
+    );
+    assert_eq!(
+        store.get_kek("p1", 1).await.unwrap(),
+        Some(kek("p1", 1, 10))
+    );
     assert_eq!(store.get_kek("p1", 3).await.unwrap(), None);
-    assert_eq!(store.get_active_kek("p2").await.unwrap(), Some(kek("p2", 1, 30)));
+    assert_eq!(
+        store.get_active_kek("p2").await.unwrap(),
+        Some(kek("p2", 1, 30))
+    );
 
     let big = kek("p3", u32::MAX, 5);
     assert!(store.insert_kek(&big).await.unwrap());
@@ -47,11 +69,17 @@ async fn tokens_round_trip_and_revoke() {
     store.insert_token(&row).await.unwrap();
     assert_eq!(store.get_token("tok1").await.unwrap(), Some(row.clone()));
     assert_eq!(store.get_token("nope").await.unwrap(), None);
-    assert!(store.insert_token(&row).await.is_err(), "a duplicate token id is an error");
+    assert!(
+        store.insert_token(&row).await.is_err(),
+        "a duplicate token id is an error"
+    );
 
     assert!(store.revoke_token("tok1").await.unwrap());
     assert!(store.get_token("tok1").await.unwrap().unwrap().revoked);
-    assert!(store.revoke_token("tok1").await.unwrap(), "revoking twice still finds the token");
+    assert!(
+        store.revoke_token("tok1").await.unwrap(),
+        "revoking twice still finds the token"
+    );
     assert!(!store.revoke_token("nope").await.unwrap());
 
     let mut no_roles = token("tok2");
@@ -61,7 +89,10 @@ async fn tokens_round_trip_and_revoke() {
 
     let mut bad = token("tok3");
     bad.roles = vec!["a,b".to_owned()];
-    assert!(store.insert_token(&bad).await.is_err(), "a comma in a role name cannot round-trip");
+    assert!(
+        store.insert_token(&bad).await.is_err(),
+        "a comma in a role name cannot round-trip"
+    );
 }
 
 #[tokio::test]
@@ -80,7 +111,10 @@ async fn secret_with_payload_round_trips_at_full_precision() {
     store.insert_secret(&s, Some(&p)).await.unwrap();
     assert_eq!(store.get_secret(s.id).await.unwrap(), Some(s.clone()));
     assert_eq!(store.get_payload(s.id).await.unwrap(), Some(p));
-    assert!(store.insert_secret(&s, None).await.is_err(), "a duplicate id is an error");
+    assert!(
+        store.insert_secret(&s, None).await.is_err(),
+        "a duplicate id is an error"
+    );
     assert_eq!(store.get_secret(Uuid::now_v7()).await.unwrap(), None);
     assert_eq!(store.get_payload(Uuid::now_v7()).await.unwrap(), None);
 }
@@ -89,8 +123,20 @@ async fn secret_with_payload_round_trips_at_full_precision() {
 async fn insert_takes_the_content_type_from_the_payload_when_the_record_has_none() {
     let (_dir, _path, store) = open_temp().await;
     let s = secret("p1", 0);
-    store.insert_secret(&s, Some(&payload(b"x", "text/plain"))).await.unwrap();
-    assert_eq!(store.get_secret(s.id).await.unwrap().unwrap().content_type.as_deref(), Some("text/plain"));
+    store
+        .insert_secret(&s, Some(&payload(b"x", "text/plain")))
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .get_secret(s.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .content_type
+            .as_deref(),
+        Some("text/plain")
+    );
 }
 
 #[tokio::test]
@@ -109,9 +155,22 @@ async fn attach_payload_once() {
     assert_eq!(store.get_payload(s.id).await.unwrap(), Some(p));
 
     let other = payload(b"other", "application/octet-stream");
-    assert!(!store.attach_payload(s.id, &other, at(120)).await.unwrap(), "already has a payload");
-    assert_eq!(store.get_secret(s.id).await.unwrap().unwrap().updated, at(60), "a refused attach changes nothing");
-    assert!(!store.attach_payload(Uuid::now_v7(), &other, at(120)).await.unwrap(), "unknown secret");
+    assert!(
+        !store.attach_payload(s.id, &other, at(120)).await.unwrap(),
+        "already has a payload"
+    );
+    assert_eq!(
+        store.get_secret(s.id).await.unwrap().unwrap().updated,
+        at(60),
+        "a refused attach changes nothing"
+    );
+    assert!(
+        !store
+            .attach_payload(Uuid::now_v7(), &other, at(120))
+            .await
+            .unwrap(),
+        "unknown secret"
+    );
 }
 
 #[tokio::test]
@@ -121,30 +180,68 @@ async fn metadata_crud_and_conflicts() {
     store.insert_secret(&s, None).await.unwrap();
     assert!(store.get_secret_metadata(s.id).await.unwrap().is_empty());
 
-    let initial: BTreeMap<String, String> = [("a", "1"), ("b", "2")].map(|(k, v)| (k.into(), v.into())).into();
+    let initial: BTreeMap<String, String> = [("a", "1"), ("b", "2")]
+        .map(|(k, v)| (k.into(), v.into()))
+        .into();
     store.replace_secret_metadata(s.id, &initial).await.unwrap();
     assert_eq!(store.get_secret_metadata(s.id).await.unwrap(), initial);
 
     assert!(store.insert_secret_metadatum(s.id, "c", "3").await.unwrap());
-    assert!(!store.insert_secret_metadatum(s.id, "c", "4").await.unwrap(), "existing key");
+    assert!(
+        !store.insert_secret_metadatum(s.id, "c", "4").await.unwrap(),
+        "existing key"
+    );
     assert!(store.update_secret_metadatum(s.id, "c", "5").await.unwrap());
-    assert!(!store.update_secret_metadatum(s.id, "zz", "5").await.unwrap(), "missing key");
+    assert!(
+        !store
+            .update_secret_metadatum(s.id, "zz", "5")
+            .await
+            .unwrap(),
+        "missing key"
+    );
     assert!(store.delete_secret_metadatum(s.id, "a").await.unwrap());
-    assert!(!store.delete_secret_metadatum(s.id, "a").await.unwrap(), "already gone");
+    assert!(
+        !store.delete_secret_metadatum(s.id, "a").await.unwrap(),
+        "already gone"
+    );
 
-    let now: BTreeMap<String, String> = [("b", "2"), ("c", "5")].map(|(k, v)| (k.into(), v.into())).into();
+    let now: BTreeMap<String, String> = [("b", "2"), ("c", "5")]
+        .map(|(k, v)| (k.into(), v.into()))
+        .into();
     assert_eq!(store.get_secret_metadata(s.id).await.unwrap(), now);
 
     let replaced: BTreeMap<String, String> = [("x", "9")].map(|(k, v)| (k.into(), v.into())).into();
-    store.replace_secret_metadata(s.id, &replaced).await.unwrap();
+    store
+        .replace_secret_metadata(s.id, &replaced)
+        .await
+        .unwrap();
     assert_eq!(store.get_secret_metadata(s.id).await.unwrap(), replaced);
-    store.replace_secret_metadata(s.id, &BTreeMap::new()).await.unwrap();
+    store
+        .replace_secret_metadata(s.id, &BTreeMap::new())
+        .await
+        .unwrap();
     assert!(store.get_secret_metadata(s.id).await.unwrap().is_empty());
 
     let ghost = Uuid::now_v7();
-    assert!(store.insert_secret_metadatum(ghost, "k", "v").await.is_err(), "metadata needs a secret");
-    assert!(store.replace_secret_metadata(ghost, &replaced).await.is_err());
-    assert!(!store.update_secret_metadatum(ghost, "k", "v").await.unwrap());
+    assert!(
+        store
+            .insert_secret_metadatum(ghost, "k", "v")
+            .await
+            .is_err(),
+        "metadata needs a secret"
+    );
+    assert!(
+        store
+            .replace_secret_metadata(ghost, &replaced)
+            .await
+            .is_err()
+    );
+    assert!(
+        !store
+            .update_secret_metadatum(ghost, "k", "v")
+            .await
+            .unwrap()
+    );
     assert!(!store.delete_secret_metadatum(ghost, "k").await.unwrap());
 }
 
@@ -153,10 +250,21 @@ async fn delete_cascades_to_payload_and_metadata() {
     let (_dir, path, store) = open_temp().await;
     let s = secret("p1", 0);
     let keep = secret("p1", 1);
-    store.insert_secret(&s, Some(&payload(b"gone", "text/plain"))).await.unwrap();
-    store.insert_secret(&keep, Some(&payload(b"kept", "text/plain"))).await.unwrap();
+    store
+        .insert_secret(&s, Some(&payload(b"gone", "text/plain")))
+        .await
+        .unwrap();
+    store
+        .insert_secret(&keep, Some(&payload(b"kept", "text/plain")))
+        .await
+        .unwrap();
     assert!(store.insert_secret_metadatum(s.id, "k", "v").await.unwrap());
-    assert!(store.insert_secret_metadatum(keep.id, "k", "v").await.unwrap());
+    assert!(
+        store
+            .insert_secret_metadatum(keep.id, "k", "v")
+            .await
+            .unwrap()
+    );
 
     assert!(store.delete_secret(s.id).await.unwrap());
     assert!(!store.delete_secret(s.id).await.unwrap(), "already deleted");
@@ -169,7 +277,9 @@ async fn delete_cascades_to_payload_and_metadata() {
 }
 
 fn file_contains(path: &std::path::Path, needle: &[u8]) -> bool {
-    std::fs::read(path).map(|bytes| bytes.windows(needle.len()).any(|w| w == needle)).unwrap_or(false)
+    std::fs::read(path)
+        .map(|bytes| bytes.windows(needle.len()).any(|w| w == needle))
+        .unwrap_or(false)
 }
 
 /// The ciphertext first reaches the main file (a clean close checkpoints it), is deleted through a reopened
@@ -180,15 +290,24 @@ async fn deleted_payload_bytes_are_wiped_from_the_main_file() {
     let (_dir, path, store) = open_temp().await;
     let marker = b"MARKER-3b0f1c6e-ciphertext-bytes";
     let s = secret("p1", 0);
-    store.insert_secret(&s, Some(&payload(marker, "text/plain"))).await.unwrap();
+    store
+        .insert_secret(&s, Some(&payload(marker, "text/plain")))
+        .await
+        .unwrap();
     store.close().await;
-    assert!(file_contains(&path, marker), "precondition: the payload is in the main file");
+    assert!(
+        file_contains(&path, marker),
+        "precondition: the payload is in the main file"
+    );
 
     let store = arca_store::SqliteStore::open(&path).await.unwrap();
     assert!(store.delete_secret(s.id).await.unwrap());
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     while file_contains(&path, marker) {
-        assert!(std::time::Instant::now() < deadline, "payload bytes still in the main file after the delete");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "payload bytes still in the main file after the delete"
+        );
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     store.close().await;
@@ -199,20 +318,35 @@ async fn deleted_payload_bytes_are_wiped_from_the_main_file() {
 async fn schema_has_the_documented_names_and_pragmas() {
     let (_dir, path, store) = open_temp().await;
     let mut conn = raw(&path).await;
-    let tables: Vec<String> = sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
-        .fetch_all(&mut conn)
-        .await
-        .unwrap();
-    for wanted in ["project_keks", "secret_metadata", "secret_payloads", "secrets", "system_keys", "tokens"] {
-        assert!(tables.iter().any(|t| t == wanted), "missing table {wanted}: {tables:?}");
-    }
-    let mode: String = sqlx::query_scalar("PRAGMA journal_mode").fetch_one(&mut conn).await.unwrap();
-    assert_eq!(mode, "wal");
-    let index: Option<String> =
-        sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'index' AND name = 'secrets_project_created'")
-            .fetch_optional(&mut conn)
+    let tables: Vec<String> =
+        sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+            .fetch_all(&mut conn)
             .await
             .unwrap();
+    for wanted in [
+        "project_keks",
+        "secret_metadata",
+        "secret_payloads",
+        "secrets",
+        "system_keys",
+        "tokens",
+    ] {
+        assert!(
+            tables.iter().any(|t| t == wanted),
+            "missing table {wanted}: {tables:?}"
+        );
+    }
+    let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(mode, "wal");
+    let index: Option<String> = sqlx::query_scalar(
+        "SELECT name FROM sqlite_master WHERE type = 'index' AND name = 'secrets_project_created'",
+    )
+    .fetch_optional(&mut conn)
+    .await
+    .unwrap();
     assert!(index.is_some());
     drop(store);
 }
@@ -245,7 +379,10 @@ async fn corrupt_rows_are_errors_not_panics() {
     .await
     .unwrap();
 
-    let err = store.list_secrets(&SecretQuery::for_project("bad", t0(), 10, 0)).await.unwrap_err();
+    let err = store
+        .list_secrets(&SecretQuery::for_project("bad", t0(), 10, 0))
+        .await
+        .unwrap_err();
     assert!(err.0.contains("not-a-uuid"), "{err}");
     let err = store.get_secret(id).await.unwrap_err();
     assert!(err.0.contains("no-such-type"), "{err}");
@@ -259,5 +396,9 @@ async fn unstorable_timestamps_are_errors() {
     s.expiration = Some(time::macros::datetime!(9999-12-31 23:59:59 UTC));
     let err = store.insert_secret(&s, None).await.unwrap_err();
     assert!(err.0.contains("range"), "{err}");
-    assert_eq!(store.get_secret(s.id).await.unwrap(), None, "nothing half-written");
+    assert_eq!(
+        store.get_secret(s.id).await.unwrap(),
+        None,
+        "nothing half-written"
+    );
 }

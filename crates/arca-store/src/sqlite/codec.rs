@@ -15,8 +15,11 @@ pub(super) fn db_err(what: &str) -> impl FnOnce(sqlx::Error) -> StoreError + '_ 
 /// A timestamp as stored: nanoseconds since the epoch. Instants outside what an i64 holds (before 1677 or after
 /// 2262) cannot be stored and are refused with an error.
 pub(super) fn ts_to_db(t: OffsetDateTime) -> Result<i64, StoreError> {
-    i64::try_from(t.unix_timestamp_nanos())
-        .map_err(|_| StoreError(format!("timestamp {t} is outside the storable range (years 1678 to 2261)")))
+    i64::try_from(t.unix_timestamp_nanos()).map_err(|_| {
+        StoreError(format!(
+            "timestamp {t} is outside the storable range (years 1678 to 2261)"
+        ))
+    })
 }
 
 /// A timestamp used only as a comparison bound: saturates instead of failing, which keeps every comparison with a
@@ -44,5 +47,9 @@ pub(super) fn uuid_from_db(text: &str) -> Result<Uuid, StoreError> {
 
 /// A stored integer narrowed to its domain type (`u32` versions, `u8` algorithm ids).
 pub(super) fn narrow<T: TryFrom<i64>>(value: i64, column: &str) -> Result<T, StoreError> {
-    T::try_from(value).map_err(|_| StoreError(format!("SQLite store: {column} value {value} is out of range")))
+    T::try_from(value).map_err(|_| {
+        StoreError(format!(
+            "SQLite store: {column} value {value} is out of range"
+        ))
+    })
 }

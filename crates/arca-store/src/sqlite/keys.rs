@@ -28,12 +28,16 @@ fn kek_from_row(row: &SqliteRow) -> Result<KekRow, StoreError> {
     })
 }
 
-pub(super) async fn get_system_key(pool: &SqlitePool, name: &str) -> Result<Option<WrappedKeyRow>, StoreError> {
-    let row = sqlx::query("SELECT rk_version, wrap_alg, wrapped, mac FROM system_keys WHERE name = ?")
-        .bind(name)
-        .fetch_optional(pool)
-        .await
-        .map_err(db_err("reading a system key"))?;
+pub(super) async fn get_system_key(
+    pool: &SqlitePool,
+    name: &str,
+) -> Result<Option<WrappedKeyRow>, StoreError> {
+    let row =
+        sqlx::query("SELECT rk_version, wrap_alg, wrapped, mac FROM system_keys WHERE name = ?")
+            .bind(name)
+            .fetch_optional(pool)
+            .await
+            .map_err(db_err("reading a system key"))?;
     row.as_ref().map(wrapped_from_row).transpose()
 }
 
@@ -57,15 +61,26 @@ pub(super) async fn insert_system_key(
     Ok(done.rows_affected() == 1)
 }
 
-pub(super) async fn get_active_kek(pool: &SqlitePool, project_id: &str) -> Result<Option<KekRow>, StoreError> {
+pub(super) async fn get_active_kek(
+    pool: &SqlitePool,
+    project_id: &str,
+) -> Result<Option<KekRow>, StoreError> {
     let sql = sqlx::AssertSqlSafe(format!(
         "SELECT {KEK_COLUMNS} FROM project_keks WHERE project_id = ? ORDER BY pkek_version DESC LIMIT 1"
     ));
-    let row = sqlx::query(sql).bind(project_id).fetch_optional(pool).await.map_err(db_err("reading the active KEK"))?;
+    let row = sqlx::query(sql)
+        .bind(project_id)
+        .fetch_optional(pool)
+        .await
+        .map_err(db_err("reading the active KEK"))?;
     row.as_ref().map(kek_from_row).transpose()
 }
 
-pub(super) async fn get_kek(pool: &SqlitePool, project_id: &str, version: u32) -> Result<Option<KekRow>, StoreError> {
+pub(super) async fn get_kek(
+    pool: &SqlitePool,
+    project_id: &str,
+    version: u32,
+) -> Result<Option<KekRow>, StoreError> {
     let sql = sqlx::AssertSqlSafe(format!(
         "SELECT {KEK_COLUMNS} FROM project_keks WHERE project_id = ? AND pkek_version = ?"
     ));
@@ -78,7 +93,10 @@ pub(super) async fn get_kek(pool: &SqlitePool, project_id: &str, version: u32) -
     row.as_ref().map(kek_from_row).transpose()
 }
 
-pub(super) async fn insert_kek(conn: &mut SqliteConnection, row: &KekRow) -> Result<bool, StoreError> {
+pub(super) async fn insert_kek(
+    conn: &mut SqliteConnection,
+    row: &KekRow,
+) -> Result<bool, StoreError> {
     let done = sqlx::query(
         "INSERT INTO project_keks (project_id, pkek_version, rk_version, wrap_alg, wrapped, mac) \
          VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (project_id, pkek_version) DO NOTHING",

@@ -20,8 +20,15 @@ type Query = sqlx::query::Query<'static, Sqlite, SqliteArguments>;
 /// `WHERE …` for the query, with its values in placeholder order.
 fn where_clause(q: &SecretQuery) -> (String, Vec<Value>) {
     let mut sql = String::from(" WHERE project_id = ? AND (expiration IS NULL OR expiration > ?)");
-    let mut values = vec![Value::Text(q.project_id.clone()), Value::Int(ts_bound(q.now))];
-    let exact_text = [("name", &q.name), ("algorithm", &q.algorithm), ("mode", &q.mode)];
+    let mut values = vec![
+        Value::Text(q.project_id.clone()),
+        Value::Int(ts_bound(q.now)),
+    ];
+    let exact_text = [
+        ("name", &q.name),
+        ("algorithm", &q.algorithm),
+        ("mode", &q.mode),
+    ];
     for (column, wanted) in exact_text {
         if let Some(wanted) = wanted {
             sql.push_str(&format!(" AND {column} = ?"));
@@ -98,11 +105,17 @@ fn bind_all(mut query: Query, values: Vec<Value>) -> Query {
 pub(super) async fn list(pool: &SqlitePool, q: &SecretQuery) -> Result<SecretPage, StoreError> {
     let (filter, values) = where_clause(q);
     let (_, count_values) = where_clause(q);
-    let page_sql = format!("SELECT {SECRET_COLUMNS} FROM secrets{filter}{} LIMIT ? OFFSET ?", order_clause(q));
+    let page_sql = format!(
+        "SELECT {SECRET_COLUMNS} FROM secrets{filter}{} LIMIT ? OFFSET ?",
+        order_clause(q)
+    );
     let count_sql = format!("SELECT COUNT(*) FROM secrets{filter}");
 
     // One read transaction so the page and the total come from the same snapshot.
-    let mut tx = pool.begin().await.map_err(db_err("starting a read transaction"))?;
+    let mut tx = pool
+        .begin()
+        .await
+        .map_err(db_err("starting a read transaction"))?;
     let rows: Vec<SqliteRow> = bind_all(sqlx::query(AssertSqlSafe(page_sql)), values)
         .bind(i64::from(q.limit))
         .bind(i64::from(q.offset))
@@ -114,9 +127,15 @@ pub(super) async fn list(pool: &SqlitePool, q: &SecretQuery) -> Result<SecretPag
         .await
         .and_then(|row| row.try_get(0))
         .map_err(db_err("counting secrets"))?;
-    tx.commit().await.map_err(db_err("ending a read transaction"))?;
+    tx.commit()
+        .await
+        .map_err(db_err("ending a read transaction"))?;
 
-    let secrets = rows.iter().map(secret_from_row).collect::<Result<Vec<_>, _>>()?;
-    let total = u64::try_from(total).map_err(|_| StoreError(format!("SQLite store: negative count {total}")))?;
+    let secrets = rows
+        .iter()
+        .map(secret_from_row)
+        .collect::<Result<Vec<_>, _>>()?;
+    let total = u64::try_from(total)
+        .map_err(|_| StoreError(format!("SQLite store: negative count {total}")))?;
     Ok(SecretPage { secrets, total })
 }

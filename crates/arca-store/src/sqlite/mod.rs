@@ -17,7 +17,8 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use arca_core::{
-    KekRow, SecretPage, SecretQuery, SecretRecord, Store, StoreError, StoredPayload, TokenRow, WrappedKeyRow,
+    KekRow, SecretPage, SecretQuery, SecretRecord, Store, StoreError, StoredPayload, TokenRow,
+    WrappedKeyRow,
 };
 use async_trait::async_trait;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -41,7 +42,9 @@ pub struct SqliteStore {
 
 impl std::fmt::Debug for SqliteStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SqliteStore").field("commits", &self.commit_count()).finish_non_exhaustive()
+        f.debug_struct("SqliteStore")
+            .field("commits", &self.commit_count())
+            .finish_non_exhaustive()
     }
 }
 
@@ -70,8 +73,15 @@ impl SqliteStore {
             .max_connections(READ_CONNECTIONS)
             .connect_with(base.read_only(true))
             .await
-            .map_err(|e| StoreError(format!("SQLite store: opening read connections to {shown}: {e}")))?;
-        Ok(SqliteStore { reads, writer: Writer::spawn(conn) })
+            .map_err(|e| {
+                StoreError(format!(
+                    "SQLite store: opening read connections to {shown}: {e}"
+                ))
+            })?;
+        Ok(SqliteStore {
+            reads,
+            writer: Writer::spawn(conn),
+        })
     }
 
     /// Write transactions committed since `open`. Under concurrent writes this grows more slowly than
@@ -103,14 +113,23 @@ impl Store for SqliteStore {
     }
 
     async fn insert_system_key(&self, name: &str, row: &WrappedKeyRow) -> Result<bool, StoreError> {
-        self.writer.submit(WriteKind::InsertSystemKey { name: name.to_owned(), row: row.clone() }).await
+        self.writer
+            .submit(WriteKind::InsertSystemKey {
+                name: name.to_owned(),
+                row: row.clone(),
+            })
+            .await
     }
 
     async fn get_active_kek(&self, project_id: &str) -> Result<Option<KekRow>, StoreError> {
         keys::get_active_kek(&self.reads, project_id).await
     }
 
-    async fn get_kek(&self, project_id: &str, pkek_version: u32) -> Result<Option<KekRow>, StoreError> {
+    async fn get_kek(
+        &self,
+        project_id: &str,
+        pkek_version: u32,
+    ) -> Result<Option<KekRow>, StoreError> {
         keys::get_kek(&self.reads, project_id, pkek_version).await
     }
 
@@ -119,7 +138,10 @@ impl Store for SqliteStore {
     }
 
     async fn insert_token(&self, row: &TokenRow) -> Result<(), StoreError> {
-        self.writer.submit(WriteKind::InsertToken(row.clone())).await.map(|_| ())
+        self.writer
+            .submit(WriteKind::InsertToken(row.clone()))
+            .await
+            .map(|_| ())
     }
 
     async fn get_token(&self, id: &str) -> Result<Option<TokenRow>, StoreError> {
@@ -127,11 +149,20 @@ impl Store for SqliteStore {
     }
 
     async fn revoke_token(&self, id: &str) -> Result<bool, StoreError> {
-        self.writer.submit(WriteKind::RevokeToken(id.to_owned())).await
+        self.writer
+            .submit(WriteKind::RevokeToken(id.to_owned()))
+            .await
     }
 
-    async fn insert_secret(&self, secret: &SecretRecord, payload: Option<&StoredPayload>) -> Result<(), StoreError> {
-        let op = WriteKind::InsertSecret { secret: secret.clone(), payload: payload.cloned() };
+    async fn insert_secret(
+        &self,
+        secret: &SecretRecord,
+        payload: Option<&StoredPayload>,
+    ) -> Result<(), StoreError> {
+        let op = WriteKind::InsertSecret {
+            secret: secret.clone(),
+            payload: payload.cloned(),
+        };
         self.writer.submit(op).await.map(|_| ())
     }
 
@@ -141,7 +172,13 @@ impl Store for SqliteStore {
         payload: &StoredPayload,
         updated: OffsetDateTime,
     ) -> Result<bool, StoreError> {
-        self.writer.submit(WriteKind::AttachPayload { id, payload: payload.clone(), updated }).await
+        self.writer
+            .submit(WriteKind::AttachPayload {
+                id,
+                payload: payload.clone(),
+                updated,
+            })
+            .await
     }
 
     async fn get_secret(&self, id: Uuid) -> Result<Option<SecretRecord>, StoreError> {
@@ -164,21 +201,54 @@ impl Store for SqliteStore {
         secrets::get_metadata(&self.reads, id).await
     }
 
-    async fn replace_secret_metadata(&self, id: Uuid, metadata: &BTreeMap<String, String>) -> Result<(), StoreError> {
-        self.writer.submit(WriteKind::ReplaceMetadata { id, metadata: metadata.clone() }).await.map(|_| ())
+    async fn replace_secret_metadata(
+        &self,
+        id: Uuid,
+        metadata: &BTreeMap<String, String>,
+    ) -> Result<(), StoreError> {
+        self.writer
+            .submit(WriteKind::ReplaceMetadata {
+                id,
+                metadata: metadata.clone(),
+            })
+            .await
+            .map(|_| ())
     }
 
-    async fn insert_secret_metadatum(&self, id: Uuid, key: &str, value: &str) -> Result<bool, StoreError> {
-        let op = WriteKind::InsertMetadatum { id, key: key.to_owned(), value: value.to_owned() };
+    async fn insert_secret_metadatum(
+        &self,
+        id: Uuid,
+        key: &str,
+        value: &str,
+    ) -> Result<bool, StoreError> {
+        let op = WriteKind::InsertMetadatum {
+            id,
+            key: key.to_owned(),
+            value: value.to_owned(),
+        };
         self.writer.submit(op).await
     }
 
-    async fn update_secret_metadatum(&self, id: Uuid, key: &str, value: &str) -> Result<bool, StoreError> {
-        let op = WriteKind::UpdateMetadatum { id, key: key.to_owned(), value: value.to_owned() };
+    async fn update_secret_metadatum(
+        &self,
+        id: Uuid,
+        key: &str,
+        value: &str,
+    ) -> Result<bool, StoreError> {
+        let op = WriteKind::UpdateMetadatum {
+            id,
+            key: key.to_owned(),
+            value: value.to_owned(),
+        };
         self.writer.submit(op).await
     }
 
     async fn delete_secret_metadatum(&self, id: Uuid, key: &str) -> Result<bool, StoreError> {
-        self.writer.submit(WriteKind::DeleteMetadatum { id, key: key.to_owned() }).await
+        self.writer
+            .submit(WriteKind::DeleteMetadatum {
+                id,
+                key: key.to_owned(),
+            })
+            .await
     }
 }

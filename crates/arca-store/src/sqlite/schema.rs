@@ -12,7 +12,10 @@ const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../../migrations/0001_ini
 
 /// Brings the database up to the newest schema version; refuses a database from a newer Arca.
 pub(super) async fn migrate(conn: &mut SqliteConnection) -> Result<(), StoreError> {
-    let mut tx = conn.begin_with("BEGIN IMMEDIATE").await.map_err(db_err("starting the migration transaction"))?;
+    let mut tx = conn
+        .begin_with("BEGIN IMMEDIATE")
+        .await
+        .map_err(db_err("starting the migration transaction"))?;
     sqlx::raw_sql(
         "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY NOT NULL, applied INTEGER NOT NULL)",
     )
@@ -30,7 +33,10 @@ pub(super) async fn migrate(conn: &mut SqliteConnection) -> Result<(), StoreErro
         )));
     }
     for (version, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > current) {
-        sqlx::raw_sql(*sql).execute(&mut *tx).await.map_err(db_err(&format!("applying migration {version}")))?;
+        sqlx::raw_sql(*sql)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err(&format!("applying migration {version}")))?;
         sqlx::query("INSERT INTO schema_version (version, applied) VALUES (?, unixepoch())")
             .bind(version)
             .execute(&mut *tx)

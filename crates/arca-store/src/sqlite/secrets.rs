@@ -29,8 +29,11 @@ pub(super) fn secret_from_row(row: &SqliteRow) -> Result<SecretRecord, StoreErro
         algorithm: row.try_get("algorithm").map_err(get)?,
         bit_length: row.try_get("bit_length").map_err(get)?,
         mode: row.try_get("mode").map_err(get)?,
-        secret_type: SecretType::parse(&secret_type)
-            .ok_or_else(|| StoreError(format!("SQLite store: unknown secret type {secret_type:?} in secret {id}")))?,
+        secret_type: SecretType::parse(&secret_type).ok_or_else(|| {
+            StoreError(format!(
+                "SQLite store: unknown secret type {secret_type:?} in secret {id}"
+            ))
+        })?,
         expiration: expiration.map(ts_from_db).transpose()?,
         created: ts_from_db(row.try_get("created").map_err(get)?)?,
         updated: ts_from_db(row.try_get("updated").map_err(get)?)?,
@@ -40,16 +43,24 @@ pub(super) fn secret_from_row(row: &SqliteRow) -> Result<SecretRecord, StoreErro
 
 pub(super) async fn get(pool: &SqlitePool, id: Uuid) -> Result<Option<SecretRecord>, StoreError> {
     let sql = sqlx::AssertSqlSafe(format!("SELECT {SECRET_COLUMNS} FROM secrets WHERE id = ?"));
-    let row = sqlx::query(sql).bind(uuid_to_db(id)).fetch_optional(pool).await.map_err(db_err("reading a secret"))?;
-    row.as_ref().map(secret_from_row).transpose()
-}
-
-pub(super) async fn get_payload(pool: &SqlitePool, id: Uuid) -> Result<Option<StoredPayload>, StoreError> {
-    let row = sqlx::query("SELECT ciphertext, content_type FROM secret_payloads WHERE secret_id = ?")
+    let row = sqlx::query(sql)
         .bind(uuid_to_db(id))
         .fetch_optional(pool)
         .await
-        .map_err(db_err("reading a payload"))?;
+        .map_err(db_err("reading a secret"))?;
+    row.as_ref().map(secret_from_row).transpose()
+}
+
+pub(super) async fn get_payload(
+    pool: &SqlitePool,
+    id: Uuid,
+) -> Result<Option<StoredPayload>, StoreError> {
+    let row =
+        sqlx::query("SELECT ciphertext, content_type FROM secret_payloads WHERE secret_id = ?")
+            .bind(uuid_to_db(id))
+            .fetch_optional(pool)
+            .await
+            .map_err(db_err("reading a payload"))?;
     let Some(row) = row else { return Ok(None) };
     let get = |e| db_err("reading a payload row")(e);
     Ok(Some(StoredPayload {
@@ -66,7 +77,10 @@ pub(super) async fn insert(
     payload: Option<&StoredPayload>,
 ) -> Result<(), StoreError> {
     let id = uuid_to_db(secret.id);
-    let content_type = secret.content_type.as_deref().or(payload.map(|p| p.content_type.as_str()));
+    let content_type = secret
+        .content_type
+        .as_deref()
+        .or(payload.map(|p| p.content_type.as_str()));
     sqlx::query(
         "INSERT INTO secrets (id, project_id, creator_id, name, algorithm, bit_length, mode, secret_type, \
          expiration, created, updated, content_type) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -87,13 +101,15 @@ pub(super) async fn insert(
     .await
     .map_err(db_err("inserting a secret"))?;
     if let Some(payload) = payload {
-        sqlx::query("INSERT INTO secret_payloads (secret_id, ciphertext, content_type) VALUES (?, ?, ?)")
-            .bind(&id)
-            .bind(&payload.ciphertext)
-            .bind(&payload.content_type)
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err("inserting a payload"))?;
+        sqlx::query(
+            "INSERT INTO secret_payloads (secret_id, ciphertext, content_type) VALUES (?, ?, ?)",
+        )
+        .bind(&id)
+        .bind(&payload.ciphertext)
+        .bind(&payload.content_type)
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err("inserting a payload"))?;
     }
     Ok(())
 }
@@ -141,7 +157,10 @@ pub(super) async fn delete(conn: &mut SqliteConnection, id: Uuid) -> Result<bool
     Ok(done.rows_affected() > 0)
 }
 
-pub(super) async fn get_metadata(pool: &SqlitePool, id: Uuid) -> Result<BTreeMap<String, String>, StoreError> {
+pub(super) async fn get_metadata(
+    pool: &SqlitePool,
+    id: Uuid,
+) -> Result<BTreeMap<String, String>, StoreError> {
     let rows = sqlx::query("SELECT key, value FROM secret_metadata WHERE secret_id = ?")
         .bind(uuid_to_db(id))
         .fetch_all(pool)
@@ -150,7 +169,10 @@ pub(super) async fn get_metadata(pool: &SqlitePool, id: Uuid) -> Result<BTreeMap
     rows.iter()
         .map(|row| {
             let get = |e| db_err("reading a metadata row")(e);
-            Ok((row.try_get("key").map_err(get)?, row.try_get("value").map_err(get)?))
+            Ok((
+                row.try_get("key").map_err(get)?,
+                row.try_get("value").map_err(get)?,
+            ))
         })
         .collect()
 }
@@ -165,7 +187,9 @@ async fn ensure_secret(conn: &mut SqliteConnection, id: &str) -> Result<(), Stor
         .map_err(db_err("looking up a secret"))?;
     match found {
         Some(_) => Ok(()),
-        None => Err(StoreError(format!("SQLite store: no secret {id} to hold metadata"))),
+        None => Err(StoreError(format!(
+            "SQLite store: no secret {id} to hold metadata"
+        ))),
     }
 }
 
@@ -229,7 +253,11 @@ pub(super) async fn update_metadatum(
     Ok(done.rows_affected() > 0)
 }
 
-pub(super) async fn delete_metadatum(conn: &mut SqliteConnection, id: Uuid, key: &str) -> Result<bool, StoreError> {
+pub(super) async fn delete_metadatum(
+    conn: &mut SqliteConnection,
+    id: Uuid,
+    key: &str,
+) -> Result<bool, StoreError> {
     let done = sqlx::query("DELETE FROM secret_metadata WHERE secret_id = ? AND key = ?")
         .bind(uuid_to_db(id))
         .bind(key)

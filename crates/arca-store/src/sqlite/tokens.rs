@@ -8,7 +8,9 @@ use super::codec::{db_err, ts_from_db, ts_to_db};
 
 pub(super) async fn insert(conn: &mut SqliteConnection, row: &TokenRow) -> Result<(), StoreError> {
     if let Some(bad) = row.roles.iter().find(|r| r.is_empty() || r.contains(',')) {
-        return Err(StoreError(format!("SQLite store: role name {bad:?} must be non-empty and contain no comma")));
+        return Err(StoreError(format!(
+            "SQLite store: role name {bad:?} must be non-empty and contain no comma"
+        )));
     }
     sqlx::query(
         "INSERT INTO tokens (id, digest, project_id, user_id, roles, created, expires_at, revoked) \
@@ -44,7 +46,11 @@ pub(super) async fn get(pool: &SqlitePool, id: &str) -> Result<Option<TokenRow>,
         digest: row.try_get("digest").map_err(get)?,
         project_id: row.try_get("project_id").map_err(get)?,
         user_id: row.try_get("user_id").map_err(get)?,
-        roles: if roles.is_empty() { Vec::new() } else { roles.split(',').map(str::to_owned).collect() },
+        roles: if roles.is_empty() {
+            Vec::new()
+        } else {
+            roles.split(',').map(str::to_owned).collect()
+        },
         created: ts_from_db(row.try_get("created").map_err(get)?)?,
         expires_at: ts_from_db(row.try_get("expires_at").map_err(get)?)?,
         revoked: row.try_get("revoked").map_err(get)?,

@@ -31,17 +31,41 @@ const CHECKPOINT_EVERY: u64 = 256;
 
 /// One write, with everything it needs owned so it can cross to the writer task.
 pub(super) enum WriteKind {
-    InsertSystemKey { name: String, row: WrappedKeyRow },
+    InsertSystemKey {
+        name: String,
+        row: WrappedKeyRow,
+    },
     InsertKek(KekRow),
     InsertToken(TokenRow),
     RevokeToken(String),
-    InsertSecret { secret: SecretRecord, payload: Option<StoredPayload> },
-    AttachPayload { id: Uuid, payload: StoredPayload, updated: OffsetDateTime },
+    InsertSecret {
+        secret: SecretRecord,
+        payload: Option<StoredPayload>,
+    },
+    AttachPayload {
+        id: Uuid,
+        payload: StoredPayload,
+        updated: OffsetDateTime,
+    },
     DeleteSecret(Uuid),
-    ReplaceMetadata { id: Uuid, metadata: BTreeMap<String, String> },
-    InsertMetadatum { id: Uuid, key: String, value: String },
-    UpdateMetadatum { id: Uuid, key: String, value: String },
-    DeleteMetadatum { id: Uuid, key: String },
+    ReplaceMetadata {
+        id: Uuid,
+        metadata: BTreeMap<String, String>,
+    },
+    InsertMetadatum {
+        id: Uuid,
+        key: String,
+        value: String,
+    },
+    UpdateMetadatum {
+        id: Uuid,
+        key: String,
+        value: String,
+    },
+    DeleteMetadatum {
+        id: Uuid,
+        key: String,
+    },
 }
 
 impl WriteKind {
@@ -49,23 +73,37 @@ impl WriteKind {
     /// done" answer (conflict, not found); operations without one answer `true`.
     async fn apply(&self, conn: &mut SqliteConnection) -> Result<bool, StoreError> {
         match self {
-            WriteKind::InsertSystemKey { name, row } => keys::insert_system_key(conn, name, row).await,
+            WriteKind::InsertSystemKey { name, row } => {
+                keys::insert_system_key(conn, name, row).await
+            }
             WriteKind::InsertKek(row) => keys::insert_kek(conn, row).await,
             WriteKind::InsertToken(row) => tokens::insert(conn, row).await.map(|()| true),
             WriteKind::RevokeToken(id) => tokens::revoke(conn, id).await,
             WriteKind::InsertSecret { secret, payload } => {
-                secrets::insert(conn, secret, payload.as_ref()).await.map(|()| true)
+                secrets::insert(conn, secret, payload.as_ref())
+                    .await
+                    .map(|()| true)
             }
-            WriteKind::AttachPayload { id, payload, updated } => {
-                secrets::attach_payload(conn, *id, payload, *updated).await
-            }
+            WriteKind::AttachPayload {
+                id,
+                payload,
+                updated,
+            } => secrets::attach_payload(conn, *id, payload, *updated).await,
             WriteKind::DeleteSecret(id) => secrets::delete(conn, *id).await,
             WriteKind::ReplaceMetadata { id, metadata } => {
-                secrets::replace_metadata(conn, *id, metadata).await.map(|()| true)
+                secrets::replace_metadata(conn, *id, metadata)
+                    .await
+                    .map(|()| true)
             }
-            WriteKind::InsertMetadatum { id, key, value } => secrets::insert_metadatum(conn, *id, key, value).await,
-            WriteKind::UpdateMetadatum { id, key, value } => secrets::update_metadatum(conn, *id, key, value).await,
-            WriteKind::DeleteMetadatum { id, key } => secrets::delete_metadatum(conn, *id, key).await,
+            WriteKind::InsertMetadatum { id, key, value } => {
+                secrets::insert_metadatum(conn, *id, key, value).await
+            }
+            WriteKind::UpdateMetadatum { id, key, value } => {
+                secrets::update_metadatum(conn, *id, key, value).await
+            }
+            WriteKind::DeleteMetadatum { id, key } => {
+                secrets::delete_metadatum(conn, *id, key).await
+            }
         }
     }
 }
@@ -108,7 +146,9 @@ impl Writer {
             .send(WriteOp { kind, reply })
             .await
             .map_err(|_| StoreError("SQLite store: the writer task has stopped".into()))?;
-        answer.await.map_err(|_| StoreError("SQLite store: the writer task stopped before answering".into()))?
+        answer.await.map_err(|_| {
+            StoreError("SQLite store: the writer task stopped before answering".into())
+        })?
     }
 
     /// Stops accepting writes, lets the task finish what is queued, checkpoint and close its connection.
@@ -195,25 +235,39 @@ async fn run_transaction(
     conn: &mut SqliteConnection,
     batch: &[WriteOp],
 ) -> Result<Vec<Result<bool, StoreError>>, StoreError> {
-    let mut tx = conn.begin_with("BEGIN IMMEDIATE").await.map_err(db_err("starting a write transaction"))?;
+    let mut tx = conn
+        .begin_with("BEGIN IMMEDIATE")
+        .await
+        .map_err(db_err("starting a write transaction"))?;
     let mut results = Vec::with_capacity(batch.len());
     for op in batch {
         let mut savepoint = tx.begin().await.map_err(db_err("opening a savepoint"))?;
         let result = op.kind.apply(&mut savepoint).await;
         if result.is_ok() {
-            savepoint.commit().await.map_err(db_err("releasing a savepoint"))?;
+            savepoint
+                .commit()
+                .await
+                .map_err(db_err("releasing a savepoint"))?;
         } else {
-            savepoint.rollback().await.map_err(db_err("rolling back a savepoint"))?;
+            savepoint
+                .rollback()
+                .await
+                .map_err(db_err("rolling back a savepoint"))?;
         }
         results.push(result);
     }
-    tx.commit().await.map_err(db_err("committing a write batch"))?;
+    tx.commit()
+        .await
+        .map_err(db_err("committing a write batch"))?;
     Ok(results)
 }
 
 /// A PASSIVE WAL checkpoint: copies what it can into the main file without waiting for readers.
 async fn checkpoint(conn: &mut SqliteConnection) {
-    if let Err(e) = sqlx::raw_sql("PRAGMA wal_checkpoint(PASSIVE)").execute(&mut *conn).await {
+    if let Err(e) = sqlx::raw_sql("PRAGMA wal_checkpoint(PASSIVE)")
+        .execute(&mut *conn)
+        .await
+    {
         tracing::warn!(error = %e, "SQLite WAL checkpoint failed");
     }
 }

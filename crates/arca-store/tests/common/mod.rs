@@ -45,15 +45,27 @@ pub fn secret(project: &str, created: i64) -> SecretRecord {
 }
 
 pub fn payload(bytes: &[u8], content_type: &str) -> StoredPayload {
-    StoredPayload { ciphertext: bytes.to_vec(), content_type: content_type.to_owned() }
+    StoredPayload {
+        ciphertext: bytes.to_vec(),
+        content_type: content_type.to_owned(),
+    }
 }
 
 pub fn wrapped(tag: u8) -> WrappedKeyRow {
-    WrappedKeyRow { rk_version: 3, wrap_alg: 1, wrapped: vec![tag; 60], mac: vec![tag ^ 0xff; 32] }
+    WrappedKeyRow {
+        rk_version: 3,
+        wrap_alg: 1,
+        wrapped: vec![tag; 60],
+        mac: vec![tag ^ 0xff; 32],
+    }
 }
 
 pub fn kek(project: &str, version: u32, tag: u8) -> KekRow {
-    KekRow { project_id: project.to_owned(), pkek_version: version, key: wrapped(tag) }
+    KekRow {
+        project_id: project.to_owned(),
+        pkek_version: version,
+        key: wrapped(tag),
+    }
 }
 
 pub fn token(id: &str) -> TokenRow {
@@ -72,7 +84,11 @@ pub fn token(id: &str) -> TokenRow {
 /// A raw read-write connection to the same file, for inspecting or corrupting rows behind the store's back.
 pub async fn raw(path: &std::path::Path) -> sqlx::SqliteConnection {
     use sqlx::ConnectOptions;
-    sqlx::sqlite::SqliteConnectOptions::new().filename(path).connect().await.expect("raw connection")
+    sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(path)
+        .connect()
+        .await
+        .expect("raw connection")
 }
 
 /// Rows in a table (a fixed name from the test).
@@ -84,5 +100,8 @@ pub async fn count_rows(path: &std::path::Path, table: &'static str) -> i64 {
         "secret_metadata" => "SELECT COUNT(*) FROM secret_metadata",
         other => panic!("unknown table {other}"),
     };
-    sqlx::query_scalar(sql).fetch_one(&mut conn).await.expect("count")
+    sqlx::query_scalar(sql)
+        .fetch_one(&mut conn)
+        .await
+        .expect("count")
 }

@@ -1,0 +1,209 @@
+//! The secrets resource (`barbican/api/controllers/secrets.py`): create (`POST /v1/secrets`), list, read
+//! metadata (or, with a non-JSON `Accept`, the payload — Barbican's legacy behaviour), read the payload
+//! (`/payload`), upload the payload of a two-step secret (`PUT`) and delete. Policy, project isolation and
+//! expiry are enforced by `SecretService`; this file only speaks HTTP.
+
+use axum::Json;
+use axum::extract::{Extension, RawQuery, State};
+use axum::response::{IntoResponse, Response};
+use http::{HeaderMap, StatusCode};
+
+use arca_core::Payload;
+
+use crate::auth::Caller;
+use crate::error::{ApiError, CoreResultExt};
+use crate::state::AppState;
+
+use super::body::{JsonBody, RawBody};
+use super::hrefs::HostHref;
+use super::list_query;
+use super::microversion::ApiVersion;
+use super::new_secret;
+use super::path::SecretPath;
+use super::payload;
+use super::wire;
+
+/// `POST /v1/secrets` → 201 with `Location` and `{"secret_ref": ...}`.
+pub(crate) async fn create(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    host: HostHref,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    let now = state.services.clock.now();
+    let new = new_secret::validate(&body, now, state.config.limits.max_payload_bytes)?;
+    let secret = state
+        .services
+        .secrets
+        .create(&caller, new)
+        .await
+        .op("Secret creation")?;
+    let secret_ref = host.secret(secret.id);
+    Ok((
+        StatusCode::CREATED,
+        [(http::header::LOCATION, secret_ref.clone())],
+        Json(wire::SecretRef { secret_ref }),
+    )
+        .into_response())
+}
+
+/// `GET /v1/secrets`.
+pub(crate) async fn list(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Extension(version): Extension<ApiVersion>,
+    host: HostHref,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<wire::SecretList>, ApiError> {
+    let request = list_query::parse(raw.as_deref())?;
+    let (offset, limit) = (request.query.offset, request.query.limit);
+    // Run the query even when `secret_type` matches nothing, so policy is still enforced.
+    let page = state
+        .services
+        .secrets
+        .list(&caller, request.query)
+        .await
+        .op("Secret(s) retrieval")?;
+    if request.matches_nothing || page.secrets.is_empty() {
+        let total = if request.matches_nothing {
+            0
+        } else {
+            page.total
+        };
+        return Ok(Json(wire::SecretList {
+            secrets: Vec::new(),
+            total,
+            next: None,
+            previous: None,
+        }));
+    }
+    let (previous, next) =
+        list_query::nav_links(&host, offset, limit, page.total, &request.passthrough);
+    let secrets = page
+        .secrets
+        .iter()
+        .map(|s| wire::Secret::new(s, &host, version))
+        .collect();
+    Ok(Json(wire::SecretList {
+        secrets,
+        total: page.total,
+        next,
+        previous,
+    }))
+}
+
+/// Reads and renders a payload for `Accept` (`_on_get_secret_payload`).
+async fn payload_response(
+    state: &AppState,
+    caller: &arca_core::Principal,
+    path: &SecretPath,
+    headers: &HeaderMap,
+    op: &str,
+) -> Result<Response, ApiError> {
+    let (_, payload) = state
+        .services
+        .secrets
+        .payload(caller, path.id)
+        .await
+        .op(op)?;
+    let accept = payload::accept_value(headers);
+    let internal = payload::negotiate(accept.as_deref(), &payload.content_type)
+        .ok_or_else(|| payload::not_acceptable(op))?;
+    payload::render(internal, &payload.bytes, op)
+}
+
+/// `GET /v1/secrets/{id}`: metadata for `Accept` absent, `application/json` or `*/*`; otherwise the payload.
+pub(crate) async fn get(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    path: SecretPath,
+    Extension(version): Extension<ApiVersion>,
+    host: HostHref,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    const OP: &str = "Secret retrieval";
+    if !payload::wants_json(&headers) {
+        return payload_response(&state, &caller, &path, &headers, OP).await;
+    }
+    let secret = state.services.secrets.get(&caller, path.id).await.op(OP)?;
+    Ok(Json(wire::Secret::new(&secret, &host, version)).into_response())
+}
+
+/// `GET /v1/secrets/{id}/payload`.
+pub(crate) async fn get_payload(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    path: SecretPath,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    payload_response(&state, &caller, &path, &headers, "Secret payload retrieval").await
+}
+
+/// `PUT /v1/secrets/{id}`: the payload of a secret created without one → 204.
+pub(crate) async fn put(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    path: SecretPath,
+    body: RawBody,
+) -> Result<StatusCode, ApiError> {
+    const OP: &str = "Secret update";
+    let internal = match body.media_type.as_deref() {
+        Some(t @ (payload::TEXT | payload::BINARY)) => {
+            payload::normalize(t).unwrap_or(payload::BINARY)
+        }
+        _ => {
+            return Err(ApiError::unsupported_media_type(&[
+                payload::BINARY,
+                payload::TEXT,
+            ]));
+        }
+    };
+    if body.bytes.is_empty() {
+        return Err(ApiError::issue(
+            StatusCode::BAD_REQUEST,
+            OP,
+            "No data supplied to process.",
+        ));
+    }
+    let too_large = || {
+        ApiError::issue(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            OP,
+            "Provided information too large to process",
+        )
+    };
+    let max = state.config.limits.max_payload_bytes;
+    if body.bytes.len() > max {
+        return Err(too_large());
+    }
+    let bytes = payload::decode_put(internal, body.encoding.as_deref(), &body.bytes)?;
+    if bytes.len() > max {
+        return Err(too_large());
+    }
+    let payload = Payload {
+        bytes: bytes.into(),
+        content_type: internal.to_owned(),
+    };
+    state
+        .services
+        .secrets
+        .put_payload(&caller, path.id, payload)
+        .await
+        .op(OP)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `DELETE /v1/secrets/{id}` → 204.
+pub(crate) async fn delete(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    path: SecretPath,
+) -> Result<StatusCode, ApiError> {
+    state
+        .services
+        .secrets
+        .delete(&caller, path.id)
+        .await
+        .op("Secret deletion")?;
+    Ok(StatusCode::NO_CONTENT)
+}

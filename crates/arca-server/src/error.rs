@@ -1,0 +1,236 @@
+//! The one place that turns failures into HTTP: every `CoreError` and every wire-level refusal becomes a
+//! status and Barbican's error body `{"code": N, "title": "...", "description": "..."}` (the shape of
+//! Barbican's `JSONErrorHook`, titles as webob names them). Descriptions follow Barbican's wording
+//! (`"<operation> issue seen - <reason>."`, `"<operation> attempt not allowed - ..."`) and never carry key
+//! material, payloads or tokens.
+//!
+//! Integrity failures (`CoreError::Integrity`: a stored ciphertext or wrapped key failed authentication) map
+//! to **500**: they are server-side data corruption or tampering, never something the client sent or can
+//! fix, so a 4xx would be wrong. The description says plainly that an integrity check failed so an
+//! operator can act on it, without naming keys or echoing data. Storage and other crypto failures are 500
+//! with Barbican's generic "please contact site administrator" text; details go to the log only.
+
+use axum::Json;
+use axum::response::{IntoResponse, Response};
+use http::StatusCode;
+use serde::Serialize;
+
+use arca_core::CoreError;
+
+/// An error response in Barbican's shape.
+#[derive(Debug)]
+pub(crate) struct ApiError {
+    status: StatusCode,
+    description: String,
+}
+
+#[derive(Serialize)]
+struct Body<'a> {
+    code: u16,
+    title: &'a str,
+    description: &'a str,
+}
+
+/// webob's status titles, which Barbican puts in `title`.
+fn title(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        406 => "Not Acceptable",
+        409 => "Conflict",
+        413 => "Request Entity Too Large",
+        415 => "Unsupported Media Type",
+        500 => "Internal Server Error",
+        503 => "Service Unavailable",
+        _ => status.canonical_reason().unwrap_or("Error"),
+    }
+}
+
+impl ApiError {
+    /// An error with an explicit status and description.
+    pub(crate) fn new(status: StatusCode, description: impl Into<String>) -> Self {
+        Self {
+            status,
+            description: description.into(),
+        }
+    }
+
+    /// 400 with `description`.
+    pub(crate) fn bad_request(description: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, description)
+    }
+
+    /// 404 with `description`.
+    pub(crate) fn not_found(description: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, description)
+    }
+
+    /// 409 with `description`.
+    pub(crate) fn conflict(description: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, description)
+    }
+
+    /// 401 as keystonemiddleware words it.
+    pub(crate) fn unauthenticated() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "The request you have made requires authentication.",
+        )
+    }
+
+    /// 413 with Barbican's `LimitExceeded` client message.
+    pub(crate) fn too_large() -> Self {
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "Provided information too large to process",
+        )
+    }
+
+    /// 415 as Barbican's `enforce_content_types` words it.
+    pub(crate) fn unsupported_media_type(expected: &[&str]) -> Self {
+        let list = expected
+            .iter()
+            .map(|t| format!("'{t}'"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        Self::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            format!("Unexpected content type. Expected content types are: [{list}]"),
+        )
+    }
+
+    /// A Barbican HTTP exception raised inside an operation: `"<op> issue seen - <reason>."`.
+    pub(crate) fn issue(status: StatusCode, op: &str, reason: &str) -> Self {
+        Self::new(status, format!("{op} issue seen - {reason}."))
+    }
+
+    /// 404 for a path that names nothing.
+    pub(crate) fn no_route() -> Self {
+        Self::not_found("The resource could not be found.")
+    }
+
+    /// 405 for a known path with a method it does not support.
+    pub(crate) fn method_not_allowed(method: &http::Method) -> Self {
+        Self::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            format!("The method {method} is not allowed for this resource."),
+        )
+    }
+
+    /// Maps a domain error raised while performing `op` (Barbican's operation name, e.g. "Secret retrieval").
+    pub(crate) fn core(op: &str, error: CoreError) -> Self {
+        match error {
+            CoreError::Unauthenticated => Self::unauthenticated(),
+            CoreError::Forbidden(_) => Self::new(
+                StatusCode::FORBIDDEN,
+                format!("{op} attempt not allowed - please review your user/project privileges"),
+            ),
+            CoreError::NotFound(message) => Self::not_found(not_found_text(&message)),
+            CoreError::Conflict(message) => Self::conflict(message),
+            CoreError::Invalid(message) => Self::bad_request(message),
+            CoreError::Integrity(_) => {
+                tracing::error!(operation = op, "integrity check failed on stored data");
+                Self::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    format!(
+                        "{op} failure seen - an integrity check of stored data failed (the data was modified or \
+                         corrupted); please contact site administrator."
+                    ),
+                )
+            }
+            other @ (CoreError::Storage(_) | CoreError::Crypto(_)) => {
+                tracing::error!(operation = op, error = %other, "internal failure");
+                Self::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    format!("{op} failure seen - please contact site administrator."),
+                )
+            }
+        }
+    }
+
+    /// The status (for tests and logging).
+    #[cfg(test)]
+    pub(crate) fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The description (for tests).
+    #[cfg(test)]
+    pub(crate) fn description(&self) -> &str {
+        &self.description
+    }
+}
+
+/// Barbican's words for the domain's not-found cases.
+fn not_found_text(message: &str) -> String {
+    match message {
+        "Secret not found." => "Not Found. Sorry but your secret is in another castle.".into(),
+        "No payload is stored for this secret." => {
+            "Not Found. Sorry but your secret has no payload.".into()
+        }
+        other => other.into(),
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = Body {
+            code: self.status.as_u16(),
+            title: title(self.status),
+            description: &self.description,
+        };
+        (self.status, Json(body)).into_response()
+    }
+}
+
+/// `result.op("Secret retrieval")?` maps a domain error with the operation's name.
+pub(crate) trait CoreResultExt<T> {
+    /// Maps the error of a domain call made while performing `op`.
+    fn op(self, op: &str) -> Result<T, ApiError>;
+}
+
+impl<T> CoreResultExt<T> for Result<T, CoreError> {
+    fn op(self, op: &str) -> Result<T, ApiError> {
+        self.map_err(|e| ApiError::core(op, e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forbidden_names_the_operation() {
+        let e = ApiError::core("Secret retrieval", CoreError::Forbidden("x".into()));
+        assert_eq!(e.status(), StatusCode::FORBIDDEN);
+        assert_eq!(
+            e.description(),
+            "Secret retrieval attempt not allowed - please review your user/project privileges"
+        );
+    }
+
+    #[test]
+    fn integrity_is_500_and_says_so() {
+        let e = ApiError::core(
+            "Secret payload retrieval",
+            CoreError::Integrity("the payload".into()),
+        );
+        assert_eq!(e.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(e.description().contains("integrity"));
+    }
+
+    #[test]
+    fn not_found_uses_barbican_words() {
+        let e = ApiError::core(
+            "Secret retrieval",
+            CoreError::NotFound("Secret not found.".into()),
+        );
+        assert_eq!(
+            e.description(),
+            "Not Found. Sorry but your secret is in another castle."
+        );
+    }
+}
