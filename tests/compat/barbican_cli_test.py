@@ -3,8 +3,9 @@
 
 Environment:
   ARCA_URL        base URL of a server started with ARCA_AUTH_MODE=trusted-headers
-                  (and ARCA_AUTH_TRUSTED_DEFAULT_ROLES=admin: `barbican --no-auth` sends
-                  X-Project-Id only, no X-Roles and no X-User-Id)
+                  (`barbican --no-auth` sends X-Project-Id only, no X-Roles and no
+                  X-User-Id; Arca's default trusted_default_roles makes that admin, as
+                  Barbican's unauthenticated context does)
   ARCA_PROJECT    project id to act as (default: a fresh compat-cli-<random>)
   BARBICAN        path of the `barbican` executable (default: next to this python)
 

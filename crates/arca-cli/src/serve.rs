@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use arca_core::root_key_path;
+use arca_server::AuthMode;
 
 use crate::cli::ServerArgs;
 use crate::init::initialise;
@@ -72,6 +73,16 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
         bail!(
             "refusing to serve plain HTTP on non-loopback address {listen}: TLS is not configured; \
              pass --insecure-http to do it anyway, or listen on 127.0.0.1"
+        );
+    }
+    if dir.config.auth.mode == AuthMode::TrustedHeaders
+        && !listen.ip().is_loopback()
+        && !dir.config.auth.trusted_headers_remote
+    {
+        bail!(
+            "refusing trusted-headers mode on non-loopback address {listen}: anyone reaching it could claim \
+             any identity; put the authenticating proxy on this host and listen on 127.0.0.1, or set \
+             [auth] trusted_headers_remote = true (ARCA_AUTH_TRUSTED_HEADERS_REMOTE=true)"
         );
     }
     let listener = tokio::net::TcpListener::bind(listen)

@@ -43,21 +43,16 @@ fn python_barbicanclient_with_token() {
     }
 }
 
-/// `barbican --no-auth` sends `X-Project-Id` only (no `X-Roles`, no `X-User-Id`), so the
-/// server runs with default roles `admin` for requests without `X-Roles`: the config key is
-/// `auth.trusted_default_roles`, i.e. `ARCA_AUTH_TRUSTED_DEFAULT_ROLES` by the
-/// `ARCA_<SECTION>_<KEY>` rule; `ARCA_TRUSTED_DEFAULT_ROLES` is set too, the name first proposed.
+/// `barbican --no-auth` sends `X-Project-Id` only (no `X-Roles`, no `X-User-Id`); like Barbican's
+/// unauthenticated context, Arca's default `auth.trusted_default_roles` makes such callers admin,
+/// so the stock trusted-headers configuration must serve the CLI.
 #[test]
 fn barbican_cli_with_trusted_headers() {
     let venv = compat_venv();
     let d = init();
-    let server = Server::start_with(
-        ServerOpts::new(&d.dir)
-            .env("ARCA_AUTH_MODE", "trusted-headers")
-            .env("ARCA_AUTH_TRUSTED_DEFAULT_ROLES", "admin")
-            .env("ARCA_TRUSTED_DEFAULT_ROLES", "admin"),
-    )
-    .unwrap_or_else(|f| panic!("trusted-headers server did not start\n{}", f.describe()));
+    let server =
+        Server::start_with(ServerOpts::new(&d.dir).env("ARCA_AUTH_MODE", "trusted-headers"))
+            .unwrap_or_else(|f| panic!("trusted-headers server did not start\n{}", f.describe()));
     let mut cmd = python_script(&venv, "barbican_cli_test.py");
     cmd.env("ARCA_URL", &server.url)
         .env("BARBICAN", venv.join("bin/barbican"));

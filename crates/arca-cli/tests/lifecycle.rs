@@ -428,6 +428,36 @@ fn non_loopback_bind_needs_insecure_http() {
     );
 }
 
+#[test]
+fn trusted_headers_on_a_non_loopback_address_needs_explicit_consent() {
+    let d = init();
+    let opts = || {
+        ServerOpts::new(&d.dir)
+            .env("ARCA_API_LISTEN", "0.0.0.0:0")
+            .env("ARCA_AUTH_MODE", "trusted-headers")
+            .arg("--insecure-http")
+    };
+    match Server::start_with(opts()) {
+        Ok(mut s) => {
+            s.kill9();
+            panic!("trusted-headers mode listened on a non-loopback address without consent");
+        }
+        Err(f) => assert!(
+            f.stderr.contains("trusted_headers_remote"),
+            "the refusal should name the setting\n{}",
+            f.describe()
+        ),
+    }
+    let mut s = Server::start_with(opts().env("ARCA_AUTH_TRUSTED_HEADERS_REMOTE", "true"))
+        .unwrap_or_else(|f| {
+            panic!(
+                "explicit consent did not start the server\n{}",
+                f.describe()
+            )
+        });
+    s.stop();
+}
+
 // ---------------------------------------------------------------------------------------
 // tokens
 // ---------------------------------------------------------------------------------------

@@ -24,6 +24,9 @@ pub struct AuthConfig {
     /// `["admin"]`, as Barbican's `UnauthenticatedContextMiddleware` makes such callers admin (what
     /// `barbican --no-auth --os-project-id P` relies on).
     pub trusted_default_roles: Vec<String>,
+    /// Whether trusted-headers mode may listen on a non-loopback address. Off: anyone who can reach the port
+    /// could claim any identity, so only a proxy on the same host should be able to.
+    pub trusted_headers_remote: bool,
 }
 
 impl Default for AuthConfig {
@@ -31,6 +34,7 @@ impl Default for AuthConfig {
         Self {
             mode: AuthMode::default(),
             trusted_default_roles: vec!["admin".to_owned()],
+            trusted_headers_remote: false,
         }
     }
 }
