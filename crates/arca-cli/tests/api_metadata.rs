@@ -21,21 +21,11 @@ fn mdk(id: &str, key: &str) -> String {
 }
 
 async fn put_json(arca: &Arca, path: &str, body: Value) -> Resp {
-    send(
-        arca.admin(Method::PUT, path)
-            .header("Content-Type", "application/json")
-            .body(body.to_string()),
-    )
-    .await
+    send(arca.admin(Method::PUT, path).json(&body)).await
 }
 
 async fn post_json(arca: &Arca, path: &str, body: Value) -> Resp {
-    send(
-        arca.admin(Method::POST, path)
-            .header("Content-Type", "application/json")
-            .body(body.to_string()),
-    )
-    .await
+    send(arca.admin(Method::POST, path).json(&body)).await
 }
 
 async fn get_all(arca: &Arca, id: &str) -> Value {
@@ -303,13 +293,7 @@ async fn invalid_metadata_bodies_are_400() {
     ];
     for body in bad_puts {
         let r = put_json(&arca, &md(&id), body.clone()).await;
-        assert!(
-            r.status == 400,
-            "PUT metadata {body} → {}: {}",
-            r.status,
-            r.text()
-        );
-        assert_error(&r, 400);
+        assert_error_about(&r, 400, format_args!("PUT metadata {body}"));
     }
     let bad_posts = [
         json!({"key": "bad key", "value": "v"}),
@@ -325,13 +309,7 @@ async fn invalid_metadata_bodies_are_400() {
     ];
     for body in bad_posts {
         let r = post_json(&arca, &md(&id), body.clone()).await;
-        assert!(
-            r.status == 400,
-            "POST metadatum {body} → {}: {}",
-            r.status,
-            r.text()
-        );
-        assert_error(&r, 400);
+        assert_error_about(&r, 400, format_args!("POST metadatum {body}"));
     }
     let r = put_json(&arca, &mdk(&id, "k"), json!({"key": "k", "value": 1})).await;
     // Body validation on PUT key happens before the existence check in secretmeta.py.
@@ -395,13 +373,7 @@ async fn metadata_requires_json_content_type() {
                 rb = rb.header("Content-Type", c);
             }
             let r = send(rb).await;
-            assert!(
-                r.status == 415,
-                "{method} {path} with {ctype:?} → {}: {}",
-                r.status,
-                r.text()
-            );
-            assert_error(&r, 415);
+            assert_error_about(&r, 415, format_args!("{method} {path} with {ctype:?}"));
         }
     }
     assert_eq!(get_all(&arca, &id).await, json!({"metadata": {"k": "v"}}));

@@ -20,6 +20,12 @@ fn payload_path(id: &str) -> String {
     format!("/v1/secrets/{id}/payload")
 }
 
+/// GET `path` as admin with no `Accept` header at all (reqwest would send `Accept: */*`).
+async fn get_without_accept(arca: &Arca, path: &str) -> Resp {
+    arca.raw("GET", path, &[("X-Auth-Token", &arca.admin_token)], None)
+        .await
+}
+
 async fn get_payload(arca: &Arca, id: &str, accept: &str) -> Resp {
     send(
         arca.admin(Method::GET, &payload_path(id))
@@ -43,12 +49,7 @@ async fn create_with_every_field_then_read_metadata_and_payload() {
         "payload_content_type": "application/octet-stream",
         "payload_content_encoding": "base64",
     });
-    let r = send(
-        arca.admin(Method::POST, "/v1/secrets")
-            .header("Content-Type", "application/json")
-            .body(body.to_string()),
-    )
-    .await;
+    let r = send(arca.admin(Method::POST, "/v1/secrets").json(&body)).await;
     assert_eq!(r.status, 201, "{}", r.text());
     assert!(
         r.content_type().starts_with("application/json"),
@@ -277,15 +278,11 @@ async fn largest_text_payload_is_accepted() {
 #[tokio::test]
 async fn two_step_create_with_text_plain() {
     let arca = Arca::start();
-    let r = send(
-        arca.admin(Method::POST, "/v1/secrets")
-            .header("Content-Type", "application/json")
-            .body(
-                json!({"name": "two-step", "algorithm": "aes", "bit_length": 128, "mode": "gcm"})
-                    .to_string(),
-            ),
-    )
-    .await;
+    let r =
+        send(arca.admin(Method::POST, "/v1/secrets").json(
+            &json!({"name": "two-step", "algorithm": "aes", "bit_length": 128, "mode": "gcm"}),
+        ))
+        .await;
     assert_eq!(r.status, 201, "{}", r.text());
     let id = secret_id(r.json()["secret_ref"].as_str().expect("secret_ref"));
 
@@ -426,14 +423,7 @@ async fn payload_accept_negotiation() {
         p.text()
     );
     // No Accept at all: secrets.py defaults to application/octet-stream.
-    let p = arca
-        .raw(
-            "GET",
-            &payload_path(&id),
-            &[("X-Auth-Token", &arca.admin_token)],
-            None,
-        )
-        .await;
+    let p = get_without_accept(&arca, &payload_path(&id)).await;
     assert_eq!(p.status, 200, "{}", p.text());
     assert_eq!(p.body, b"negotiated");
 
@@ -510,14 +500,7 @@ async fn legacy_payload_through_the_secret_url() {
         assert_eq!(r.status, 200, "{accept}: {}", r.text());
         assert_eq!(r.json()["name"], "legacy", "{accept} → metadata");
     }
-    let r = arca
-        .raw(
-            "GET",
-            &meta_path(&id),
-            &[("X-Auth-Token", &arca.admin_token)],
-            None,
-        )
-        .await;
+    let r = get_without_accept(&arca, &meta_path(&id)).await;
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(r.json()["name"], "legacy", "no Accept → metadata");
 }
@@ -700,7 +683,7 @@ async fn payload_is_not_stored_or_logged_in_plaintext() {
         b64(bin_marker.as_bytes()).into_bytes(),
         put_marker.as_bytes().to_vec(),
     ];
-    let mut files = vec![arca.dir.path().join("server.log")];
+    let mut files = vec![arca.server.log_path().to_path_buf()];
     let mut stack = vec![arca.data_dir()];
     while let Some(d) = stack.pop() {
         for e in std::fs::read_dir(&d).expect("read data dir").flatten() {

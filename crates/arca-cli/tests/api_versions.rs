@@ -220,8 +220,7 @@ async fn unsupported_microversion_is_406() {
         let r = send(
             arca.admin(Method::POST, "/v1/secrets")
                 .header(MV, &header)
-                .header("Content-Type", "application/json")
-                .body(json!({"payload": "x", "payload_content_type": "text/plain"}).to_string()),
+                .json(&json!({"payload": "x", "payload_content_type": "text/plain"})),
         )
         .await;
         assert_error(&r, 406);
@@ -331,8 +330,7 @@ async fn every_response_carries_a_request_id() {
             "POST 201",
             send(
                 arca.admin(Method::POST, "/v1/secrets")
-                    .header("Content-Type", "application/json")
-                    .body(json!({"name": "n"}).to_string()),
+                    .json(&json!({"name": "n"})),
             )
             .await,
         ),

@@ -3,16 +3,18 @@
 //! running the scripts in `tests/compat/` with the virtualenv `scripts/test` creates
 //! (`$ARCA_COMPAT_VENV`, default `<repo>/.venv`). A missing virtualenv fails the test.
 
-mod support;
+mod common;
 
+use std::path::Path;
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use support::{Server, ServerOpts, compat_venv, http, id_of, init, repo_root, rt, run_script};
+use common::{Arca, compat_venv, repo_root, rt, run_script, secret_id};
 
 const SCRIPT_TIMEOUT: Duration = Duration::from_secs(300);
 
-fn python_script(venv: &std::path::Path, script: &str) -> std::process::Command {
-    let mut cmd = std::process::Command::new(venv.join("bin/python"));
+fn python_script(venv: &Path, script: &str) -> Command {
+    let mut cmd = Command::new(venv.join("bin/python"));
     cmd.arg(repo_root().join("tests/compat").join(script))
         .current_dir(repo_root())
         .env("PYTHONUNBUFFERED", "1")
@@ -22,25 +24,35 @@ fn python_script(venv: &std::path::Path, script: &str) -> std::process::Command 
         .env_remove("BARBICAN_ENDPOINT")
         .env("NO_PROXY", "127.0.0.1,localhost")
         .env("no_proxy", "127.0.0.1,localhost")
-        .stdin(std::process::Stdio::null());
+        .stdin(Stdio::null());
     cmd
+}
+
+/// Runs `script` (already given its environment in `cmd`) against `arca`; when it fails, prints
+/// the server's stderr after the script's output and fails with "`client` compatibility failed".
+fn run_compat(arca: &Arca, script: &str, mut cmd: Command, client: &str) {
+    let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        run_script(script, &mut cmd, SCRIPT_TIMEOUT)
+    }));
+    if out.is_err() {
+        eprintln!("--- arca server stderr ---\n{}", arca.server_log());
+        panic!("{client} compatibility failed (output above)");
+    }
 }
 
 #[test]
 fn python_barbicanclient_with_token() {
     let venv = compat_venv();
-    let d = init();
-    let server = Server::start(&d.dir);
+    let arca = Arca::start();
     let mut cmd = python_script(&venv, "barbicanclient_test.py");
-    cmd.env("ARCA_URL", &server.url)
-        .env("ARCA_TOKEN", &d.admin_token);
-    let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        run_script("barbicanclient_test.py", &mut cmd, SCRIPT_TIMEOUT)
-    }));
-    if out.is_err() {
-        eprintln!("--- arca server stderr ---\n{}", server.stderr());
-        panic!("python-barbicanclient compatibility failed (output above)");
-    }
+    cmd.env("ARCA_URL", &arca.base_url)
+        .env("ARCA_TOKEN", &arca.admin_token);
+    run_compat(
+        &arca,
+        "barbicanclient_test.py",
+        cmd,
+        "python-barbicanclient",
+    );
 }
 
 /// `barbican --no-auth` sends `X-Project-Id` only (no `X-Roles`, no `X-User-Id`); like Barbican's
@@ -49,32 +61,19 @@ fn python_barbicanclient_with_token() {
 #[test]
 fn barbican_cli_with_trusted_headers() {
     let venv = compat_venv();
-    let d = init();
-    let server =
-        Server::start_with(ServerOpts::new(&d.dir).env("ARCA_AUTH_MODE", "trusted-headers"))
-            .unwrap_or_else(|f| panic!("trusted-headers server did not start\n{}", f.describe()));
+    let arca = Arca::start_trusted_headers();
     let mut cmd = python_script(&venv, "barbican_cli_test.py");
-    cmd.env("ARCA_URL", &server.url)
+    cmd.env("ARCA_URL", &arca.base_url)
         .env("BARBICAN", venv.join("bin/barbican"));
-    let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        run_script("barbican_cli_test.py", &mut cmd, SCRIPT_TIMEOUT)
-    }));
-    if out.is_err() {
-        eprintln!("--- arca server stderr ---\n{}", server.stderr());
-        panic!("barbican CLI compatibility failed (output above)");
-    }
+    run_compat(&arca, "barbican_cli_test.py", cmd, "barbican CLI");
 }
 
 /// What an authenticating proxy sends in trusted-headers mode: identity and roles come
 /// from X-Project-Id / X-User-Id / X-Roles, and the roles are enforced.
 #[test]
 fn trusted_headers_identity_and_roles() {
-    let d = init();
-    let server =
-        Server::start_with(ServerOpts::new(&d.dir).env("ARCA_AUTH_MODE", "trusted-headers"))
-            .unwrap_or_else(|f| panic!("trusted-headers server did not start\n{}", f.describe()));
-    let url = server.url.clone();
-    let client = http();
+    let arca = Arca::start_trusted_headers();
+    let (url, client) = (&arca.base_url, &arca.http);
     rt().block_on(async {
         let post = |project: Option<&str>, roles: Option<&str>| {
             let mut req = client
@@ -104,7 +103,7 @@ fn trusted_headers_identity_and_roles() {
                 .as_str()
                 .expect("secret_ref")
                 .to_string();
-        let payload_url = format!("{url}/v1/secrets/{}/payload", id_of(&secret_ref));
+        let payload_url = format!("{url}/v1/secrets/{}/payload", secret_id(&secret_ref));
 
         let (status, body) = post(Some("p1"), Some("observer")).await;
         assert_eq!(status, 403, "X-Roles: observer may not store: {body}");

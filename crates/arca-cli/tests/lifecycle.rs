@@ -4,15 +4,15 @@
 //! database, tokens made while the server runs, the `arca secret …` client commands and
 //! `arca server --dev`. Everything goes through the real binary and real HTTP.
 
-mod support;
+mod common;
 
 use std::collections::HashMap;
 use std::path::Path;
 use std::time::Duration;
 
-use support::{
-    COMMAND_TIMEOUT, Server, ServerOpts, arca, get_payload, http, id_of, init, mode_of, rt, run,
-    set_mode, store_text, token_create,
+use common::{
+    COMMAND_TIMEOUT, Server, ServerOpts, arca, get_payload, http, init, mode_of, rt, run,
+    secret_id, set_mode, store_text, token_create,
 };
 
 // ---------------------------------------------------------------------------------------
@@ -182,13 +182,13 @@ fn acknowledged_writes_survive_sigkill() {
         while let Some(joined) = set.join_next().await {
             let (payload, r) = joined.expect("task");
             let secret_ref = r.unwrap_or_else(|(s, b)| panic!("store {payload}: {s} {b}"));
-            expected.push((id_of(&secret_ref), payload));
+            expected.push((secret_id(&secret_ref), payload));
         }
         let secret_ref = store_text(&client, &url, &token, "x", "hello")
             .await
             .unwrap_or_else(|(s, b)| panic!("store hello: {s} {b}"));
         server.kill9(); // immediately after the 201
-        expected.push((id_of(&secret_ref), "hello".into()));
+        expected.push((secret_id(&secret_ref), "hello".into()));
     });
 
     // 2. A burst of concurrent stores, SIGKILL as soon as the 5th is acknowledged: every
@@ -205,7 +205,7 @@ fn acknowledged_writes_survive_sigkill() {
                 if let Ok(secret_ref) =
                     store_text(&client, &url, &token, &format!("b{i}"), &payload).await
                 {
-                    let _ = tx.send((id_of(&secret_ref), payload));
+                    let _ = tx.send((secret_id(&secret_ref), payload));
                 }
             });
         }
@@ -279,7 +279,7 @@ fn swapped_or_flipped_ciphertexts_are_refused_as_integrity_errors() {
             let r = store_text(&client, &url, &token, name, payload)
                 .await
                 .unwrap_or_else(|(s, b)| panic!("store {name}: {s} {b}"));
-            ids.push(id_of(&r));
+            ids.push(secret_id(&r));
         }
         // Sanity: they read back before tampering.
         for (id, payload) in ids.iter().zip([alpha, bravo, charlie]) {
@@ -504,7 +504,7 @@ fn tokens_authenticate_and_scope_to_their_project() {
         let a_ref = store_text(&client, &url, &alice, "alice-secret", "alice-only")
             .await
             .unwrap_or_else(|(s, b)| panic!("creator store: {s} {b}"));
-        let (status, body) = get_payload(&client, &url, &alice, &id_of(&a_ref)).await;
+        let (status, body) = get_payload(&client, &url, &alice, &secret_id(&a_ref)).await;
         assert_eq!(
             (status, body.as_slice()),
             (200, &b"alice-only"[..]),
@@ -514,7 +514,7 @@ fn tokens_authenticate_and_scope_to_their_project() {
         let admin_ref = store_text(&client, &url, &admin, "admin-secret", "admin-only")
             .await
             .unwrap_or_else(|(s, b)| panic!("admin store: {s} {b}"));
-        let (status, body) = get_payload(&client, &url, &alice, &id_of(&admin_ref)).await;
+        let (status, body) = get_payload(&client, &url, &alice, &secret_id(&admin_ref)).await;
         assert!(
             !(200..300).contains(&status) && !String::from_utf8_lossy(&body).contains("admin-only"),
             "another project's secret must not be readable: {status} {}",
@@ -548,7 +548,7 @@ fn secret_client_commands_round_trip() {
         "`arca secret store` should print the secret ref last, got {secret_ref:?}\n{}",
         stored.describe()
     );
-    let id = id_of(&secret_ref);
+    let id = secret_id(&secret_ref);
 
     let meta = client_cmd(&["secret", "get", &secret_ref]).ok("arca secret get");
     assert!(
@@ -590,7 +590,7 @@ fn secret_client_commands_round_trip() {
     let list = client_cmd(&["secret", "list"]).ok("arca secret list");
     let listed = list.stdout_str();
     assert!(
-        listed.contains(&id) && listed.contains(&id_of(&typed_ref)),
+        listed.contains(&id) && listed.contains(&secret_id(&typed_ref)),
         "`arca secret list` should show both secrets\n{}",
         list.describe()
     );

@@ -32,6 +32,10 @@ fn not_found() -> CoreError {
     CoreError::NotFound("Secret not found.".into())
 }
 
+fn metadatum_not_found() -> CoreError {
+    CoreError::NotFound("Secret metadata not found.".into())
+}
+
 impl SecretService {
     /// A secret service over the store and hierarchy.
     pub fn new(store: Arc<dyn Store>, keys: Arc<KeyHierarchy>, clock: Arc<dyn Clock>) -> Self {
@@ -258,9 +262,7 @@ impl SecretService {
         key: &str,
     ) -> Result<String, CoreError> {
         let all = self.metadata(caller, id).await?;
-        all.get(key)
-            .cloned()
-            .ok_or_else(|| CoreError::NotFound("Secret metadata not found.".into()))
+        all.get(key).cloned().ok_or_else(metadatum_not_found)
     }
 
     /// Sets one existing metadata key; `NotFound` if the key is absent.
@@ -275,7 +277,7 @@ impl SecretService {
         if self.store.update_secret_metadatum(id, key, value).await? {
             Ok(())
         } else {
-            Err(CoreError::NotFound("Secret metadata not found.".into()))
+            Err(metadatum_not_found())
         }
     }
 
@@ -290,7 +292,7 @@ impl SecretService {
         if self.store.delete_secret_metadatum(id, key).await? {
             Ok(())
         } else {
-            Err(CoreError::NotFound("Secret metadata not found.".into()))
+            Err(metadatum_not_found())
         }
     }
 }

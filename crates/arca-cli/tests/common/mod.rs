@@ -1,27 +1,44 @@
-//! Shared harness for the black-box Barbican API tests (`tests/api_*.rs`).
+//! The one harness for `arca-cli`'s binary-level tests (`api_*.rs`, `compat.rs`, `lifecycle.rs`):
+//! it runs the real `arca` binary and knows only its command-line and HTTP contract, never the
+//! crates' Rust API.
 //!
-//! Every test starts its own `arca` binary: `arca init` into a fresh temporary directory, then
-//! `arca server` on `127.0.0.1:0`, reading the child's stdout until it announces
-//! `listening on http://127.0.0.1:PORT`. The child is killed when the [`Arca`] value is dropped.
-//! Tokens come from `arca token create` against the same data directory. Requests are made with
-//! reqwest (async) or, where a test must control every header byte (reqwest always adds
-//! `Accept: */*`), with [`Arca::raw`], a minimal HTTP/1.1 client over a TCP socket.
-//!
-//! Nothing here links against the server crates: the tests compile against the binary only.
-// Each test binary uses a different subset of these helpers.
+//! - Commands: [`arca`] is an `arca` command with every inherited `ARCA_*` variable removed;
+//!   [`run`] runs one to completion with a timeout and captured output ([`Run`]).
+//! - Data directories: [`init`] runs `arca init` into a fresh temporary directory ([`DataDir`]);
+//!   [`token_create`] runs `arca token create` against one.
+//! - Servers: [`Server::start_with`] runs `arca server` (on `127.0.0.1:0` unless told otherwise,
+//!   with custom arguments, environment and working directory from [`ServerOpts`]) and reads the
+//!   port from its `listening on http://…` line; a server that does not come up is a
+//!   [`StartFailure`] carrying its exit status and output. A running server's stdout and stderr
+//!   (its log) are captured; it can be killed with SIGKILL ([`Server::kill9`], also on drop) or
+//!   stopped with SIGTERM ([`Server::stop`]).
+//! - [`Arca`] bundles a data directory, a server on it, its admin token and an HTTP client: the
+//!   fixture of the API tests. Requests go through reqwest ([`send`] reads a whole [`Resp`]) or,
+//!   where a test must control every header byte (reqwest always adds `Accept: */*`), through
+//!   [`Arca::raw`], a minimal HTTP/1.1 client over a TCP socket.
+//! - Barbican's error-body assertions, timestamps, query strings, chunked framing, file modes and
+//!   the Python virtualenv of the compatibility tests.
+// Every test binary compiles this module but uses a different subset of it; without this each
+// binary would warn about the helpers only the others use.
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader, Read};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::time::Duration;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Mutex, mpsc};
+use std::thread;
+use std::time::{Duration, Instant};
 
 pub use reqwest::Method;
 pub use serde_json::{Value, json};
 
 /// The `arca` binary under test.
 pub const BIN: &str = env!("CARGO_BIN_EXE_arca");
+
+/// How long a server may take to print its `listening on` line (debug build, fresh database).
+pub const START_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long a one-shot command (`arca init`, `arca secret …`) may run.
+pub const COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Highest microversion Barbican 23 (2026.2 "Hibiscus") serves: see barbican
 /// doc/source/api/microversion_history.rst ("1.2 (Maximum in Hibiscus)").
@@ -35,49 +52,429 @@ pub const MAX_REQUEST_BYTES: usize = 25_000;
 /// The four roles of Barbican's legacy policy.
 pub const ROLES: [&str; 4] = ["admin", "creator", "observer", "audit"];
 
-/// A running `arca server` with its own data directory.
-pub struct Arca {
-    /// Temporary root: `data/` is the data directory, `server.log` the server's stderr.
-    pub dir: tempfile::TempDir,
-    child: Option<Child>,
-    /// `http://127.0.0.1:PORT`, without a trailing slash.
-    pub base_url: String,
-    /// The admin token printed by `arca init` (project "admin", user "admin", role admin).
-    pub admin_token: String,
-    pub http: reqwest::Client,
+// ---------------------------------------------------------------------------------------
+// Commands
+// ---------------------------------------------------------------------------------------
+
+/// An `arca` command with a clean environment: no `ARCA_*` variable leaks in from the
+/// developer's shell, and listeners default to loopback ephemeral ports so tests can run
+/// in parallel.
+pub fn arca() -> Command {
+    let mut cmd = Command::new(BIN);
+    for (key, _) in std::env::vars_os() {
+        if key.to_string_lossy().starts_with("ARCA_") {
+            cmd.env_remove(key);
+        }
+    }
+    cmd.env("ARCA_API_LISTEN", "127.0.0.1:0")
+        .env("ARCA_METRICS_LISTEN", "127.0.0.1:0")
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null());
+    cmd
 }
 
-impl Drop for Arca {
-    fn drop(&mut self) {
+/// Output of a finished command, decoded for assertions and messages.
+#[derive(Debug)]
+pub struct Run {
+    pub status: ExitStatus,
+    pub stdout: Vec<u8>,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn stdout_str(&self) -> String {
+        String::from_utf8_lossy(&self.stdout).into_owned()
+    }
+
+    /// The last non-empty line of stdout, trimmed (the contract for tokens and refs).
+    pub fn last_line(&self) -> String {
+        self.stdout_str()
+            .lines()
+            .map(str::trim)
+            .rfind(|l| !l.is_empty())
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    pub fn describe(&self) -> String {
+        format!(
+            "exit: {}\n--- stdout ---\n{}\n--- stderr ---\n{}",
+            self.status,
+            self.stdout_str(),
+            self.stderr
+        )
+    }
+
+    /// Panics with the full output unless the command succeeded.
+    pub fn ok(self, what: &str) -> Self {
+        assert!(self.status.success(), "{what} failed\n{}", self.describe());
+        self
+    }
+}
+
+/// Runs `cmd` to completion with a timeout, capturing stdout and stderr.
+pub fn run(cmd: &mut Command, timeout: Duration) -> Run {
+    let shown = format!("{cmd:?}");
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot spawn {shown}: {e}"));
+    let out = reader_thread(child.stdout.take().expect("stdout"));
+    let err = reader_thread(child.stderr.take().expect("stderr"));
+    let deadline = Instant::now() + timeout;
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("try_wait") {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            let stdout = out.join().unwrap_or_default();
+            let stderr = err.join().unwrap_or_default();
+            panic!(
+                "{shown} did not finish within {timeout:?}\n--- stdout ---\n{}\n--- stderr ---\n{}",
+                String::from_utf8_lossy(&stdout),
+                String::from_utf8_lossy(&stderr)
+            );
+        }
+        thread::sleep(Duration::from_millis(20));
+    };
+    Run {
+        status,
+        stdout: out.join().unwrap_or_default(),
+        stderr: String::from_utf8_lossy(&err.join().unwrap_or_default()).into_owned(),
+    }
+}
+
+fn reader_thread<R: Read + Send + 'static>(mut r: R) -> thread::JoinHandle<Vec<u8>> {
+    thread::spawn(move || {
+        let mut buf = Vec::new();
+        let _ = r.read_to_end(&mut buf);
+        buf
+    })
+}
+
+// ---------------------------------------------------------------------------------------
+// Data directories and tokens
+// ---------------------------------------------------------------------------------------
+
+/// A data directory made by `arca init`, inside a temporary directory removed on drop.
+pub struct DataDir {
+    pub tmp: tempfile::TempDir,
+    /// `<tmp>/data`: created by `arca init`, so its mode is the one init chose.
+    pub dir: PathBuf,
+    /// The admin token `arca init` printed (project "admin", user "admin", role admin).
+    pub admin_token: String,
+    pub init: Run,
+}
+
+impl DataDir {
+    pub fn root_key(&self) -> PathBuf {
+        self.dir.join("root.key")
+    }
+    pub fn db(&self) -> PathBuf {
+        self.dir.join("arca.db")
+    }
+    pub fn config(&self) -> PathBuf {
+        self.dir.join("arca.toml")
+    }
+}
+
+/// `arca init --data-dir <tmp>/data`; panics (with output) unless it succeeds.
+pub fn init() -> DataDir {
+    let tmp = tempfile::Builder::new()
+        .prefix("arca-test-")
+        .tempdir()
+        .expect("tempdir");
+    let dir = tmp.path().join("data");
+    let init = run(
+        arca().arg("init").arg("--data-dir").arg(&dir),
+        COMMAND_TIMEOUT,
+    )
+    .ok("arca init");
+    let admin_token = init.last_line();
+    assert!(
+        !admin_token.is_empty() && !admin_token.contains(char::is_whitespace),
+        "the last line of `arca init` stdout should be the admin token\n{}",
+        init.describe()
+    );
+    DataDir {
+        tmp,
+        dir,
+        admin_token,
+        init,
+    }
+}
+
+/// `arca token create --data-dir DIR --project P --user U --roles R` (roles comma-separated)
+/// → the token.
+pub fn token_create(dir: &Path, project: &str, user: &str, roles: &str) -> String {
+    create_token(dir, project, user, roles, None)
+}
+
+/// [`token_create`], with `--ttl TTL` when given.
+fn create_token(dir: &Path, project: &str, user: &str, roles: &str, ttl: Option<&str>) -> String {
+    let mut cmd = arca();
+    cmd.args(["token", "create", "--data-dir"]).arg(dir).args([
+        "--project",
+        project,
+        "--user",
+        user,
+        "--roles",
+        roles,
+    ]);
+    if let Some(ttl) = ttl {
+        cmd.args(["--ttl", ttl]);
+    }
+    let out = run(&mut cmd, COMMAND_TIMEOUT).ok("arca token create");
+    let token = out.last_line();
+    assert!(
+        token.starts_with("arca_"),
+        "`arca token create` printed {token:?}, expected a token starting with arca_\n{}",
+        out.describe()
+    );
+    token
+}
+
+// ---------------------------------------------------------------------------------------
+// Servers
+// ---------------------------------------------------------------------------------------
+
+/// How to start a server: data dir (or none, for `--dev`), extra args, environment and
+/// working directory.
+#[derive(Default, Clone)]
+pub struct ServerOpts {
+    pub data_dir: Option<PathBuf>,
+    pub args: Vec<String>,
+    pub env: Vec<(String, String)>,
+    pub cwd: Option<PathBuf>,
+}
+
+impl ServerOpts {
+    pub fn new(data_dir: &Path) -> Self {
+        Self {
+            data_dir: Some(data_dir.to_path_buf()),
+            ..Self::default()
+        }
+    }
+    pub fn env(mut self, key: &str, value: &str) -> Self {
+        self.env.push((key.into(), value.into()));
+        self
+    }
+    pub fn arg(mut self, arg: &str) -> Self {
+        self.args.push(arg.into());
+        self
+    }
+    pub fn cwd(mut self, dir: &Path) -> Self {
+        self.cwd = Some(dir.to_path_buf());
+        self
+    }
+}
+
+/// Why a server did not come up: it exited (with this output) or timed out.
+#[derive(Debug)]
+pub struct StartFailure {
+    pub status: Option<ExitStatus>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl StartFailure {
+    pub fn describe(&self) -> String {
+        format!(
+            "exit: {:?}\n--- stdout ---\n{}\n--- stderr ---\n{}",
+            self.status, self.stdout, self.stderr
+        )
+    }
+}
+
+/// A running `arca server`; killed (SIGKILL) when dropped. Its stdout is collected by a
+/// thread; its stderr goes straight to a temporary log file, so what the server has written
+/// can be read back at any time without racing a reader.
+pub struct Server {
+    child: Option<Child>,
+    /// `http://HOST:PORT`, as printed on the `listening on` line.
+    pub url: String,
+    stdout: Arc<Mutex<String>>,
+    log: tempfile::NamedTempFile,
+}
+
+impl Server {
+    /// `arca server --data-dir DIR` on 127.0.0.1:0 in token mode; panics if it does not start.
+    pub fn start(data_dir: &Path) -> Server {
+        Self::start_with(ServerOpts::new(data_dir))
+            .unwrap_or_else(|f| panic!("arca server did not start\n{}", f.describe()))
+    }
+
+    pub fn start_with(opts: ServerOpts) -> Result<Server, StartFailure> {
+        let log = tempfile::Builder::new()
+            .prefix("arca-server-")
+            .suffix(".log")
+            .tempfile()
+            .expect("create server log");
+        let mut cmd = arca();
+        cmd.arg("server");
+        if let Some(dir) = &opts.data_dir {
+            cmd.arg("--data-dir").arg(dir);
+        }
+        cmd.args(&opts.args);
+        for (k, v) in &opts.env {
+            cmd.env(k, v);
+        }
+        if let Some(cwd) = &opts.cwd {
+            cmd.current_dir(cwd);
+        }
+        let mut child = cmd
+            .stdout(Stdio::piped())
+            .stderr(Stdio::from(log.reopen().expect("open server log")))
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start `arca server` ({BIN}): {e}"));
+
+        // Read stdout line by line on a thread (which keeps draining it so the child never
+        // blocks on a full pipe), passing each line on to look for the `listening on` line.
+        let stdout = Arc::new(Mutex::new(String::new()));
+        let (tx, rx) = mpsc::channel::<String>();
+        let reader = {
+            let out = BufReader::new(child.stdout.take().expect("stdout"));
+            let buf = Arc::clone(&stdout);
+            thread::spawn(move || {
+                for line in out.lines() {
+                    let Ok(line) = line else { break };
+                    buf.lock().unwrap().push_str(&format!("{line}\n"));
+                    let _ = tx.send(line);
+                }
+            })
+        };
+
+        let mut server = Server {
+            child: Some(child),
+            url: String::new(),
+            stdout,
+            log,
+        };
+        let deadline = Instant::now() + START_TIMEOUT;
+        let status = loop {
+            match rx.recv_timeout(Duration::from_millis(50)) {
+                Ok(line) => {
+                    if let Some(url) = parse_listening(&line) {
+                        server.url = url;
+                        return Ok(server);
+                    }
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) => {}
+                // stdout closed: the process is exiting.
+                Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    break server.child.as_mut().and_then(|c| c.wait().ok());
+                }
+            }
+            if let Some(status) = server.try_status() {
+                break Some(status);
+            }
+            if Instant::now() > deadline {
+                break None;
+            }
+        };
+        // Not started: make sure the process is gone, then collect everything it wrote.
+        server.kill9();
+        let _ = reader.join();
+        let mut stderr = server.stderr();
+        if status.is_none() {
+            stderr.push_str(&format!(
+                "\n[harness: no `listening on` line within {START_TIMEOUT:?}]"
+            ));
+        }
+        Err(StartFailure {
+            status,
+            stdout: server.stdout(),
+            stderr,
+        })
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().expect("running").id()
+    }
+
+    pub fn stdout(&self) -> String {
+        self.stdout.lock().unwrap().clone()
+    }
+
+    /// Everything the server has written to stderr (its log) so far.
+    pub fn stderr(&self) -> String {
+        std::fs::read_to_string(self.log.path()).unwrap_or_default()
+    }
+
+    /// The file the server's stderr goes to (removed when the `Server` is dropped).
+    pub fn log_path(&self) -> &Path {
+        self.log.path()
+    }
+
+    /// SIGKILL now (std's `Child::kill` is SIGKILL on Unix) and reap the process.
+    pub fn kill9(&mut self) {
         if let Some(mut child) = self.child.take() {
             let _ = child.kill();
             let _ = child.wait();
         }
     }
+
+    /// SIGTERM and wait up to 15 s for a graceful exit, then SIGKILL. Returns the exit status.
+    pub fn stop(&mut self) -> Option<ExitStatus> {
+        let mut child = self.child.take()?;
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(child.id().to_string())
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = child.try_wait() {
+                return Some(status);
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
+        let _ = child.kill();
+        child.wait().ok()
+    }
+
+    /// Whether the process has exited (and how).
+    pub fn try_status(&mut self) -> Option<ExitStatus> {
+        self.child
+            .as_mut()
+            .and_then(|c| c.try_wait().ok().flatten())
+    }
 }
 
-/// Last non-empty line of a command's stdout, trimmed.
-fn last_line(stdout: &[u8]) -> String {
-    String::from_utf8_lossy(stdout)
-        .lines()
-        .map(str::trim)
-        .rfind(|l| !l.is_empty())
-        .unwrap_or_default()
-        .to_string()
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill9();
+    }
 }
 
-fn run_ok(cmd: &mut Command, what: &str) -> std::process::Output {
-    let out = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run `{what}` ({BIN}): {e}"));
-    assert!(
-        out.status.success(),
-        "`{what}` failed with {}\nstdout:\n{}\nstderr:\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
+/// `listening on http://HOST:PORT` → `http://HOST:PORT` (anything after the address is ignored).
+pub fn parse_listening(line: &str) -> Option<String> {
+    let at = line.find("listening on http://")?;
+    let rest = &line[at + "listening on ".len()..];
+    let url: String = rest
+        .chars()
+        .take_while(|c| !c.is_whitespace() && *c != '"' && *c != ',')
+        .collect();
+    Some(url.trim_end_matches('/').to_string())
+}
+
+// ---------------------------------------------------------------------------------------
+// The API-test fixture
+// ---------------------------------------------------------------------------------------
+
+/// A running `arca server` on 127.0.0.1 with its own data directory, its admin token and an
+/// HTTP client.
+pub struct Arca {
+    /// Declared before `data`, so the server is killed before its directory is removed.
+    pub server: Server,
+    pub data: DataDir,
+    /// `http://127.0.0.1:PORT`, without a trailing slash.
+    pub base_url: String,
+    /// The admin token printed by `arca init` (project "admin", user "admin", role admin).
+    pub admin_token: String,
+    pub http: reqwest::Client,
 }
 
 impl Arca {
@@ -91,122 +488,45 @@ impl Arca {
         Self::start_with(&[("ARCA_AUTH_MODE", "trusted-headers")])
     }
 
-    /// A server with extra environment variables.
+    /// A server with extra environment variables; panics (with its output) if it does not start.
     pub fn start_with(env: &[(&str, &str)]) -> Arca {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let data = dir.path().join("data");
-
-        let out = run_ok(
-            Command::new(BIN)
-                .arg("init")
-                .arg("--data-dir")
-                .arg(&data)
-                .env_remove("ARCA_AUTH_MODE")
-                .stdin(Stdio::null()),
-            "arca init",
-        );
-        let admin_token = last_line(&out.stdout);
-        assert!(!admin_token.is_empty(), "`arca init` printed no token");
-
-        let log_path = dir.path().join("server.log");
-        let log = std::fs::File::create(&log_path).expect("create server.log");
-        let mut cmd = Command::new(BIN);
-        cmd.arg("server")
-            .arg("--data-dir")
-            .arg(&data)
-            .env_remove("ARCA_AUTH_MODE")
-            .env("ARCA_API_LISTEN", "127.0.0.1:0")
-            // Parallel tests each run a server: keep the metrics listener off fixed ports too.
-            .env("ARCA_METRICS_LISTEN", "127.0.0.1:0")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::from(log));
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        let mut child = cmd
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start `arca server` ({BIN}): {e}"));
-
-        // Read stdout line by line on a thread (which then keeps draining it so the child never
-        // blocks on a full pipe) and wait for the "listening on" line.
-        let stdout = child.stdout.take().expect("piped stdout");
-        let (tx, rx) = mpsc::channel::<String>();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if let Some(idx) = line.find("listening on ") {
-                    let _ = tx.send(line[idx + "listening on ".len()..].trim().to_string());
-                }
-            }
-        });
-        let url = match rx.recv_timeout(Duration::from_secs(30)) {
-            Ok(url) => url,
-            Err(e) => {
-                let _ = child.kill();
-                let status = child.wait();
-                let log = std::fs::read_to_string(&log_path).unwrap_or_default();
-                panic!(
-                    "`arca server` did not print `listening on http://...` within 30 s ({e:?}); \
-                     exit: {status:?}\nstderr:\n{log}"
-                );
-            }
-        };
-        let base_url = url.trim_end_matches('/').to_string();
+        let data = init();
+        let opts = env
+            .iter()
+            .fold(ServerOpts::new(&data.dir), |opts, (k, v)| opts.env(k, v));
+        let server = Server::start_with(opts)
+            .unwrap_or_else(|f| panic!("`arca server` did not start\n{}", f.describe()));
+        let base_url = server.url.clone();
         assert!(
             base_url.starts_with("http://127.0.0.1:"),
             "unexpected listen URL {base_url:?}"
         );
-
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(Duration::from_secs(30))
-            .build()
-            .expect("reqwest client");
-
         Arca {
-            dir,
-            child: Some(child),
+            server,
             base_url,
-            admin_token,
-            http,
+            admin_token: data.admin_token.clone(),
+            data,
+            http: http(),
         }
     }
 
     pub fn data_dir(&self) -> PathBuf {
-        self.dir.path().join("data")
+        self.data.dir.clone()
     }
 
+    /// Everything the server has written to stderr so far.
     pub fn server_log(&self) -> String {
-        std::fs::read_to_string(self.dir.path().join("server.log")).unwrap_or_default()
+        self.server.stderr()
     }
 
     /// `arca token create ... --roles ROLES` (comma-separated) → the token.
     pub fn token(&self, project: &str, user: &str, roles: &str) -> String {
-        self.token_args(project, user, roles, None)
+        create_token(&self.data.dir, project, user, roles, None)
     }
 
     /// Same as [`Arca::token`] with `--ttl TTL`.
     pub fn token_ttl(&self, project: &str, user: &str, roles: &str, ttl: &str) -> String {
-        self.token_args(project, user, roles, Some(ttl))
-    }
-
-    fn token_args(&self, project: &str, user: &str, roles: &str, ttl: Option<&str>) -> String {
-        let mut cmd = Command::new(BIN);
-        cmd.args(["token", "create", "--data-dir"])
-            .arg(self.data_dir())
-            .args(["--project", project, "--user", user, "--roles", roles])
-            .stdin(Stdio::null());
-        if let Some(ttl) = ttl {
-            cmd.args(["--ttl", ttl]);
-        }
-        let out = run_ok(&mut cmd, "arca token create");
-        let tok = last_line(&out.stdout);
-        assert!(
-            tok.starts_with("arca_"),
-            "`arca token create` printed {tok:?}, expected a token starting with arca_"
-        );
-        tok
+        create_token(&self.data.dir, project, user, roles, Some(ttl))
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -309,6 +629,84 @@ impl Arca {
             .expect("read response");
         parse_raw_response(&buf)
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// HTTP
+// ---------------------------------------------------------------------------------------
+
+/// A tokio runtime for the async HTTP parts of otherwise synchronous tests.
+pub fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("tokio runtime")
+}
+
+/// An HTTP client that never goes through a proxy, never follows redirects and gives up
+/// after 30 s.
+pub fn http() -> reqwest::Client {
+    reqwest::Client::builder()
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("reqwest client")
+}
+
+/// POST /v1/secrets with a text payload as `token`; Ok(secret_ref) on 201, else Err(status, body).
+/// Unlike [`Arca::create_text_secret`] it does not panic, for tests where stores may fail.
+pub async fn store_text(
+    client: &reqwest::Client,
+    url: &str,
+    token: &str,
+    name: &str,
+    payload: &str,
+) -> Result<String, (u16, String)> {
+    let resp = client
+        .post(format!("{url}/v1/secrets"))
+        .header("X-Auth-Token", token)
+        .json(&json!({
+            "name": name,
+            "payload": payload,
+            "payload_content_type": "text/plain",
+        }))
+        .send()
+        .await
+        .map_err(|e| (0, format!("request failed: {e}")))?;
+    let status = resp.status().as_u16();
+    let body = resp.text().await.unwrap_or_default();
+    if status != 201 {
+        return Err((status, body));
+    }
+    let v: Value = serde_json::from_str(&body)
+        .map_err(|e| (status, format!("201 body is not JSON ({e}): {body}")))?;
+    v.get("secret_ref")
+        .and_then(|r| r.as_str())
+        .map(str::to_string)
+        .ok_or((status, format!("201 body has no secret_ref: {body}")))
+}
+
+/// GET /v1/secrets/{id}/payload with `Accept: text/plain` → (status, body bytes).
+pub async fn get_payload(
+    client: &reqwest::Client,
+    url: &str,
+    token: &str,
+    id: &str,
+) -> (u16, Vec<u8>) {
+    let resp = client
+        .get(format!("{url}/v1/secrets/{id}/payload"))
+        .header("X-Auth-Token", token)
+        .header("Accept", "text/plain")
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("GET payload of {id}: {e}"));
+    let status = resp.status().as_u16();
+    (
+        status,
+        resp.bytes().await.map(|b| b.to_vec()).unwrap_or_default(),
+    )
 }
 
 /// A response read in full.
@@ -426,6 +824,10 @@ fn parse_raw_response(buf: &[u8]) -> Resp {
     }
 }
 
+// ---------------------------------------------------------------------------------------
+// Barbican's ids, error bodies, timestamps and query strings; test data
+// ---------------------------------------------------------------------------------------
+
 /// The id at the end of a `secret_ref` (`.../v1/secrets/{id}`); checks it is a UUID.
 pub fn secret_id(secret_ref: &str) -> String {
     let idx = secret_ref
@@ -492,6 +894,19 @@ pub fn assert_error(resp: &Resp, code: u16) {
         v["description"].is_string(),
         "error body needs a string description: {v}"
     );
+}
+
+/// [`assert_error`], first failing with `"{what} → STATUS: BODY"` when the status is not `code`, so
+/// a test looping over cases says which one failed.
+#[track_caller]
+pub fn assert_error_about(resp: &Resp, code: u16, what: std::fmt::Arguments<'_>) {
+    assert!(
+        resp.status == code,
+        "{what} → {}: {}",
+        resp.status,
+        resp.text()
+    );
+    assert_error(resp, code);
 }
 
 /// Asserts a 4xx (never 5xx) with Barbican's error body shape, whatever the exact code.
@@ -640,5 +1055,62 @@ pub fn chunked(data: &[u8], size: usize) -> Vec<u8> {
         out.extend_from_slice(b"\r\n");
     }
     out.extend_from_slice(b"0\r\n\r\n");
+    out
+}
+
+// ---------------------------------------------------------------------------------------
+// Files and the compatibility tests' virtualenv
+// ---------------------------------------------------------------------------------------
+
+/// Unix permission bits of a path.
+pub fn mode_of(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path)
+        .unwrap_or_else(|e| panic!("stat {}: {e}", path.display()))
+        .permissions()
+        .mode()
+        & 0o7777
+}
+
+/// chmod.
+pub fn set_mode(path: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+        .unwrap_or_else(|e| panic!("chmod {mode:o} {}: {e}", path.display()));
+}
+
+/// The workspace root (two levels above this crate's manifest).
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("workspace root")
+}
+
+/// The Python virtualenv made by `scripts/test` (`$ARCA_COMPAT_VENV`, default `<repo>/.venv`).
+/// Panics — the test fails — when it is missing, saying how to create it.
+pub fn compat_venv() -> PathBuf {
+    let venv = std::env::var_os("ARCA_COMPAT_VENV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join(".venv"));
+    for exe in ["bin/python", "bin/barbican"] {
+        assert!(
+            venv.join(exe).exists(),
+            "the compatibility tests need {} (python-barbicanclient in a virtualenv); \
+             run `scripts/test` from the repository root, which creates {} and runs all tests \
+             (or set ARCA_COMPAT_VENV to an existing virtualenv)",
+            venv.join(exe).display(),
+            venv.display()
+        );
+    }
+    venv
+}
+
+/// Runs `cmd` (a compatibility script), printing its output; panics with it on failure.
+pub fn run_script(what: &str, cmd: &mut Command, timeout: Duration) -> Run {
+    let out = run(cmd, timeout);
+    println!("--- {what} stdout ---\n{}", out.stdout_str());
+    eprintln!("--- {what} stderr ---\n{}", out.stderr);
+    assert!(out.status.success(), "{what} failed\n{}", out.describe());
     out
 }

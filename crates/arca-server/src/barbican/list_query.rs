@@ -14,6 +14,7 @@ use time::OffsetDateTime;
 use crate::error::ApiError;
 
 use super::hrefs::HostHref;
+use super::python_int::python_int;
 use super::timefmt;
 
 /// Barbican's `default_limit_paging`.
@@ -36,38 +37,15 @@ fn bad_query() -> ApiError {
     ApiError::bad_request("URI provided invalid query string parameters.")
 }
 
-/// Python `int()` of a query value, saturating on overflow; `None` when not an integer.
-fn int_of(value: &str) -> Option<i128> {
-    let t = value.trim();
-    let (neg, digits) = match t.as_bytes().first()? {
-        b'-' => (true, &t[1..]),
-        b'+' => (false, &t[1..]),
-        _ => (false, t),
-    };
-    if digits.is_empty()
-        || digits.starts_with('_')
-        || digits.ends_with('_')
-        || digits.contains("__")
-    {
-        return None;
-    }
-    if !digits.bytes().all(|b| b.is_ascii_digit() || b == b'_') {
-        return None;
-    }
-    let plain: String = digits.chars().filter(|c| *c != '_').collect();
-    let magnitude = plain.parse::<i128>().unwrap_or(i128::MAX);
-    Some(if neg { -magnitude } else { magnitude })
-}
-
 /// `clean_paging_values`.
 fn paging(offset: Option<&str>, limit: Option<&str>) -> (u32, u32) {
-    let offset = match offset.filter(|v| !v.is_empty()).map(int_of) {
+    let offset = match offset.filter(|v| !v.is_empty()).map(python_int) {
         None => 0,
         Some(None) => 0,
         Some(Some(v)) if v < 0 || v > i128::from(i64::MAX) => 0,
         Some(Some(v)) => u32::try_from(v).unwrap_or(u32::MAX),
     };
-    let limit = match limit.filter(|v| !v.is_empty()).map(int_of) {
+    let limit = match limit.filter(|v| !v.is_empty()).map(python_int) {
         None | Some(None) => DEFAULT_LIMIT,
         Some(Some(v)) if v < 1 => 1,
         Some(Some(v)) if v > i128::from(MAX_LIMIT) => MAX_LIMIT,
@@ -175,7 +153,7 @@ pub(crate) fn parse(raw: Option<&str>) -> Result<ListRequest, ApiError> {
     query.algorithm = nonempty("alg");
     query.mode = nonempty("mode");
     query.bit_length = get("bits")
-        .and_then(int_of)
+        .and_then(python_int)
         .filter(|b| *b > 0)
         .and_then(|b| i64::try_from(b).ok());
     let mut matches_nothing = false;

@@ -10,6 +10,7 @@ pub(crate) mod microversion;
 mod new_secret;
 mod path;
 mod payload;
+mod python_int;
 mod schema;
 mod secrets;
 mod timefmt;

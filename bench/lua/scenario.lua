@@ -1,0 +1,77 @@
+-- One parametric wrk scenario. Arguments after `--` are key=value pairs:
+--   method=GET|POST|DELETE   path=/v1/secrets/{id}/payload ({id} is replaced by an id from ids=FILE)
+--   token=...                accept=...   content_type=...   body=FILE
+--   ids=FILE                 pick=cycle|consume   (consume: every request uses a fresh id, threads split the
+--                            file, and a thread stops when its ids are used up)
+-- done() prints one line `BENCH_JSON {...}` that the harness parses.
+
+local threads = {}
+local next_thread = 0
+
+function setup(thread)
+  thread:set("tid", next_thread)
+  next_thread = next_thread + 1
+  table.insert(threads, thread)
+end
+
+local opts, ids, cursor, headers, body
+
+local function read_file(path)
+  local f = assert(io.open(path, "rb"))
+  local data = f:read("*a")
+  f:close()
+  return data
+end
+
+function init(args)
+  opts = {}
+  for _, a in ipairs(args) do
+    local k, v = a:match("^([%w_]+)=(.*)$")
+    if k then opts[k] = v end
+  end
+  headers = {}
+  if opts.token then headers["X-Auth-Token"] = opts.token end
+  if opts.accept then headers["Accept"] = opts.accept end
+  if opts.content_type then headers["Content-Type"] = opts.content_type end
+  if opts.body then body = read_file(opts.body) end
+  ids = {}
+  if opts.ids then
+    local nthreads = tonumber(opts.threads or "1")
+    local i = 0
+    for line in io.lines(opts.ids) do
+      if opts.pick ~= "consume" or (i % nthreads) == tid then
+        table.insert(ids, line)
+      end
+      i = i + 1
+    end
+  end
+  cursor = (opts.pick == "consume") and 0 or (tid * 7919)
+end
+
+function request()
+  local path = opts.path
+  if #ids > 0 then
+    cursor = cursor + 1
+    local n = cursor
+    if opts.pick == "consume" then
+      if n >= #ids then
+        -- Every id is used: this thread is done (the run's duration then ends here).
+        wrk.thread:stop()
+        n = #ids
+      end
+    else
+      n = (n % #ids) + 1
+    end
+    path = path:gsub("{id}", ids[n])
+  end
+  return wrk.format(opts.method or "GET", path, headers, body)
+end
+
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    'BENCH_JSON {"requests":%d,"duration_us":%d,"p50_us":%d,"p90_us":%d,"p99_us":%d,"max_us":%d,' ..
+    '"status_errors":%d,"socket_errors":%d}\n',
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(90),
+    latency:percentile(99), latency.max, e.status, e.connect + e.read + e.write + e.timeout))
+end

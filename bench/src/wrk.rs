@@ -1,0 +1,80 @@
+//! Running wrk with the parametric scenario script (`bench/lua/scenario.lua`, embedded) and reading the
+//! `BENCH_JSON` line its `done()` prints.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use serde::{Deserialize, Serialize};
+
+const SCRIPT: &str = include_str!("../lua/scenario.lua");
+
+/// What one wrk run measured.
+#[derive(Debug, Clone, Copy, Deserialize, Serialize)]
+pub struct Measured {
+    pub requests: u64,
+    pub duration_us: u64,
+    pub p50_us: u64,
+    pub p90_us: u64,
+    pub p99_us: u64,
+    pub max_us: u64,
+    pub status_errors: u64,
+    pub socket_errors: u64,
+}
+
+impl Measured {
+    /// Requests per second.
+    pub fn rps(&self) -> f64 {
+        if self.duration_us == 0 {
+            0.0
+        } else {
+            self.requests as f64 * 1e6 / self.duration_us as f64
+        }
+    }
+}
+
+/// Writes the embedded script into `dir` and returns its path.
+pub fn install_script(dir: &Path) -> anyhow::Result<std::path::PathBuf> {
+    let path = dir.join("scenario.lua");
+    std::fs::write(&path, SCRIPT)?;
+    Ok(path)
+}
+
+/// Runs wrk against `url` for `duration` with `connections`, passing `args` to the script.
+pub fn run(
+    script: &Path,
+    url: &str,
+    connections: u32,
+    duration: Duration,
+    args: &[String],
+) -> anyhow::Result<Measured> {
+    let threads = 2u32.min(connections.max(1));
+    let out = Command::new("wrk")
+        .arg(format!("-t{threads}"))
+        .arg(format!("-c{connections}"))
+        .arg(format!("-d{}s", duration.as_secs().max(1)))
+        .arg("--timeout")
+        .arg("10s")
+        .arg("-s")
+        .arg(script)
+        .arg(url)
+        .arg("--")
+        .arg(format!("threads={threads}"))
+        .args(args)
+        .output()
+        .context("cannot run wrk (Debian package `wrk`; bench/run installs it)")?;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    if !out.status.success() {
+        bail!(
+            "wrk failed: {}{}",
+            stdout,
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let line = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("BENCH_JSON "))
+        .with_context(|| format!("wrk printed no result line:\n{stdout}"))?;
+    Ok(serde_json::from_str(line)?)
+}
