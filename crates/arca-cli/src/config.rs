@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use arca_server::{AuthConfig, LimitsConfig, ServerConfig};
+use arca_server::{AuthConfig, LimitsConfig, QuotasConfig, ServerConfig};
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::Deserialize;
@@ -20,6 +20,8 @@ listen = "127.0.0.1:9311"
 [auth]
 # "token" (Arca API tokens) or "trusted-headers" (X-Project-Id / X-User-Id / X-Roles from a trusted proxy).
 mode = "token"
+# Seconds a validated token is trusted before the database is asked again; a revocation bites within it.
+token_cache_ttl = 5
 
 [storage]
 # SQLite database, relative to the data directory.
@@ -29,6 +31,15 @@ database = "arca.db"
 # Unwrapped project KEKs are cached this long (seconds) and at most this many at once.
 pkek_cache_ttl = 900
 pkek_cache_limit = 1000
+
+[quotas]
+# Default quotas per project (Barbican's options): -1 unlimited, 0 disabled, N at most N. A project's own
+# quotas, set through /v1/project-quotas by key-manager:service-admin, override these.
+quota_secrets = -1
+quota_orders = -1
+quota_containers = -1
+quota_consumers = -1
+quota_cas = -1
 "#;
 
 /// `[api]`.
@@ -87,6 +98,7 @@ pub struct ArcaConfig {
     pub limits: LimitsConfig,
     pub storage: StorageSection,
     pub keys: KeysSection,
+    pub quotas: QuotasConfig,
 }
 
 impl ArcaConfig {
@@ -104,7 +116,7 @@ impl ArcaConfig {
     }
 }
 
-const SECTIONS: [&str; 5] = ["api", "auth", "limits", "storage", "keys"];
+const SECTIONS: [&str; 6] = ["api", "auth", "limits", "storage", "keys", "quotas"];
 const LIST_KEYS: [&str; 1] = ["auth.trusted_default_roles"];
 
 /// Maps `ARCA_API_LISTEN` to `api.listen`; `None` for variables that are not configuration (ARCA_URL, …).
@@ -171,5 +183,10 @@ mod tests {
     fn default_file_parses() {
         let cfg: ArcaConfig = toml::from_str(DEFAULT_CONFIG).unwrap();
         assert_eq!(cfg.api.listen.port(), 9311);
+        assert_eq!(cfg.quotas.quota_secrets, -1);
+        assert_eq!(
+            env_key("QUOTAS_QUOTA_ORDERS").as_deref(),
+            Some("quotas.quota_orders")
+        );
     }
 }

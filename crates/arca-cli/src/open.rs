@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use arca_core::{FileRootKey, KekCacheLimits, Services, SystemClock, root_key_path};
+use arca_core::{CacheLimits, FileRootKey, Services, SystemClock, root_key_path};
 use arca_store::SqliteStore;
 
 use crate::config::{self, ArcaConfig};
@@ -30,9 +30,10 @@ pub async fn open(data_dir: &Path, config_file: &Path) -> anyhow::Result<DataDir
     let store = SqliteStore::open(&db)
         .await
         .with_context(|| format!("cannot open the database {}", db.display()))?;
-    let limits = KekCacheLimits {
+    let limits = CacheLimits {
         ttl: Duration::from_secs(config.keys.pkek_cache_ttl),
         limit: config.keys.pkek_cache_limit.max(1),
+        token_ttl: Duration::from_secs(config.auth.token_cache_ttl),
     };
     let services = Services::start(
         Arc::new(store),
@@ -41,6 +42,7 @@ pub async fn open(data_dir: &Path, config_file: &Path) -> anyhow::Result<DataDir
         limits,
     )
     .await
-    .context("cannot start the key hierarchy")?;
+    .context("cannot start the key hierarchy")?
+    .with_quota_defaults(config.quotas.defaults());
     Ok(DataDir { config, services })
 }

@@ -55,6 +55,44 @@ fn python_barbicanclient_with_token() {
     );
 }
 
+/// python-barbicanclient's containers (generic, RSA, certificate), container consumers and secret
+/// consumers, including 1.2's forced delete of a secret with consumers.
+#[test]
+fn python_barbicanclient_containers_and_consumers() {
+    let venv = compat_venv();
+    let arca = Arca::start();
+    let mut cmd = python_script(&venv, "barbicanclient_containers_test.py");
+    cmd.env("ARCA_URL", &arca.base_url)
+        .env("ARCA_TOKEN", &arca.admin_token);
+    run_compat(
+        &arca,
+        "barbicanclient_containers_test.py",
+        cmd,
+        "python-barbicanclient (containers)",
+    );
+}
+
+/// python-barbicanclient's orders (`create_key`, `create_asymmetric`, waiting until ACTIVE) with the
+/// generated RSA key used by Python's `cryptography` to sign and verify, and its ACLs
+/// (`acls.create`/`get`/`submit`/`remove`) sharing a secret with a user of another project.
+#[test]
+fn python_barbicanclient_orders_and_acls() {
+    let venv = compat_venv();
+    let arca = Arca::start();
+    let reader = arca.token("compat-other", "compat-reader", "observer");
+    let mut cmd = python_script(&venv, "barbicanclient_orders_acls_test.py");
+    cmd.env("ARCA_URL", &arca.base_url)
+        .env("ARCA_TOKEN", &arca.admin_token)
+        .env("ARCA_READER_TOKEN", &reader)
+        .env("ARCA_READER_USER", "compat-reader");
+    run_compat(
+        &arca,
+        "barbicanclient_orders_acls_test.py",
+        cmd,
+        "python-barbicanclient (orders, ACLs)",
+    );
+}
+
 /// `barbican --no-auth` sends `X-Project-Id` only (no `X-Roles`, no `X-User-Id`); like Barbican's
 /// unauthenticated context, Arca's default `auth.trusted_default_roles` makes such callers admin,
 /// so the stock trusted-headers configuration must serve the CLI.

@@ -23,6 +23,9 @@ pub enum CoreError {
     /// The input is invalid; the message says how.
     #[error("{0}")]
     Invalid(String),
+    /// Creating one more would exceed the project's quota for this resource (named).
+    #[error("the project's {0} quota has been reached")]
+    QuotaReached(String),
     /// A stored ciphertext or wrapped key failed authentication: the database was modified or mixed up.
     #[error(
         "integrity check failed for {0}: stored data was modified or belongs to another object"

@@ -49,20 +49,24 @@ impl SystemKey {
     }
 }
 
-/// Bounds of the unwrapped-KEK cache.
+/// Bounds of the in-memory caches: unwrapped project KEKs (Barbican's `pkek_cache_ttl`/`pkek_cache_limit`) and
+/// validated token rows (as keystonemiddleware's `token_cache_time`, but short, so revocation bites quickly).
 #[derive(Debug, Clone, Copy)]
-pub struct KekCacheLimits {
+pub struct CacheLimits {
     /// How long an unwrapped KEK stays cached.
     pub ttl: Duration,
     /// How many unwrapped KEKs are cached at most.
     pub limit: usize,
+    /// How long a validated token's row is reused before the store is asked again (zero: never cached).
+    pub token_ttl: Duration,
 }
 
-impl Default for KekCacheLimits {
+impl Default for CacheLimits {
     fn default() -> Self {
         Self {
             ttl: Duration::from_secs(900),
             limit: 1000,
+            token_ttl: Duration::from_secs(5),
         }
     }
 }
@@ -76,7 +80,7 @@ struct CachedKek {
 pub struct KeyHierarchy {
     root: Arc<dyn RootKeyProvider>,
     store: Arc<dyn Store>,
-    limits: KekCacheLimits,
+    limits: CacheLimits,
     keks: Mutex<HashMap<(String, u32), CachedKek>>,
     active: Mutex<HashMap<String, (u32, Instant)>>,
     system: Mutex<HashMap<SystemKey, Arc<Key256>>>,
@@ -109,11 +113,7 @@ fn object_binding(project: &str, kind: ObjectKind, object_id: &str, revision: u3
 
 impl KeyHierarchy {
     /// A hierarchy over `root` and `store`.
-    pub fn new(
-        root: Arc<dyn RootKeyProvider>,
-        store: Arc<dyn Store>,
-        limits: KekCacheLimits,
-    ) -> Self {
+    pub fn new(root: Arc<dyn RootKeyProvider>, store: Arc<dyn Store>, limits: CacheLimits) -> Self {
         Self {
             root,
             store,

@@ -4,27 +4,57 @@
 //! Domain types are deliberately not `Serialize`: only the server knows wire shapes.
 #![forbid(unsafe_code)]
 
+mod acl;
+mod acl_service;
 mod clock;
+mod consumer;
+mod consumer_service;
+mod container;
+mod container_service;
 mod error;
 mod hierarchy;
+mod order;
+mod order_service;
 mod policy;
+mod quota;
+mod quota_service;
 mod root_key;
 mod secret;
 mod secret_service;
+mod secret_store;
+mod secret_store_service;
 mod services;
 mod store;
 mod token_service;
 
+pub use acl::{Acl, AclChange, AclFields};
+pub use acl_service::AclService;
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use consumer::{ContainerConsumerPage, SecretConsumer, SecretConsumerPage};
+pub use consumer_service::{ConsumerService, NOT_CONSUMER_OWNER, SECRET_HAS_CONSUMERS};
+pub use container::{
+    ContainerConsumer, ContainerPage, ContainerQuery, ContainerRecord, ContainerSecretRef,
+    ContainerType, NewContainer,
+};
+pub use container_service::ContainerService;
 pub use error::CoreError;
-pub use hierarchy::{KekCacheLimits, KeyHierarchy, ObjectKind, SystemKey};
+pub use hierarchy::{CacheLimits, KeyHierarchy, ObjectKind, SystemKey};
+pub use order::{KeySpec, NewOrder, OrderPage, OrderRecord, OrderStatus, OrderType};
+pub use order_service::OrderService;
 pub use policy::{Action, Principal, Role};
+pub use quota::{
+    ProjectQuotas, ProjectQuotasPage, ProjectQuotasRecord, QuotaCheck, QuotaDefaults,
+    QuotaResource, Quotas, UNLIMITED,
+};
+pub use quota_service::QuotaService;
 pub use root_key::{FileRootKey, RootKeyFileError, RootKeyProvider, root_key_path};
 pub use secret::{
     Cmp, NewSecret, Payload, SecretPage, SecretQuery, SecretRecord, SecretType, SortDir, SortKey,
     TimeField, TimeFilter,
 };
 pub use secret_service::SecretService;
+pub use secret_store::SecretStoreRecord;
+pub use secret_store_service::SecretStoreService;
 pub use services::Services;
 pub use store::{KekRow, Store, StoreError, StoredPayload, TokenRow, WrappedKeyRow};
 pub use token_service::{IssuedToken, TokenService};

@@ -1,7 +1,7 @@
 //! Principals and Barbican's legacy policy (admin / creator / observer / audit) for the secrets API: one
 //! function decides whether a principal may perform an action on a project's object.
 
-use crate::{CoreError, SecretRecord};
+use crate::{Acl, ContainerRecord, CoreError, SecretRecord};
 
 /// A role a principal holds. Unknown role names are kept but grant nothing.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -86,6 +86,46 @@ pub enum Action {
     MetadataRead,
     /// `secret_meta:post`, `secret_meta:put`, `secret_meta:delete`.
     MetadataWrite,
+    /// `secret_consumers:get`, `secret_consumers:post`, `secret_consumers:delete` (one legacy rule).
+    SecretConsumers,
+    /// `containers:post`.
+    ContainerCreate,
+    /// `containers:get` (list).
+    ContainerList,
+    /// `container:get`.
+    ContainerRead,
+    /// `container:delete`.
+    ContainerDelete,
+    /// `container_secret:post`, `container_secret:delete`.
+    ContainerSecretWrite,
+    /// `container_consumers:get`, `container_consumers:post`, `container_consumers:delete` (one legacy rule).
+    ContainerConsumers,
+    /// `secretstores:get`, `secretstores:get_global_default`, `secretstores:get_preferred`, `secretstore:get`.
+    SecretStoreRead,
+    /// `secretstore_preferred:post`, `secretstore_preferred:delete`.
+    SecretStorePreferredWrite,
+    /// `secret_acls:get`.
+    SecretAclRead,
+    /// `secret_acls:put_patch`, `secret_acls:delete`.
+    SecretAclWrite,
+    /// `container_acls:get`.
+    ContainerAclRead,
+    /// `container_acls:put_patch`, `container_acls:delete`.
+    ContainerAclWrite,
+    /// `orders:post`.
+    OrderCreate,
+    /// `orders:get` (list).
+    OrderList,
+    /// `order:get`.
+    OrderRead,
+    /// `orders:put` (always refused afterwards: orders cannot be updated) and updating one order.
+    OrderUpdate,
+    /// `order:delete`.
+    OrderDelete,
+    /// `quotas:get`: the caller's own project's effective quotas.
+    QuotaRead,
+    /// `project_quotas:get`, `project_quotas:put`, `project_quotas:delete`.
+    ProjectQuotas,
 }
 
 const ALL_USERS: [Role; 5] = [
@@ -106,9 +146,8 @@ pub fn authorize(
     target: Option<&SecretRecord>,
 ) -> Result<(), CoreError> {
     let same_project = target.is_none_or(|s| s.project_id == caller.project_id);
-    // Barbican's legacy `secret:delete` also lets any creator-role caller delete a secret that is not
-    // private (`secret_project_creator_role and not secret_private_read`); without per-secret ACLs no secret
-    // is private, so the creator role suffices. `secret_meta:get` is `secret_non_private_read`, i.e. all users.
+    // For a secret target this is the rule under the default ACL (nothing private, no ACL users); the secret
+    // service decides with the secret's own ACL through `authorize_secret`.
     let allowed = same_project
         && match action {
             Action::SecretCreate | Action::SecretPut | Action::MetadataWrite => {
@@ -117,6 +156,29 @@ pub fn authorize(
             Action::SecretList | Action::SecretDecrypt => caller.any(&ALL_BUT_AUDIT),
             Action::SecretRead | Action::MetadataRead => caller.any(&ALL_USERS),
             Action::SecretDelete => caller.any(&ADMIN_OR_CREATOR),
+            // `secret_non_private_read or secret_project_creator or secret_project_admin or secret_acl_read`.
+            Action::SecretConsumers => caller.any(&ALL_USERS),
+            Action::ContainerCreate => caller.any(&ADMIN_OR_CREATOR),
+            Action::ContainerList => caller.any(&ALL_BUT_AUDIT),
+            Action::SecretStoreRead => caller.any(&ALL_USERS),
+            Action::SecretStorePreferredWrite => caller.has(&Role::Admin),
+            // Orders of another project are not found before this is asked (Barbican's lookup filters by
+            // project), so `project_id:%(target.order.project_id)s` holds here.
+            Action::OrderCreate | Action::OrderUpdate => caller.any(&ADMIN_OR_CREATOR),
+            Action::OrderList => caller.any(&ALL_BUT_AUDIT),
+            Action::OrderRead | Action::QuotaRead => caller.any(&ALL_USERS),
+            Action::OrderDelete => caller.has(&Role::Admin),
+            Action::ProjectQuotas => caller.has(&Role::ServiceAdmin),
+            // ACL actions need the secret and its ACL: `authorize_secret` decides them.
+            Action::SecretAclRead
+            | Action::SecretAclWrite
+            | Action::ContainerAclRead
+            | Action::ContainerAclWrite => false,
+            // Actions on one container are decided by `authorize_container`, which knows its owner.
+            Action::ContainerRead
+            | Action::ContainerDelete
+            | Action::ContainerSecretWrite
+            | Action::ContainerConsumers => false,
         };
     if allowed {
         Ok(())
@@ -126,6 +188,147 @@ pub fn authorize(
             caller.user_id, action
         )))
     }
+}
+
+/// Decides an action on one container (`barbican/common/policies/containers.py` and `consumers.py`, legacy
+/// rules). Without container ACLs no container is private, so `container_non_private_read` is "any role in
+/// the container's project"; `container:delete` needs admin, or creator role *and* being the container's
+/// creator. A container of another project is always refused (`container_project_match`). Per-container
+/// ACLs (`container_acl_read`, `read-project-access`) will narrow or widen this in the container service's
+/// load step, before this is called.
+pub fn authorize_container(
+    caller: &Principal,
+    action: Action,
+    target: &ContainerRecord,
+) -> Result<(), CoreError> {
+    let same_project = target.project_id == caller.project_id;
+    let owner = caller.has(&Role::Creator) && caller.user_id == target.creator_id;
+    let allowed = same_project
+        && match action {
+            Action::ContainerRead | Action::ContainerConsumers => caller.any(&ALL_USERS),
+            Action::ContainerDelete => caller.has(&Role::Admin) || owner,
+            Action::ContainerSecretWrite => caller.any(&ADMIN_OR_CREATOR),
+            _ => false,
+        };
+    if allowed {
+        Ok(())
+    } else {
+        Err(CoreError::Forbidden(format!(
+            "{} is not permitted to perform {:?}",
+            caller.user_id, action
+        )))
+    }
+}
+
+/// Decides `action` on one secret with its ACL, as Barbican's legacy rules do once the ACL is in the policy
+/// target (`barbican/common/policies/base.py`, `secrets.py`, `secretmeta.py`, `acls.py`); `acl` is `None` for
+/// the default ACL (project access, no users). With `s` the secret and "private" meaning `project-access`
+/// false:
+///
+/// - read metadata (`secret:get`, `secret_meta:get`): any role in `s`'s project unless private, the creator
+///   (creator role), the project's admins, or a user on the read list (from any project, whatever roles);
+/// - read the payload (`secret:decrypt`): the same, but the audit role does not suffice;
+/// - delete, and write user metadata: the project's admins, the creator, or the creator role unless private;
+/// - upload a payload (`secret:put`): admin or creator role in the project (no ACL involved);
+/// - the ACL itself: reading needs any role but audit in the project (`secret_acls:get`); changing or removing
+///   it needs the project's admins or the creator (`secret_acls:put_patch`, `secret_acls:delete`).
+pub fn authorize_secret(
+    caller: &Principal,
+    action: Action,
+    secret: &SecretRecord,
+    acl: Option<&Acl>,
+) -> Result<(), CoreError> {
+    let same_project = secret.project_id == caller.project_id;
+    let private = acl.is_some_and(|a| !a.project_access);
+    let acl_read = acl.is_some_and(|a| a.lists(&caller.user_id));
+    let project_admin = same_project && caller.has(&Role::Admin);
+    let creator_role = same_project && caller.has(&Role::Creator);
+    let project_creator = creator_role && caller.user_id == secret.creator_id;
+    let allowed = match action {
+        Action::SecretRead | Action::MetadataRead => {
+            (same_project && caller.any(&ALL_USERS) && !private)
+                || project_creator
+                || project_admin
+                || acl_read
+        }
+        Action::SecretDecrypt => {
+            (same_project && caller.any(&ALL_BUT_AUDIT) && !private)
+                || project_creator
+                || project_admin
+                || acl_read
+        }
+        Action::SecretDelete | Action::MetadataWrite => {
+            project_admin || project_creator || (creator_role && !private)
+        }
+        Action::SecretPut => same_project && caller.any(&ADMIN_OR_CREATOR),
+        Action::SecretAclRead => same_project && caller.any(&ALL_BUT_AUDIT),
+        Action::SecretAclWrite => project_admin || project_creator,
+        other => return authorize(caller, other, Some(secret)),
+    };
+    if allowed {
+        Ok(())
+    } else {
+        Err(CoreError::Forbidden(format!(
+            "{} is not permitted to perform {:?}",
+            caller.user_id, action
+        )))
+    }
+}
+
+/// Decides `action` on one container with its ACL (legacy rules of `barbican/common/policies/containers.py`,
+/// `consumers.py` and `acls.py`): reading it or its consumers is `container_non_private_read` (any role in the
+/// project unless private), the creator, the project's admins or a user on the read list (of any project);
+/// the ACL itself as for secrets. Every other action is [`authorize_container`]'s, which no ACL changes.
+pub fn authorize_container_with_acl(
+    caller: &Principal,
+    action: Action,
+    container: &ContainerRecord,
+    acl: Option<&Acl>,
+) -> Result<(), CoreError> {
+    let same_project = container.project_id == caller.project_id;
+    let private = acl.is_some_and(|a| !a.project_access);
+    let acl_read = acl.is_some_and(|a| a.lists(&caller.user_id));
+    let project_admin = same_project && caller.has(&Role::Admin);
+    let project_creator =
+        same_project && caller.has(&Role::Creator) && caller.user_id == container.creator_id;
+    let allowed = match action {
+        Action::ContainerRead | Action::ContainerConsumers => {
+            (same_project && caller.any(&ALL_USERS) && !private)
+                || project_creator
+                || project_admin
+                || acl_read
+        }
+        Action::ContainerAclRead => same_project && caller.any(&ALL_BUT_AUDIT),
+        Action::ContainerAclWrite => project_admin || project_creator,
+        other => return authorize_container(caller, other, container),
+    };
+    if allowed {
+        Ok(())
+    } else {
+        Err(CoreError::Forbidden(format!(
+            "{} is not permitted to perform {:?}",
+            caller.user_id, action
+        )))
+    }
+}
+
+/// Whether the secret's ACL can change the outcome of `action` for `caller`: the project's admins and the
+/// secret's creator are decided without it, as are actions the ACL does not enter. Lets a service skip reading
+/// the ACL on those paths.
+pub fn acl_matters(caller: &Principal, action: Action, secret: &SecretRecord) -> bool {
+    let acl_actions = matches!(
+        action,
+        Action::SecretRead
+            | Action::SecretDecrypt
+            | Action::SecretDelete
+            | Action::MetadataRead
+            | Action::MetadataWrite
+    );
+    let same_project = secret.project_id == caller.project_id;
+    let decided = same_project
+        && (caller.has(&Role::Admin)
+            || (caller.has(&Role::Creator) && caller.user_id == secret.creator_id));
+    acl_actions && !decided
 }
 
 #[cfg(test)]
@@ -187,5 +390,190 @@ mod tests {
         );
         assert!(authorize(&principal("p", "x", "audit"), Action::SecretList, None).is_err());
         assert!(authorize(&principal("p", "x", "creator"), Action::SecretCreate, None).is_ok());
+    }
+
+    fn acl(project_access: bool, users: &[&str]) -> crate::Acl {
+        crate::Acl {
+            project_access,
+            users: users.iter().map(|u| u.to_string()).collect(),
+            created: OffsetDateTime::UNIX_EPOCH,
+            updated: OffsetDateTime::UNIX_EPOCH,
+        }
+    }
+
+    #[test]
+    fn acls_make_secrets_private_and_share_them() {
+        let s = secret("p", "alice");
+        let private = acl(false, &["carol"]);
+        let shared = acl(true, &["carol"]);
+        let ok = |p: Principal, a: Action, acl: Option<&crate::Acl>| {
+            authorize_secret(&p, a, &s, acl).is_ok()
+        };
+        // Default ACL: the legacy matrix.
+        assert!(ok(
+            principal("p", "bob", "observer"),
+            Action::SecretDecrypt,
+            None
+        ));
+        assert!(ok(
+            principal("p", "bob", "creator"),
+            Action::SecretDelete,
+            None
+        ));
+        assert!(!ok(
+            principal("q", "carol", "admin"),
+            Action::SecretRead,
+            None
+        ));
+        // Private: only the project's admins, the creator and listed users read.
+        for action in [
+            Action::SecretRead,
+            Action::SecretDecrypt,
+            Action::MetadataRead,
+        ] {
+            assert!(ok(principal("p", "root", "admin"), action, Some(&private)));
+            assert!(ok(
+                principal("p", "alice", "creator"),
+                action,
+                Some(&private)
+            ));
+            assert!(!ok(
+                principal("p", "bob", "observer"),
+                action,
+                Some(&private)
+            ));
+            assert!(!ok(
+                principal("p", "bob", "creator"),
+                action,
+                Some(&private)
+            ));
+            assert!(ok(
+                principal("q", "carol", "observer"),
+                action,
+                Some(&private)
+            ));
+            assert!(ok(
+                principal("q", "carol", "nothing"),
+                action,
+                Some(&private)
+            ));
+        }
+        assert!(!ok(
+            principal("p", "bob", "creator"),
+            Action::SecretDelete,
+            Some(&private)
+        ));
+        assert!(!ok(
+            principal("p", "bob", "creator"),
+            Action::MetadataWrite,
+            Some(&private)
+        ));
+        assert!(ok(
+            principal("p", "alice", "creator"),
+            Action::SecretDelete,
+            Some(&private)
+        ));
+        assert!(ok(
+            principal("p", "root", "admin"),
+            Action::SecretDelete,
+            Some(&private)
+        ));
+        // ACL users read but never write, delete or see the ACL.
+        assert!(!ok(
+            principal("q", "carol", "admin"),
+            Action::SecretDelete,
+            Some(&shared)
+        ));
+        assert!(!ok(
+            principal("q", "carol", "admin"),
+            Action::MetadataWrite,
+            Some(&shared)
+        ));
+        assert!(!ok(
+            principal("q", "carol", "admin"),
+            Action::SecretAclRead,
+            Some(&shared)
+        ));
+        assert!(!ok(
+            principal("p", "carol", "audit"),
+            Action::SecretDecrypt,
+            None
+        ));
+        assert!(ok(
+            principal("p", "carol", "audit"),
+            Action::SecretDecrypt,
+            Some(&shared)
+        ));
+        // The ACL itself.
+        assert!(ok(
+            principal("p", "bob", "observer"),
+            Action::SecretAclRead,
+            Some(&private)
+        ));
+        assert!(!ok(
+            principal("p", "bob", "audit"),
+            Action::SecretAclRead,
+            None
+        ));
+        assert!(!ok(
+            principal("p", "bob", "creator"),
+            Action::SecretAclWrite,
+            None
+        ));
+        assert!(ok(
+            principal("p", "alice", "creator"),
+            Action::SecretAclWrite,
+            None
+        ));
+        assert!(ok(
+            principal("p", "root", "admin"),
+            Action::SecretAclWrite,
+            None
+        ));
+        // An empty user id is never on a list.
+        assert!(!ok(
+            principal("q", "", "admin"),
+            Action::SecretRead,
+            Some(&acl(true, &[""]))
+        ));
+        // Who needs the ACL read at all.
+        assert!(!acl_matters(
+            &principal("p", "root", "admin"),
+            Action::SecretRead,
+            &s
+        ));
+        assert!(!acl_matters(
+            &principal("p", "alice", "creator"),
+            Action::SecretDecrypt,
+            &s
+        ));
+        assert!(acl_matters(
+            &principal("p", "bob", "observer"),
+            Action::SecretDecrypt,
+            &s
+        ));
+        assert!(acl_matters(
+            &principal("q", "carol", "admin"),
+            Action::SecretRead,
+            &s
+        ));
+        assert!(!acl_matters(
+            &principal("p", "bob", "creator"),
+            Action::SecretPut,
+            &s
+        ));
+    }
+
+    #[test]
+    fn order_and_quota_rules() {
+        let ok = |role: &str, a: Action| authorize(&principal("p", "u", role), a, None).is_ok();
+        assert!(ok("creator", Action::OrderCreate) && ok("admin", Action::OrderCreate));
+        assert!(!ok("observer", Action::OrderCreate));
+        assert!(ok("observer", Action::OrderList) && !ok("audit", Action::OrderList));
+        assert!(ok("audit", Action::OrderRead));
+        assert!(ok("admin", Action::OrderDelete) && !ok("creator", Action::OrderDelete));
+        assert!(ok("audit", Action::QuotaRead) && !ok("nothing", Action::QuotaRead));
+        assert!(ok("key-manager:service-admin", Action::ProjectQuotas));
+        assert!(!ok("admin", Action::ProjectQuotas));
     }
 }

@@ -207,6 +207,9 @@ pub struct SecretQuery {
     pub limit: u32,
     /// Rows to skip.
     pub offset: u32,
+    /// `acl_only=true`: instead of the project's secrets, those (of any project) whose read ACL lists this
+    /// user.
+    pub acl_user: Option<String>,
 }
 
 impl SecretQuery {
@@ -224,6 +227,7 @@ impl SecretQuery {
             sort: Vec::new(),
             limit,
             offset,
+            acl_user: None,
         }
     }
 }

@@ -8,14 +8,14 @@ use std::sync::Arc;
 use uuid::Uuid;
 use zeroize::Zeroizing;
 
-use crate::policy::authorize;
+use crate::policy::{acl_matters, authorize, authorize_secret};
 use crate::{
-    Action, Clock, CoreError, KeyHierarchy, NewSecret, ObjectKind, Payload, Principal, SecretPage,
-    SecretQuery, SecretRecord, Store, StoredPayload,
+    Action, Clock, CoreError, KeyHierarchy, NewSecret, ObjectKind, Payload, Principal, QuotaCheck,
+    QuotaResource, SecretPage, SecretQuery, SecretRecord, Store, StoredPayload, UNLIMITED,
 };
 
 /// Payloads are sealed once; their revision in the associated data is always 1 until rewrap arrives.
-const PAYLOAD_REVISION: u32 = 1;
+pub(crate) const PAYLOAD_REVISION: u32 = 1;
 
 /// Stores keep nanosecond timestamps in an i64, which ends in April 2262.
 const LATEST_EXPIRATION_YEAR: i32 = 2262;
@@ -26,9 +26,12 @@ pub struct SecretService {
     store: Arc<dyn Store>,
     keys: Arc<KeyHierarchy>,
     clock: Arc<dyn Clock>,
+    /// The deployment's default secrets quota (a project's configured one overrides it).
+    secrets_quota: i64,
 }
 
-fn not_found() -> CoreError {
+/// Barbican's 404 for an unknown (or expired) secret.
+pub(crate) fn not_found() -> CoreError {
     CoreError::NotFound("Secret not found.".into())
 }
 
@@ -39,7 +42,18 @@ fn metadatum_not_found() -> CoreError {
 impl SecretService {
     /// A secret service over the store and hierarchy.
     pub fn new(store: Arc<dyn Store>, keys: Arc<KeyHierarchy>, clock: Arc<dyn Clock>) -> Self {
-        Self { store, keys, clock }
+        Self {
+            store,
+            keys,
+            clock,
+            secrets_quota: UNLIMITED,
+        }
+    }
+
+    /// The same service with `default` as the deployment's secrets quota.
+    pub(crate) fn with_secrets_quota(mut self, default: i64) -> Self {
+        self.secrets_quota = default;
+        self
     }
 
     async fn seal(
@@ -74,12 +88,52 @@ impl SecretService {
         id: Uuid,
         action: Action,
     ) -> Result<SecretRecord, CoreError> {
-        let secret = self.store.get_secret(id).await?.ok_or_else(not_found)?;
+        Ok(self.admit(caller, id, action, false).await?.0)
+    }
+
+    /// Admits a secret for `action` on behalf of another service that acts on secrets (consumers), through
+    /// the same checks as every secret operation.
+    pub(crate) async fn admitted(
+        &self,
+        caller: &Principal,
+        id: Uuid,
+        action: Action,
+    ) -> Result<SecretRecord, CoreError> {
+        self.load(caller, id, action).await
+    }
+
+    /// The one place a secret is admitted: read it (with its sealed payload when `with_payload`, in the same
+    /// read), refuse it when unknown or expired (404), then authorise `action` on it. Every access to a
+    /// secret goes through here.
+    async fn admit(
+        &self,
+        caller: &Principal,
+        id: Uuid,
+        action: Action,
+        with_payload: bool,
+    ) -> Result<(SecretRecord, Option<StoredPayload>), CoreError> {
+        let (secret, payload) = if with_payload {
+            self.store
+                .get_secret_with_payload(id)
+                .await?
+                .ok_or_else(not_found)?
+        } else {
+            (
+                self.store.get_secret(id).await?.ok_or_else(not_found)?,
+                None,
+            )
+        };
         if secret.is_expired(self.clock.now()) {
             return Err(not_found());
         }
-        authorize(caller, action, Some(&secret))?;
-        Ok(secret)
+        // The ACL is read only when it can change the answer (not for the project's admins or the creator).
+        let acl = if acl_matters(caller, action, &secret) {
+            self.store.get_secret_acl(id).await?
+        } else {
+            None
+        };
+        authorize_secret(caller, action, &secret, acl.as_ref())?;
+        Ok((secret, payload))
     }
 
     /// Creates a secret in the caller's project, with its payload if one is given.
@@ -121,7 +175,17 @@ impl SecretService {
             Some(payload) => Some(self.seal(&secret, payload).await?),
             None => None,
         };
-        self.store.insert_secret(&secret, sealed.as_ref()).await?;
+        let check = QuotaCheck {
+            resource: QuotaResource::Secrets,
+            default: self.secrets_quota,
+        };
+        if !self
+            .store
+            .insert_secret_within_quota(&secret, sealed.as_ref(), check)
+            .await?
+        {
+            return Err(CoreError::QuotaReached("secrets".into()));
+        }
         Ok(secret)
     }
 
@@ -163,11 +227,9 @@ impl SecretService {
         caller: &Principal,
         id: Uuid,
     ) -> Result<(SecretRecord, Payload), CoreError> {
-        let secret = self.load(caller, id, Action::SecretDecrypt).await?;
-        let stored =
-            self.store.get_payload(id).await?.ok_or_else(|| {
-                CoreError::NotFound("No payload is stored for this secret.".into())
-            })?;
+        let (secret, stored) = self.admit(caller, id, Action::SecretDecrypt, true).await?;
+        let stored = stored
+            .ok_or_else(|| CoreError::NotFound("No payload is stored for this secret.".into()))?;
         let bytes: Zeroizing<Vec<u8>> = self
             .keys
             .open(
@@ -193,7 +255,8 @@ impl SecretService {
         ))
     }
 
-    /// One page of the caller's project's secrets. The query's project and time are set here.
+    /// One page of the caller's project's secrets (with `acl_user` set: the secrets, of any project, whose read
+    /// ACL lists the caller). The query's project, time and ACL user are set here.
     pub async fn list(
         &self,
         caller: &Principal,
@@ -202,6 +265,9 @@ impl SecretService {
         authorize(caller, Action::SecretList, None)?;
         query.project_id = caller.project_id.clone();
         query.now = self.clock.now();
+        if query.acl_user.is_some() {
+            query.acl_user = Some(caller.user_id.clone());
+        }
         Ok(self.store.list_secrets(&query).await?)
     }
 

@@ -3,10 +3,12 @@
 
 use std::sync::Arc;
 
+use crate::{AclService, OrderService, QuotaDefaults, QuotaService};
 use crate::{
-    Clock, CoreError, KekCacheLimits, KeyHierarchy, RootKeyProvider, SecretService, Store,
+    CacheLimits, Clock, CoreError, KeyHierarchy, RootKeyProvider, SecretService, Store,
     TokenService,
 };
+use crate::{ConsumerService, ContainerService, SecretStoreService};
 
 /// Every domain service over one store and root of trust.
 #[derive(Clone)]
@@ -15,10 +17,23 @@ pub struct Services {
     pub secrets: SecretService,
     /// API tokens.
     pub tokens: TokenService,
+    /// Containers and their secret references.
+    pub containers: ContainerService,
+    /// Container and secret consumers.
+    pub consumers: ConsumerService,
+    /// Secret stores and project preferences.
+    pub secret_stores: SecretStoreService,
+    /// Secret ACLs.
+    pub acls: AclService,
+    /// Orders (key and key-pair generation).
+    pub orders: OrderService,
+    /// Quotas.
+    pub quotas: QuotaService,
     /// The key hierarchy.
     pub keys: Arc<KeyHierarchy>,
     /// The clock every service reads.
     pub clock: Arc<dyn Clock>,
+    store: Arc<dyn Store>,
 }
 
 impl Services {
@@ -27,15 +42,47 @@ impl Services {
         store: Arc<dyn Store>,
         root: Arc<dyn RootKeyProvider>,
         clock: Arc<dyn Clock>,
-        limits: KekCacheLimits,
+        limits: CacheLimits,
     ) -> Result<Self, CoreError> {
         let keys = Arc::new(KeyHierarchy::new(root, store.clone(), limits));
         keys.bootstrap_system_keys().await?;
+        let secrets = SecretService::new(store.clone(), keys.clone(), clock.clone());
+        let containers = ContainerService::new(store.clone(), clock.clone());
+        let consumers = ConsumerService::new(
+            store.clone(),
+            clock.clone(),
+            containers.clone(),
+            secrets.clone(),
+        );
+        let secret_stores = SecretStoreService::new(store.clone(), clock.clone());
+        let quotas = QuotaService::new(store.clone(), clock.clone(), QuotaDefaults::default());
+        let orders = OrderService::new(store.clone(), keys.clone(), clock.clone(), quotas.clone());
+        let acls = AclService::new(store.clone(), clock.clone());
         Ok(Self {
-            secrets: SecretService::new(store.clone(), keys.clone(), clock.clone()),
-            tokens: TokenService::new(store, keys.clone(), clock.clone()),
+            acls,
+            orders,
+            quotas,
+            store: store.clone(),
+            secrets,
+            containers,
+            consumers,
+            secret_stores,
+            tokens: TokenService::new(store, keys.clone(), clock.clone(), limits.token_ttl),
             keys,
             clock,
         })
+    }
+
+    /// The same services with `defaults` as the deployment's quotas (`[quotas]` of `arca.toml`).
+    pub fn with_quota_defaults(mut self, defaults: QuotaDefaults) -> Self {
+        self.quotas = QuotaService::new(self.store.clone(), self.clock.clone(), defaults);
+        self.secrets = self.secrets.with_secrets_quota(defaults.secrets);
+        self.orders = OrderService::new(
+            self.store.clone(),
+            self.keys.clone(),
+            self.clock.clone(),
+            self.quotas.clone(),
+        );
+        self
     }
 }

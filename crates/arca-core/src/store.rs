@@ -9,6 +9,11 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use crate::{Acl, OrderPage, OrderRecord, ProjectQuotasPage, ProjectQuotasRecord, QuotaCheck};
+use crate::{
+    ContainerConsumer, ContainerConsumerPage, ContainerPage, ContainerQuery, ContainerRecord,
+    ContainerSecretRef, SecretConsumer, SecretConsumerPage, SecretStoreRecord,
+};
 use crate::{SecretPage, SecretQuery, SecretRecord};
 
 /// A persistence failure. The message is for operators; it never contains key material.
@@ -111,6 +116,11 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<bool, StoreError>;
     /// A secret's metadata row by id, whatever its project or expiry.
     async fn get_secret(&self, id: Uuid) -> Result<Option<SecretRecord>, StoreError>;
+    /// A secret's metadata row and its sealed payload (if any) in one read, for the payload hot path.
+    async fn get_secret_with_payload(
+        &self,
+        id: Uuid,
+    ) -> Result<Option<(SecretRecord, Option<StoredPayload>)>, StoreError>;
     /// A secret's sealed payload.
     async fn get_payload(&self, id: Uuid) -> Result<Option<StoredPayload>, StoreError>;
     /// One page of a project's unexpired secrets, filtered and sorted as the query says, with the total.
@@ -142,4 +152,176 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<bool, StoreError>;
     /// Removes one key; `false` if it did not exist.
     async fn delete_secret_metadatum(&self, id: Uuid, key: &str) -> Result<bool, StoreError>;
+
+    /// Inserts a container with its secret references; `false` (nothing written) if a referenced secret no
+    /// longer exists.
+    async fn insert_container(&self, container: &ContainerRecord) -> Result<bool, StoreError>;
+    /// A container with its secret references and consumers, whatever its project.
+    async fn get_container(&self, id: Uuid) -> Result<Option<ContainerRecord>, StoreError>;
+    /// One page of a project's containers, oldest first, with the total.
+    async fn list_containers(&self, query: &ContainerQuery) -> Result<ContainerPage, StoreError>;
+    /// Deletes a container, its secret references and its consumers; `false` if unknown.
+    async fn delete_container(&self, id: Uuid) -> Result<bool, StoreError>;
+    /// Adds a secret reference to a container and stamps its `updated`; `false` if that (secret, name) pair
+    /// is already in it or the container or secret is gone.
+    async fn add_container_secret(
+        &self,
+        id: Uuid,
+        secret: &ContainerSecretRef,
+        updated: OffsetDateTime,
+    ) -> Result<bool, StoreError>;
+    /// Removes a (secret, name) reference from a container and stamps its `updated`; `false` if absent.
+    async fn remove_container_secret(
+        &self,
+        id: Uuid,
+        secret: &ContainerSecretRef,
+        updated: OffsetDateTime,
+    ) -> Result<bool, StoreError>;
+    /// Registers a consumer on a container (idempotent: an existing (name, URL) is kept as it is); a new one
+    /// stamps the container's `updated`. `false` if the container is gone.
+    async fn upsert_container_consumer(
+        &self,
+        id: Uuid,
+        consumer: &ContainerConsumer,
+    ) -> Result<bool, StoreError>;
+    /// One page of a container's consumers, ordered by name, with the total.
+    async fn list_container_consumers(
+        &self,
+        id: Uuid,
+        limit: u32,
+        offset: u32,
+    ) -> Result<ContainerConsumerPage, StoreError>;
+    /// Removes the consumer (name, URL) of a container; `false` if absent.
+    async fn delete_container_consumer(
+        &self,
+        id: Uuid,
+        name: &str,
+        url: &str,
+    ) -> Result<bool, StoreError>;
+
+    /// Registers a consumer on a secret (idempotent); a new one stamps the secret's `updated`. `false` if the
+    /// secret is gone.
+    async fn upsert_secret_consumer(
+        &self,
+        id: Uuid,
+        consumer: &SecretConsumer,
+    ) -> Result<bool, StoreError>;
+    /// One page of a secret's consumers, oldest first, with the total.
+    async fn list_secret_consumers(
+        &self,
+        id: Uuid,
+        limit: u32,
+        offset: u32,
+    ) -> Result<SecretConsumerPage, StoreError>;
+    /// Every consumer of each of these secrets, oldest first (for embedding in secret documents).
+    async fn secret_consumers_of(
+        &self,
+        ids: &[Uuid],
+    ) -> Result<BTreeMap<Uuid, Vec<SecretConsumer>>, StoreError>;
+    /// Removes the consumer (service, resource type, resource id) of a secret; `false` if absent.
+    async fn delete_secret_consumer(
+        &self,
+        id: Uuid,
+        service: &str,
+        resource_type: &str,
+        resource_id: &str,
+    ) -> Result<bool, StoreError>;
+
+    /// Every configured secret store.
+    async fn list_secret_stores(&self) -> Result<Vec<SecretStoreRecord>, StoreError>;
+    /// A project's preferred secret store, if it chose one.
+    async fn get_preferred_secret_store(
+        &self,
+        project_id: &str,
+    ) -> Result<Option<Uuid>, StoreError>;
+    /// Sets (or replaces) a project's preferred secret store; `false` if no such store.
+    async fn set_preferred_secret_store(
+        &self,
+        project_id: &str,
+        store_id: Uuid,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError>;
+    /// Clears a project's preferred secret store; `false` if it had none.
+    async fn delete_preferred_secret_store(&self, project_id: &str) -> Result<bool, StoreError>;
+    /// A secret's `read` ACL; `None` when it has none (the default ACL applies).
+    async fn get_secret_acl(&self, id: Uuid) -> Result<Option<Acl>, StoreError>;
+    /// Sets (creates or replaces) a secret's ACL; `false` if the secret does not exist.
+    async fn put_secret_acl(&self, id: Uuid, acl: &Acl) -> Result<bool, StoreError>;
+    /// Removes a secret's ACL; `false` if it had none.
+    async fn delete_secret_acl(&self, id: Uuid) -> Result<bool, StoreError>;
+    /// A container's `read` ACL; `None` when it has none.
+    async fn get_container_acl(&self, id: Uuid) -> Result<Option<Acl>, StoreError>;
+    /// Sets (creates or replaces) a container's ACL; `false` if the container does not exist.
+    async fn put_container_acl(&self, id: Uuid, acl: &Acl) -> Result<bool, StoreError>;
+    /// Removes a container's ACL; `false` if it had none.
+    async fn delete_container_acl(&self, id: Uuid) -> Result<bool, StoreError>;
+
+    /// Inserts a secret (and its payload) if the project's secrets quota admits one more, counted in the same
+    /// transaction as the insert; `false` (nothing written) at the quota.
+    async fn insert_secret_within_quota(
+        &self,
+        secret: &SecretRecord,
+        payload: Option<&StoredPayload>,
+        check: QuotaCheck,
+    ) -> Result<bool, StoreError>;
+    /// A project's configured quotas.
+    async fn get_project_quotas(
+        &self,
+        project_id: &str,
+    ) -> Result<Option<ProjectQuotasRecord>, StoreError>;
+    /// One page of every project's configured quotas, oldest first, with the total.
+    async fn list_project_quotas(
+        &self,
+        limit: u32,
+        offset: u32,
+    ) -> Result<ProjectQuotasPage, StoreError>;
+    /// Creates or replaces a project's configured quotas.
+    async fn set_project_quotas(&self, record: &ProjectQuotasRecord) -> Result<(), StoreError>;
+    /// Removes a project's configured quotas; `false` if it had none.
+    async fn delete_project_quotas(&self, project_id: &str) -> Result<bool, StoreError>;
+
+    /// Places an order if the project's orders quota admits one more (checked in the insert's
+    /// transaction); `false` (nothing written) at the quota.
+    async fn insert_order(
+        &self,
+        order: &OrderRecord,
+        check: QuotaCheck,
+    ) -> Result<bool, StoreError>;
+    /// An order by id, whatever its project.
+    async fn get_order(&self, id: Uuid) -> Result<Option<OrderRecord>, StoreError>;
+    /// One page of a project's orders, oldest first, with the total.
+    async fn list_orders(
+        &self,
+        project_id: &str,
+        limit: u32,
+        offset: u32,
+    ) -> Result<OrderPage, StoreError>;
+    /// Stores a `key` order's secret and payload and marks the order `ACTIVE`, atomically; `false` if the
+    /// order is gone.
+    async fn complete_key_order(
+        &self,
+        order_id: Uuid,
+        secret: &SecretRecord,
+        payload: &StoredPayload,
+        at: OffsetDateTime,
+    ) -> Result<bool, StoreError>;
+    /// Stores an `asymmetric` order's secrets, payloads and container and marks the order `ACTIVE`,
+    /// atomically; `false` if the order is gone.
+    async fn complete_asymmetric_order(
+        &self,
+        order_id: Uuid,
+        secrets: &[(SecretRecord, StoredPayload)],
+        container: &ContainerRecord,
+        at: OffsetDateTime,
+    ) -> Result<bool, StoreError>;
+    /// Marks an order `ERROR` with a status code and reason; `false` if the order is gone.
+    async fn fail_order(
+        &self,
+        order_id: Uuid,
+        code: u16,
+        reason: &str,
+        at: OffsetDateTime,
+    ) -> Result<bool, StoreError>;
+    /// Deletes an order (never what it generated); `false` if unknown.
+    async fn delete_order(&self, id: Uuid) -> Result<bool, StoreError>;
 }

@@ -1,7 +1,10 @@
 //! API tokens: issuing (stored only as `HMAC(K_token, token)`), authenticating (lookup by id, constant-time
-//! digest comparison, expiry, revocation) and revoking.
+//! digest comparison, expiry, revocation) and revoking. Token rows are cached for a short TTL so a request does
+//! not cost a database read; the digest is still recomputed and compared on every request, and a revocation
+//! made on another node (or by `arca token` on the data directory) bites within that TTL.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use arca_crypto::{ApiToken, ParsedToken};
 use time::Duration;
@@ -11,6 +14,14 @@ use crate::{Clock, CoreError, KeyHierarchy, Principal, Role, Store, SystemKey, T
 
 /// The longest lifetime a token may be given.
 pub const MAX_TOKEN_TTL: Duration = Duration::days(366);
+
+/// Most token rows cached at once; past it the cache is emptied (it refills from the store).
+const TOKEN_CACHE_LIMIT: usize = 10_000;
+
+struct CachedRow {
+    row: TokenRow,
+    fetched: time::OffsetDateTime,
+}
 
 /// A freshly issued token: shown once.
 pub struct IssuedToken {
@@ -28,12 +39,61 @@ pub struct TokenService {
     store: Arc<dyn Store>,
     keys: Arc<KeyHierarchy>,
     clock: Arc<dyn Clock>,
+    cache_ttl: Duration,
+    cache: Arc<Mutex<HashMap<String, CachedRow>>>,
 }
 
 impl TokenService {
-    /// A token service over the store and hierarchy.
-    pub fn new(store: Arc<dyn Store>, keys: Arc<KeyHierarchy>, clock: Arc<dyn Clock>) -> Self {
-        Self { store, keys, clock }
+    /// A token service over the store and hierarchy, caching token rows for `cache_ttl`.
+    pub fn new(
+        store: Arc<dyn Store>,
+        keys: Arc<KeyHierarchy>,
+        clock: Arc<dyn Clock>,
+        cache_ttl: std::time::Duration,
+    ) -> Self {
+        let cache_ttl = Duration::try_from(cache_ttl).unwrap_or(Duration::ZERO);
+        Self {
+            store,
+            keys,
+            clock,
+            cache_ttl,
+            cache: Arc::new(Mutex::new(HashMap::new())),
+        }
+    }
+
+    fn cache(&self) -> std::sync::MutexGuard<'_, HashMap<String, CachedRow>> {
+        self.cache
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The token row for `id`, from the cache while fresh, else from the store.
+    async fn row(&self, id: &str) -> Result<Option<TokenRow>, CoreError> {
+        let now = self.clock.now();
+        if let Some(hit) = self
+            .cache()
+            .get(id)
+            .filter(|c| now - c.fetched < self.cache_ttl)
+        {
+            return Ok(Some(hit.row.clone()));
+        }
+        let row = self.store.get_token(id).await?;
+        if let Some(row) = &row
+            && self.cache_ttl > Duration::ZERO
+        {
+            let mut cache = self.cache();
+            if cache.len() >= TOKEN_CACHE_LIMIT {
+                cache.clear();
+            }
+            cache.insert(
+                id.to_owned(),
+                CachedRow {
+                    row: row.clone(),
+                    fetched: now,
+                },
+            );
+        }
+        Ok(row)
     }
 
     /// Issues a token for `user` in `project` with `roles`, valid for `ttl`.
@@ -81,8 +141,7 @@ impl TokenService {
     pub async fn authenticate(&self, presented: &str) -> Result<Principal, CoreError> {
         let parsed = ParsedToken::parse(presented.trim()).ok_or(CoreError::Unauthenticated)?;
         let row = self
-            .store
-            .get_token(parsed.id)
+            .row(parsed.id)
             .await?
             .ok_or(CoreError::Unauthenticated)?;
         let key = self.keys.system_key(SystemKey::Token).await?;
@@ -100,6 +159,7 @@ impl TokenService {
 
     /// Revokes a token by id; `NotFound` if unknown.
     pub async fn revoke(&self, id: &str) -> Result<(), CoreError> {
+        self.cache().remove(id);
         if self.store.revoke_token(id).await? {
             Ok(())
         } else {

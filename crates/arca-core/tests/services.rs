@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
 use arca_core::{
-    CoreError, FileRootKey, KekCacheLimits, ManualClock, NewSecret, Payload, Principal, Role,
+    CacheLimits, CoreError, FileRootKey, ManualClock, NewSecret, Payload, Principal, Role,
     SecretQuery, SecretType, Services, Store,
 };
 use arca_store::SqliteStore;
@@ -33,9 +33,10 @@ async fn world() -> World {
         store.clone(),
         Arc::new(FileRootKey::open(&rk_path).unwrap()),
         clock.clone(),
-        KekCacheLimits {
+        CacheLimits {
             ttl: StdDuration::from_secs(900),
             limit: 2,
+            token_ttl: StdDuration::from_secs(5),
         },
     )
     .await
@@ -336,6 +337,25 @@ async fn tokens_authenticate_until_expiry_or_revocation() {
     w.services.tokens.revoke(&other.id).await.unwrap();
     assert!(matches!(
         w.services.tokens.authenticate(&other.token).await,
+        Err(CoreError::Unauthenticated)
+    ));
+    // A revocation written by another process (not through this service, so not evicted from its cache)
+    // bites once the cached row is older than the token cache TTL (5 s here).
+    let third = w
+        .services
+        .tokens
+        .issue("p1", "carol", &[Role::Admin], Duration::hours(1))
+        .await
+        .unwrap();
+    w.services.tokens.authenticate(&third.token).await.unwrap();
+    assert!(w.store.revoke_token(&third.id).await.unwrap());
+    assert!(
+        w.services.tokens.authenticate(&third.token).await.is_ok(),
+        "cached within the TTL"
+    );
+    w.clock.advance(Duration::seconds(6));
+    assert!(matches!(
+        w.services.tokens.authenticate(&third.token).await,
         Err(CoreError::Unauthenticated)
     ));
     assert!(

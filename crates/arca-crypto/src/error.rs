@@ -16,4 +16,7 @@ pub enum CryptoError {
     /// A key had the wrong length.
     #[error("a key must be 32 bytes")]
     KeyLength,
+    /// A key pair could not be generated (or its size is not supported).
+    #[error("key generation failed")]
+    KeyGeneration,
 }

@@ -1,6 +1,6 @@
 //! Arca's cryptographic primitives on aws-lc-rs: zeroizing key types, HKDF, HMAC, the object seal envelope,
-//! key wrapping and API tokens. This crate knows nothing of projects, storage or HTTP and does no I/O; callers
-//! pass the bytes that bind a ciphertext to its context (see `Binding`).
+//! key wrapping, API tokens and RSA key-pair generation (PEM). This crate knows nothing of projects, storage or
+//! HTTP and does no I/O; callers pass the bytes that bind a ciphertext to its context (see `Binding`).
 #![forbid(unsafe_code)]
 
 mod binding;
@@ -9,6 +9,7 @@ mod kdf;
 mod key;
 mod mac;
 mod random;
+mod rsa_keygen;
 mod seal;
 mod token;
 mod wrap;
@@ -19,6 +20,7 @@ pub use kdf::hkdf_sha256;
 pub use key::Key256;
 pub use mac::{constant_time_eq, hmac_sha256, hmac_sha256_verify};
 pub use random::{fill_random, random_array};
+pub use rsa_keygen::{PKCS8_PBKDF2_ITERATIONS, RSA_KEY_BITS, RsaKeyPem, generate_rsa_pem};
 pub use seal::{SEAL_FORMAT_V1, open, seal, sealed_key_version};
 pub use token::{ApiToken, ParsedToken};
 pub use wrap::{unwrap_key, wrap_key};

@@ -1,4 +1,4 @@
-//! The server's part of the configuration (`[auth]`, `[limits]` of `arca.toml`). The CLI reads the file and
+//! The server's part of the configuration (`[auth]`, `[limits]`, `[quotas]` of `arca.toml`). The CLI reads the file and
 //! the `ARCA_*` environment into these types once and passes them down; nothing here reads the environment.
 
 use serde::Deserialize;
@@ -27,6 +27,9 @@ pub struct AuthConfig {
     /// Whether trusted-headers mode may listen on a non-loopback address. Off: anyone who can reach the port
     /// could claim any identity, so only a proxy on the same host should be able to.
     pub trusted_headers_remote: bool,
+    /// Seconds a validated token's row is reused before the database is asked again (0: every request). A
+    /// revocation made elsewhere bites within this time.
+    pub token_cache_ttl: u64,
 }
 
 impl Default for AuthConfig {
@@ -35,6 +38,7 @@ impl Default for AuthConfig {
             mode: AuthMode::default(),
             trusted_default_roles: vec!["admin".to_owned()],
             trusted_headers_remote: false,
+            token_cache_ttl: 5,
         }
     }
 }
@@ -54,6 +58,49 @@ impl Default for LimitsConfig {
         Self {
             max_payload_bytes: 20_000,
             max_request_bytes: 25_000,
+        }
+    }
+}
+
+/// `[quotas]`: the deployment's default quota per resource, Barbican's `[quotas]` options with their names and
+/// defaults (-1, unlimited, for all). A project's configured quotas (`/v1/project-quotas`) override them; 0
+/// disables creating that resource.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct QuotasConfig {
+    /// Secrets per project.
+    pub quota_secrets: i64,
+    /// Orders per project.
+    pub quota_orders: i64,
+    /// Containers per project.
+    pub quota_containers: i64,
+    /// Container consumers per project.
+    pub quota_consumers: i64,
+    /// Certificate authorities per project (Arca has none).
+    pub quota_cas: i64,
+}
+
+impl Default for QuotasConfig {
+    fn default() -> Self {
+        Self {
+            quota_secrets: arca_core::UNLIMITED,
+            quota_orders: arca_core::UNLIMITED,
+            quota_containers: arca_core::UNLIMITED,
+            quota_consumers: arca_core::UNLIMITED,
+            quota_cas: arca_core::UNLIMITED,
+        }
+    }
+}
+
+impl QuotasConfig {
+    /// The defaults as the domain takes them.
+    pub fn defaults(&self) -> arca_core::QuotaDefaults {
+        arca_core::Quotas {
+            secrets: self.quota_secrets,
+            orders: self.quota_orders,
+            containers: self.quota_containers,
+            consumers: self.quota_consumers,
+            cas: self.quota_cas,
         }
     }
 }

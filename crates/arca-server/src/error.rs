@@ -120,6 +120,21 @@ impl ApiError {
         )
     }
 
+    /// The same error with a schema name `'S'` in its description made `'S' within 'parent'`, as Barbican
+    /// names a schema validated inside another (`ValidatorBase._full_name`).
+    pub(crate) fn within(mut self, parent: &str) -> Self {
+        if let Some(rest) = self
+            .description
+            .strip_prefix("Provided object does not match schema '")
+            && let Some((schema, tail)) = rest.split_once("':")
+        {
+            self.description = format!(
+                "Provided object does not match schema '{schema}' within '{parent}':{tail}"
+            );
+        }
+        self
+    }
+
     /// Maps a domain error raised while performing `op` (Barbican's operation name, e.g. "Secret retrieval").
     pub(crate) fn core(op: &str, error: CoreError) -> Self {
         match error {
@@ -131,6 +146,12 @@ impl ApiError {
             CoreError::NotFound(message) => Self::not_found(not_found_text(&message)),
             CoreError::Conflict(message) => Self::conflict(message),
             CoreError::Invalid(message) => Self::bad_request(message),
+            // Barbican's `QuotaReached`: a 403 whose client message names no project or number.
+            CoreError::QuotaReached(_) => Self::issue(
+                StatusCode::FORBIDDEN,
+                op,
+                "Creation not allowed because a quota has been reached",
+            ),
             CoreError::Integrity(_) => {
                 tracing::error!(operation = op, "integrity check failed on stored data");
                 Self::new(
@@ -168,6 +189,10 @@ impl ApiError {
 fn not_found_text(message: &str) -> String {
     match message {
         "Secret not found." => "Not Found. Sorry but your secret is in another castle.".into(),
+        "Order not found." => "Not Found. Sorry but your order is in another castle.".into(),
+        "Project quotas not found." => {
+            "Not Found. Sorry but your project quotas are in another castle.".into()
+        }
         "No payload is stored for this secret." => {
             "Not Found. Sorry but your secret has no payload.".into()
         }

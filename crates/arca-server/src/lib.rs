@@ -14,7 +14,7 @@ use std::future::Future;
 
 use axum::Router;
 
-pub use config::{AuthConfig, AuthMode, LimitsConfig, ServerConfig};
+pub use config::{AuthConfig, AuthMode, LimitsConfig, QuotasConfig, ServerConfig};
 
 use crate::state::AppState;
 

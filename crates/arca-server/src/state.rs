@@ -1,23 +1,33 @@
-//! The state every handler shares: the domain services and the server configuration. Cheap to clone.
+//! The state every handler shares: the domain services and the server configuration, behind one `Arc` so that
+//! axum's per-request clone of the state is a single reference-count increment.
 
+use std::ops::Deref;
 use std::sync::Arc;
 
 use crate::ServerConfig;
 
-/// Shared handler state.
-#[derive(Clone)]
-pub(crate) struct AppState {
+/// What handlers share.
+pub(crate) struct Shared {
     /// The domain.
     pub services: arca_core::Services,
     /// The server's configuration.
-    pub config: Arc<ServerConfig>,
+    pub config: ServerConfig,
 }
+
+/// Shared handler state; clones share one `Shared`.
+#[derive(Clone)]
+pub(crate) struct AppState(Arc<Shared>);
 
 impl AppState {
     pub(crate) fn new(services: arca_core::Services, config: ServerConfig) -> Self {
-        Self {
-            services,
-            config: Arc::new(config),
-        }
+        Self(Arc::new(Shared { services, config }))
+    }
+}
+
+impl Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
     }
 }

@@ -340,3 +340,62 @@ async fn pagination_is_stable_across_equal_sort_keys() {
     }
     assert_eq!(seen, made, "each row exactly once, in id order");
 }
+
+/// The unfiltered total comes from the trigger-kept count; it must equal a full count at every step: inserts
+/// and deletes with and without expiration, in several projects, at several instants.
+#[tokio::test]
+async fn kept_counts_match_a_full_count() {
+    let (_dir, path, store) = open_temp().await;
+    let mut live = Vec::new();
+    for i in 0..30i64 {
+        let project = if i % 3 == 0 { "other" } else { "p" };
+        let mut s = secret(project, i);
+        if i % 4 == 0 {
+            s.expiration = Some(at(100 + i * 10));
+        }
+        store.insert_secret(&s, None).await.unwrap();
+        live.push(s);
+    }
+    for s in live.iter().step_by(5) {
+        assert!(store.delete_secret(s.id).await.unwrap());
+    }
+    let remaining: Vec<_> = live
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| i % 5 != 0)
+        .map(|(_, s)| s)
+        .collect();
+    for now in [at(0), at(150), at(260), at(10_000)] {
+        for project in ["p", "other", "nobody"] {
+            let expected = remaining
+                .iter()
+                .filter(|s| s.project_id == project && !s.is_expired(now))
+                .count() as u64;
+            let q = SecretQuery::for_project(project, now, 5, 0);
+            assert_eq!(
+                store.list_secrets(&q).await.unwrap().total,
+                expected,
+                "{project} at {now}"
+            );
+            // A filter takes the counting path; it must agree.
+            let mut filtered = q.clone();
+            filtered.time_filters.push(arca_core::TimeFilter {
+                field: arca_core::TimeField::Created,
+                cmp: arca_core::Cmp::Gte,
+                at: at(-1),
+            });
+            assert_eq!(store.list_secrets(&filtered).await.unwrap().total, expected);
+        }
+    }
+    let mut conn = raw(&path).await;
+    let (kept,): (i64,) =
+        sqlx::query_as("SELECT total FROM project_secret_counts WHERE project_id = 'p'")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+    let (actual,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM secrets WHERE project_id = 'p'")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(kept, actual);
+}

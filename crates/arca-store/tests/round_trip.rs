@@ -402,3 +402,36 @@ async fn unstorable_timestamps_are_errors() {
         "nothing half-written"
     );
 }
+
+#[tokio::test]
+async fn secret_with_payload_in_one_read() {
+    let (_dir, _path, store) = open_temp().await;
+    let with = secret("p", 1);
+    store
+        .insert_secret(&with, Some(&payload(b"sealed", "text/plain")))
+        .await
+        .unwrap();
+    let without = secret("p", 2);
+    store.insert_secret(&without, None).await.unwrap();
+    let (record, stored) = store
+        .get_secret_with_payload(with.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(record.id, with.id);
+    assert_eq!(record.content_type.as_deref(), Some("text/plain"));
+    assert_eq!(stored, Some(payload(b"sealed", "text/plain")));
+    let (record, stored) = store
+        .get_secret_with_payload(without.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((record.id, stored), (without.id, None));
+    assert!(
+        store
+            .get_secret_with_payload(uuid::Uuid::now_v7())
+            .await
+            .unwrap()
+            .is_none()
+    );
+}

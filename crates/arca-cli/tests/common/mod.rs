@@ -574,6 +574,34 @@ impl Arca {
         self.create_secret(token, json!({"name": name})).await
     }
 
+    /// POST /v1/containers as `token`; asserts 201 and returns the new container's id.
+    pub async fn create_container(&self, token: &str, body: Value) -> String {
+        let r = send(self.req(Method::POST, "/v1/containers", token).json(&body)).await;
+        assert_eq!(r.status, 201, "create container {body}: {}", r.text());
+        container_id(
+            r.json()["container_ref"]
+                .as_str()
+                .expect("container_ref string"),
+        )
+    }
+
+    /// `{"name": name, "secret_ref": <this server's ref for id>}`, an entry of a container's `secret_refs`.
+    pub fn secret_ref_entry(&self, name: &str, id: &str) -> Value {
+        json!({"name": name, "secret_ref": self.url(&format!("/v1/secrets/{id}"))})
+    }
+
+    /// A request as `token` asking for microversion `version` (`key-manager <version>`).
+    pub fn req_v(
+        &self,
+        method: Method,
+        path: &str,
+        token: &str,
+        version: &str,
+    ) -> reqwest::RequestBuilder {
+        self.req(method, path, token)
+            .header("OpenStack-API-Version", format!("key-manager {version}"))
+    }
+
     /// GET /v1/secrets/{id} metadata (Accept: application/json) as `token`; asserts 200.
     pub async fn secret_meta(&self, token: &str, id: &str) -> Value {
         let r = send(
@@ -827,6 +855,19 @@ fn parse_raw_response(buf: &[u8]) -> Resp {
 // ---------------------------------------------------------------------------------------
 // Barbican's ids, error bodies, timestamps and query strings; test data
 // ---------------------------------------------------------------------------------------
+
+/// The id at the end of a `container_ref` (`.../v1/containers/{id}`); checks it is a UUID.
+pub fn container_id(container_ref: &str) -> String {
+    let idx = container_ref
+        .rfind("/v1/containers/")
+        .unwrap_or_else(|| panic!("container_ref {container_ref:?} has no /v1/containers/"));
+    let id = &container_ref[idx + "/v1/containers/".len()..];
+    assert!(
+        is_uuid(id),
+        "container id {id:?} in {container_ref:?} is not a UUID"
+    );
+    id.to_string()
+}
 
 /// The id at the end of a `secret_ref` (`.../v1/secrets/{id}`); checks it is a UUID.
 pub fn secret_id(secret_ref: &str) -> String {
@@ -1113,4 +1154,33 @@ pub fn run_script(what: &str, cmd: &mut Command, timeout: Duration) -> Run {
     eprintln!("--- {what} stderr ---\n{}", out.stderr);
     assert!(out.status.success(), "{what} failed\n{}", out.describe());
     out
+}
+
+// ---------------------------------------------------------------------------------------
+// Orders
+// ---------------------------------------------------------------------------------------
+
+/// The id at the end of an `order_ref` (`.../v1/orders/{id}`); checks it is a UUID.
+pub fn order_id(order_ref: &str) -> String {
+    let idx = order_ref
+        .rfind("/v1/orders/")
+        .unwrap_or_else(|| panic!("order_ref {order_ref:?} has no /v1/orders/"));
+    let id = &order_ref[idx + "/v1/orders/".len()..];
+    assert!(
+        is_uuid(id),
+        "order id {id:?} in {order_ref:?} is not a UUID"
+    );
+    id.to_string()
+}
+
+impl Arca {
+    /// POST /v1/orders as `token`; asserts 202 and returns the order as `GET /v1/orders/{id}` shows it.
+    pub async fn create_order(&self, token: &str, body: Value) -> Value {
+        let r = send(self.req(Method::POST, "/v1/orders", token).json(&body)).await;
+        assert_eq!(r.status, 202, "create order {body}: {}", r.text());
+        let id = order_id(r.json()["order_ref"].as_str().expect("order_ref string"));
+        let got = send(self.req(Method::GET, &format!("/v1/orders/{id}"), token)).await;
+        assert_eq!(got.status, 200, "GET order: {}", got.text());
+        got.json()
+    }
 }

@@ -38,7 +38,7 @@ fn bad_query() -> ApiError {
 }
 
 /// `clean_paging_values`.
-fn paging(offset: Option<&str>, limit: Option<&str>) -> (u32, u32) {
+pub(crate) fn paging(offset: Option<&str>, limit: Option<&str>) -> (u32, u32) {
     let offset = match offset.filter(|v| !v.is_empty()).map(python_int) {
         None => 0,
         Some(None) => 0,
@@ -156,6 +156,10 @@ pub(crate) fn parse(raw: Option<&str>) -> Result<ListRequest, ApiError> {
         .and_then(python_int)
         .filter(|b| *b > 0)
         .and_then(|b| i64::try_from(b).ok());
+    // `acl_only=true` (any case): the secrets shared with the caller through read ACLs, of any project.
+    if get("acl_only").is_some_and(|v| v.eq_ignore_ascii_case("true")) {
+        query.acl_user = Some(String::new());
+    }
     let mut matches_nothing = false;
     if let Some(name) = nonempty("secret_type") {
         match SecretType::parse(&name) {
@@ -187,15 +191,21 @@ pub(crate) fn parse(raw: Option<&str>) -> Result<ListRequest, ApiError> {
     })
 }
 
-/// `<host>/v1/secrets?limit=L&offset=O[&<other parameters>]`.
-fn list_href(host: &HostHref, offset: u64, limit: u32, passthrough: &[(String, String)]) -> String {
+/// `<host>/v1/<resource>?limit=L&offset=O[&<other parameters>]`.
+fn list_href(
+    host: &HostHref,
+    resource: &str,
+    offset: u64,
+    limit: u32,
+    passthrough: &[(String, String)],
+) -> String {
     let mut query = form_urlencoded::Serializer::new(String::new());
     query.append_pair("limit", &limit.to_string());
     query.append_pair("offset", &offset.to_string());
     for (k, v) in passthrough {
         query.append_pair(k, v);
     }
-    host.v1(&format!("secrets?{}", query.finish()))
+    host.v1(&format!("{resource}?{}", query.finish()))
 }
 
 /// `add_nav_hrefs`: `previous` when `offset > 0`, `next` when more rows follow this page.
@@ -206,16 +216,30 @@ pub(crate) fn nav_links(
     total: u64,
     passthrough: &[(String, String)],
 ) -> (Option<String>, Option<String>) {
+    nav_links_for(host, "secrets", offset, limit, total, passthrough)
+}
+
+/// [`nav_links`] for any paged collection under `/v1/` (`containers`, `secrets/<id>/consumers`, …).
+pub(crate) fn nav_links_for(
+    host: &HostHref,
+    resource: &str,
+    offset: u32,
+    limit: u32,
+    total: u64,
+    passthrough: &[(String, String)],
+) -> (Option<String>, Option<String>) {
     let previous = (offset > 0).then(|| {
         list_href(
             host,
+            resource,
             u64::from(offset.saturating_sub(limit)),
             limit,
             passthrough,
         )
     });
     let next_offset = u64::from(offset) + u64::from(limit);
-    let next = (total > next_offset).then(|| list_href(host, next_offset, limit, passthrough));
+    let next =
+        (total > next_offset).then(|| list_href(host, resource, next_offset, limit, passthrough));
     (previous, next)
 }
 

@@ -2,16 +2,29 @@
 //! trailing slash, as Pecan accepts both) and answers unknown paths with 404 and unsupported methods with 405,
 //! both in Barbican's error body.
 
+mod acls;
 mod body;
+mod consumer_schema;
+mod consumers;
+mod container_wire;
+mod containers;
 mod hrefs;
 mod list_query;
 mod metadata;
 pub(crate) mod microversion;
+mod new_container;
+mod new_order;
 mod new_secret;
+mod order_wire;
+mod orders;
+mod page_query;
 mod path;
 mod payload;
 mod python_int;
+mod quotas;
+mod resource_path;
 mod schema;
+mod secret_stores;
 mod secrets;
 mod timefmt;
 mod versions;
@@ -19,7 +32,7 @@ mod wire;
 
 use axum::Router;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use http::Method;
 
 use crate::error::ApiError;
@@ -56,6 +69,75 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/v1/secrets/{id}/metadata", metadata.clone())
         .route("/v1/secrets/{id}/metadata/", metadata)
         .route("/v1/secrets/{id}/metadata/{key}", metadatum)
+        .merge(container_routes())
+        .merge(acl_order_quota_routes())
         .fallback(no_route)
         .method_not_allowed_fallback(method_not_allowed)
+}
+
+/// Secret ACLs, orders and quotas.
+fn acl_order_quota_routes() -> Router<AppState> {
+    let secret_acl = get(acls::get_secret_acl)
+        .put(acls::put_secret_acl)
+        .patch(acls::patch_secret_acl)
+        .delete(acls::delete_secret_acl);
+    let container_acl = get(acls::get_container_acl)
+        .put(acls::put_container_acl)
+        .patch(acls::patch_container_acl)
+        .delete(acls::delete_container_acl);
+    let orders = get(orders::list)
+        .post(orders::create)
+        .put(orders::put_collection);
+    let order = get(orders::get).put(orders::put).delete(orders::delete);
+    let project_quotas = get(quotas::get).put(quotas::put).delete(quotas::delete);
+    let mut router = Router::new();
+    for (path, route) in [
+        ("/v1/secrets/{id}/acl", secret_acl),
+        ("/v1/containers/{id}/acl", container_acl),
+        ("/v1/orders", orders),
+        ("/v1/orders/{id}", order),
+        ("/v1/quotas", get(quotas::effective)),
+        ("/v1/project-quotas", get(quotas::list)),
+        ("/v1/project-quotas/{id}", project_quotas),
+    ] {
+        router = router
+            .route(path, route.clone())
+            .route(&format!("{path}/"), route);
+    }
+    router
+}
+
+/// Containers, their secrets and consumers, secret consumers and secret stores.
+fn container_routes() -> Router<AppState> {
+    let containers = get(containers::list).post(containers::create);
+    let container = get(containers::get).delete(containers::delete);
+    let container_secrets = post(containers::add_secret).delete(containers::remove_secret);
+    let container_consumers = get(consumers::list_container_consumers)
+        .post(consumers::register_container_consumer)
+        .delete(consumers::remove_container_consumer);
+    let secret_consumers = get(consumers::list_secret_consumers)
+        .post(consumers::register_secret_consumer)
+        .delete(consumers::remove_secret_consumer);
+    let preferred = post(secret_stores::set_preferred).delete(secret_stores::remove_preferred);
+    let mut router = Router::new();
+    for (path, route) in [
+        ("/v1/containers", containers),
+        ("/v1/containers/{id}", container),
+        ("/v1/containers/{id}/secrets", container_secrets),
+        ("/v1/containers/{id}/consumers", container_consumers),
+        ("/v1/secrets/{id}/consumers", secret_consumers),
+        ("/v1/secret-stores", get(secret_stores::list)),
+        (
+            "/v1/secret-stores/global-default",
+            get(secret_stores::global_default),
+        ),
+        ("/v1/secret-stores/preferred", get(secret_stores::preferred)),
+        ("/v1/secret-stores/{id}", get(secret_stores::get)),
+        ("/v1/secret-stores/{id}/preferred", preferred),
+    ] {
+        router = router
+            .route(path, route.clone())
+            .route(&format!("{path}/"), route);
+    }
+    router
 }

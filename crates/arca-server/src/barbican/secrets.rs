@@ -79,10 +79,24 @@ pub(crate) async fn list(
     }
     let (previous, next) =
         list_query::nav_links(&host, offset, limit, page.total, &request.passthrough);
+    let mut consumers = if version.at_least(1) {
+        let ids: Vec<_> = page.secrets.iter().map(|s| s.id).collect();
+        state
+            .services
+            .consumers
+            .consumers_of(&ids)
+            .await
+            .op("Secret(s) retrieval")?
+    } else {
+        Default::default()
+    };
     let secrets = page
         .secrets
         .iter()
-        .map(|s| wire::Secret::new(s, &host, version))
+        .map(|s| {
+            let mine = consumers.remove(&s.id).unwrap_or_default();
+            wire::Secret::with_consumers(s, &host, version, &mine)
+        })
         .collect();
     Ok(Json(wire::SecretList {
         secrets,
@@ -126,7 +140,21 @@ pub(crate) async fn get(
         return payload_response(&state, &caller, &path, &headers, OP).await;
     }
     let secret = state.services.secrets.get(&caller, path.id).await.op(OP)?;
-    Ok(Json(wire::Secret::new(&secret, &host, version)).into_response())
+    let consumers = if version.at_least(1) {
+        let mut all = state
+            .services
+            .consumers
+            .consumers_of(&[secret.id])
+            .await
+            .op(OP)?;
+        all.remove(&secret.id).unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    Ok(Json(wire::Secret::with_consumers(
+        &secret, &host, version, &consumers,
+    ))
+    .into_response())
 }
 
 /// `GET /v1/secrets/{id}/payload`.
@@ -193,12 +221,34 @@ pub(crate) async fn put(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// `DELETE /v1/secrets/{id}` → 204.
+/// `DELETE /v1/secrets/{id}` → 204. From microversion 1.2 a secret that has consumers is only deleted with
+/// `?force=<true>` (any of oslo's `bool_from_string` true words); otherwise 409 with the words
+/// python-barbicanclient looks for ("Secret cannot be deleted as it has consumers."). Before 1.2 the client
+/// checks consumers itself and the server deletes regardless, as Barbican 1.1 did.
 pub(crate) async fn delete(
     State(state): State<AppState>,
     Caller(caller): Caller,
     path: SecretPath,
+    Extension(version): Extension<ApiVersion>,
+    RawQuery(raw): RawQuery,
 ) -> Result<StatusCode, ApiError> {
+    let forced = form_urlencoded::parse(raw.as_deref().unwrap_or_default().as_bytes())
+        .filter(|(k, _)| k == "force")
+        .last()
+        .is_some_and(|(_, v)| {
+            matches!(
+                v.trim().to_ascii_lowercase().as_str(),
+                "1" | "t" | "true" | "on" | "y" | "yes"
+            )
+        });
+    if version.at_least(2) && !forced {
+        state
+            .services
+            .consumers
+            .check_secret_deletable(&caller, path.id)
+            .await
+            .op("Secret deletion")?;
+    }
     state
         .services
         .secrets

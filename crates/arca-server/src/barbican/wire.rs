@@ -6,8 +6,9 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use arca_core::SecretRecord;
+use arca_core::{SecretConsumer, SecretRecord};
 
+use super::container_wire::EmbeddedSecretConsumer;
 use super::hrefs::HostHref;
 use super::microversion::ApiVersion;
 use super::timefmt;
@@ -34,14 +35,19 @@ pub(crate) struct Secret {
     creator_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     content_types: Option<ContentTypes>,
-    /// Secret consumers, from microversion 1.1 (Arca has none yet).
+    /// Secret consumers, from microversion 1.1.
     #[serde(skip_serializing_if = "Option::is_none")]
-    consumers: Option<Vec<serde_json::Value>>,
+    consumers: Option<Vec<EmbeddedSecretConsumer>>,
 }
 
 impl Secret {
-    /// Renders `record` for a client speaking `version`.
-    pub(crate) fn new(record: &SecretRecord, host: &HostHref, version: ApiVersion) -> Self {
+    /// Renders `record` with its `consumers` (shown from microversion 1.1).
+    pub(crate) fn with_consumers(
+        record: &SecretRecord,
+        host: &HostHref,
+        version: ApiVersion,
+        consumers: &[SecretConsumer],
+    ) -> Self {
         Secret {
             status: "ACTIVE",
             created: timefmt::format(record.created),
@@ -57,7 +63,9 @@ impl Secret {
             content_types: record.content_type.as_ref().map(|ct| ContentTypes {
                 default: ct.clone(),
             }),
-            consumers: version.at_least(1).then(Vec::new),
+            consumers: version
+                .at_least(1)
+                .then(|| consumers.iter().map(EmbeddedSecretConsumer::new).collect()),
         }
     }
 }

@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use arca_core::{FileRootKey, KekCacheLimits, Role, Services, SystemClock, root_key_path};
+use arca_core::{CacheLimits, FileRootKey, Role, Services, SystemClock, root_key_path};
 use arca_server::ServerConfig;
 use tokio::sync::oneshot;
 
@@ -53,7 +53,7 @@ impl Server {
             Arc::new(store),
             Arc::new(root),
             Arc::new(SystemClock),
-            KekCacheLimits::default(),
+            CacheLimits::default(),
         )
         .await
         .unwrap();

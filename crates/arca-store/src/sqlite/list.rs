@@ -3,27 +3,28 @@
 //! is a bind parameter.
 
 use arca_core::{Cmp, SecretPage, SecretQuery, SortDir, SortKey, StoreError, TimeField};
-use sqlx::sqlite::{SqliteArguments, SqliteRow};
-use sqlx::{AssertSqlSafe, Row, Sqlite, SqlitePool};
+use rusqlite::params_from_iter;
+use rusqlite::types::Value;
 
-use super::codec::{db_err, ts_bound};
-use super::secrets::{SECRET_COLUMNS, secret_from_row};
+use super::codec::ts_bound;
+use super::hot_reads::{HotReads, SECRET_COLUMNS, secret_from_row, sql_err};
 
-/// A bind value of the list query.
-enum Value {
-    Text(String),
-    Int(i64),
+fn text(value: &str) -> Value {
+    Value::Text(value.to_owned())
 }
-
-type Query = sqlx::query::Query<'static, Sqlite, SqliteArguments>;
 
 /// `WHERE …` for the query, with its values in placeholder order.
 fn where_clause(q: &SecretQuery) -> (String, Vec<Value>) {
-    let mut sql = String::from(" WHERE project_id = ? AND (expiration IS NULL OR expiration > ?)");
-    let mut values = vec![
-        Value::Text(q.project_id.clone()),
-        Value::Int(ts_bound(q.now)),
-    ];
+    // `acl_only=true` lists the secrets whose read ACL names the user, whatever their project.
+    let (owner, owner_value) = match &q.acl_user {
+        Some(user) => (
+            "id IN (SELECT secret_id FROM secret_acl_users WHERE user_id = ?)",
+            text(user),
+        ),
+        None => ("project_id = ?", text(&q.project_id)),
+    };
+    let mut sql = format!(" WHERE {owner} AND (expiration IS NULL OR expiration > ?)");
+    let mut values = vec![owner_value, Value::Integer(ts_bound(q.now))];
     let exact_text = [
         ("name", &q.name),
         ("algorithm", &q.algorithm),
@@ -32,16 +33,16 @@ fn where_clause(q: &SecretQuery) -> (String, Vec<Value>) {
     for (column, wanted) in exact_text {
         if let Some(wanted) = wanted {
             sql.push_str(&format!(" AND {column} = ?"));
-            values.push(Value::Text(wanted.clone()));
+            values.push(text(wanted));
         }
     }
     if let Some(bits) = q.bit_length {
         sql.push_str(" AND bit_length = ?");
-        values.push(Value::Int(bits));
+        values.push(Value::Integer(bits));
     }
     if let Some(kind) = q.secret_type {
         sql.push_str(" AND secret_type = ?");
-        values.push(Value::Text(kind.as_str().to_owned()));
+        values.push(text(kind.as_str()));
     }
     for filter in &q.time_filters {
         let column = match filter.field {
@@ -58,7 +59,7 @@ fn where_clause(q: &SecretQuery) -> (String, Vec<Value>) {
             Cmp::Lte => "<=",
         };
         sql.push_str(&format!(" AND {column} {op} ?"));
-        values.push(Value::Int(ts_bound(filter.at)));
+        values.push(Value::Integer(ts_bound(filter.at)));
     }
     (sql, values)
 }
@@ -92,50 +93,78 @@ fn order_clause(q: &SecretQuery) -> String {
     format!(" ORDER BY {}", keys.join(", "))
 }
 
-fn bind_all(mut query: Query, values: Vec<Value>) -> Query {
-    for value in values {
-        query = match value {
-            Value::Text(text) => query.bind(text),
-            Value::Int(int) => query.bind(int),
-        };
-    }
-    query
+/// Whether the query selects all of a project's live secrets (so the kept count answers `total`). Destructured
+/// in full so that a new filter field cannot be forgotten here.
+fn only_by_project(q: &SecretQuery) -> bool {
+    let SecretQuery {
+        project_id: _,
+        now: _,
+        name,
+        algorithm,
+        mode,
+        bit_length,
+        secret_type,
+        time_filters,
+        sort: _,
+        limit: _,
+        offset: _,
+        acl_user,
+    } = q;
+    acl_user.is_none()
+        && name.is_none()
+        && algorithm.is_none()
+        && mode.is_none()
+        && bit_length.is_none()
+        && secret_type.is_none()
+        && time_filters.is_empty()
 }
 
-pub(super) async fn list(pool: &SqlitePool, q: &SecretQuery) -> Result<SecretPage, StoreError> {
-    let (filter, values) = where_clause(q);
-    let (_, count_values) = where_clause(q);
+/// One page and the total, read in one transaction so both come from the same snapshot.
+pub(super) async fn list(reads: &HotReads, q: &SecretQuery) -> Result<SecretPage, StoreError> {
+    let (filter, mut values) = where_clause(q);
     let page_sql = format!(
         "SELECT {SECRET_COLUMNS} FROM secrets{filter}{} LIMIT ? OFFSET ?",
         order_clause(q)
     );
-    let count_sql = format!("SELECT COUNT(*) FROM secrets{filter}");
-
-    // One read transaction so the page and the total come from the same snapshot.
-    let mut tx = pool
-        .begin()
+    let (count_sql, count_values) = if only_by_project(q) {
+        // The trigger-kept count, plus those with an expiration that are still live (an index range scan).
+        let sql = "SELECT COALESCE((SELECT total - expiring FROM project_secret_counts WHERE project_id = ?1), 0) \
+                   + (SELECT COUNT(*) FROM secrets WHERE project_id = ?1 AND expiration > ?2)";
+        (
+            sql.to_owned(),
+            vec![text(&q.project_id), Value::Integer(ts_bound(q.now))],
+        )
+    } else {
+        (
+            format!("SELECT COUNT(*) FROM secrets{filter}"),
+            values.clone(),
+        )
+    };
+    values.push(Value::Integer(i64::from(q.limit)));
+    values.push(Value::Integer(i64::from(q.offset)));
+    reads
+        .run(move |conn| {
+            let tx = conn
+                .unchecked_transaction()
+                .map_err(sql_err("starting a read transaction"))?;
+            let mut page = tx
+                .prepare_cached(&page_sql)
+                .map_err(sql_err("preparing the list"))?;
+            let secrets = page
+                .query_map(params_from_iter(values), |row| Ok(secret_from_row(row)))
+                .map_err(sql_err("listing secrets"))?
+                .map(|row| row.map_err(sql_err("listing secrets")).and_then(|r| r))
+                .collect::<Result<Vec<_>, _>>()?;
+            drop(page);
+            let total: i64 = tx
+                .prepare_cached(&count_sql)
+                .and_then(|mut stmt| {
+                    stmt.query_row(params_from_iter(count_values), |row| row.get(0))
+                })
+                .map_err(sql_err("counting secrets"))?;
+            let total = u64::try_from(total)
+                .map_err(|_| StoreError(format!("SQLite store: negative count {total}")))?;
+            Ok(SecretPage { secrets, total })
+        })
         .await
-        .map_err(db_err("starting a read transaction"))?;
-    let rows: Vec<SqliteRow> = bind_all(sqlx::query(AssertSqlSafe(page_sql)), values)
-        .bind(i64::from(q.limit))
-        .bind(i64::from(q.offset))
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(db_err("listing secrets"))?;
-    let total: i64 = bind_all(sqlx::query(AssertSqlSafe(count_sql)), count_values)
-        .fetch_one(&mut *tx)
-        .await
-        .and_then(|row| row.try_get(0))
-        .map_err(db_err("counting secrets"))?;
-    tx.commit()
-        .await
-        .map_err(db_err("ending a read transaction"))?;
-
-    let secrets = rows
-        .iter()
-        .map(secret_from_row)
-        .collect::<Result<Vec<_>, _>>()?;
-    let total = u64::try_from(total)
-        .map_err(|_| StoreError(format!("SQLite store: negative count {total}")))?;
-    Ok(SecretPage { secrets, total })
 }

@@ -8,7 +8,15 @@ use sqlx::{Connection, SqliteConnection};
 use super::codec::db_err;
 
 /// Every migration, in order: (version, SQL). Versions are never renumbered or edited once released.
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../../migrations/0001_initial.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../../migrations/0001_initial.sql")),
+    (2, include_str!("../../migrations/0002_containers.sql")),
+    (
+        3,
+        include_str!("../../migrations/0003_acls_orders_quotas.sql"),
+    ),
+    (4, include_str!("../../migrations/0004_secret_counts.sql")),
+];
 
 /// Brings the database up to the newest schema version; refuses a database from a newer Arca.
 pub(super) async fn migrate(conn: &mut SqliteConnection) -> Result<(), StoreError> {
@@ -22,17 +30,20 @@ pub(super) async fn migrate(conn: &mut SqliteConnection) -> Result<(), StoreErro
     .execute(&mut *tx)
     .await
     .map_err(db_err("creating schema_version"))?;
-    let current: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) FROM schema_version")
-        .fetch_one(&mut *tx)
+    let applied: Vec<i64> = sqlx::query_scalar("SELECT version FROM schema_version")
+        .fetch_all(&mut *tx)
         .await
         .map_err(db_err("reading the schema version"))?;
+    let current = applied.iter().copied().max().unwrap_or(0);
     let newest = MIGRATIONS.last().map_or(0, |(v, _)| *v);
     if current > newest {
         return Err(StoreError(format!(
             "the database has schema version {current}, newer than this build knows ({newest}); upgrade Arca"
         )));
     }
-    for (version, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > current) {
+    // Every migration not yet applied, in order (not only those above the highest applied: a database made
+    // by a development build may have a later migration without an earlier one).
+    for (version, sql) in MIGRATIONS.iter().filter(|(v, _)| !applied.contains(v)) {
         sqlx::raw_sql(*sql)
             .execute(&mut *tx)
             .await

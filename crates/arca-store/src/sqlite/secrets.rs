@@ -1,55 +1,15 @@
 //! Secret rows (`secrets`), their sealed payloads (`secret_payloads`) and their user metadata (`secret_metadata`):
-//! reads on the read pool, writes as functions the writer task runs inside a savepoint. Payload bytes are
+//! the payload read on the sqlx read pool (the hot reads are in `hot_reads`), writes as functions the writer task runs inside a savepoint. Payload bytes are
 //! ciphertext and are never logged.
 
 use std::collections::BTreeMap;
 
-use arca_core::{SecretRecord, SecretType, StoreError, StoredPayload};
-use sqlx::sqlite::SqliteRow;
+use arca_core::{SecretRecord, StoreError, StoredPayload};
 use sqlx::{Row, SqliteConnection, SqlitePool};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::codec::{db_err, ts_from_db, ts_to_db, uuid_from_db, uuid_to_db};
-
-/// The columns `secret_from_row` reads, in a fixed order.
-pub(super) const SECRET_COLUMNS: &str = "id, project_id, creator_id, name, algorithm, bit_length, mode, secret_type, expiration, created, updated, \
-     content_type";
-
-pub(super) fn secret_from_row(row: &SqliteRow) -> Result<SecretRecord, StoreError> {
-    let get = |e| db_err("reading a secret row")(e);
-    let id: String = row.try_get("id").map_err(get)?;
-    let secret_type: String = row.try_get("secret_type").map_err(get)?;
-    let expiration: Option<i64> = row.try_get("expiration").map_err(get)?;
-    Ok(SecretRecord {
-        id: uuid_from_db(&id)?,
-        project_id: row.try_get("project_id").map_err(get)?,
-        creator_id: row.try_get("creator_id").map_err(get)?,
-        name: row.try_get("name").map_err(get)?,
-        algorithm: row.try_get("algorithm").map_err(get)?,
-        bit_length: row.try_get("bit_length").map_err(get)?,
-        mode: row.try_get("mode").map_err(get)?,
-        secret_type: SecretType::parse(&secret_type).ok_or_else(|| {
-            StoreError(format!(
-                "SQLite store: unknown secret type {secret_type:?} in secret {id}"
-            ))
-        })?,
-        expiration: expiration.map(ts_from_db).transpose()?,
-        created: ts_from_db(row.try_get("created").map_err(get)?)?,
-        updated: ts_from_db(row.try_get("updated").map_err(get)?)?,
-        content_type: row.try_get("content_type").map_err(get)?,
-    })
-}
-
-pub(super) async fn get(pool: &SqlitePool, id: Uuid) -> Result<Option<SecretRecord>, StoreError> {
-    let sql = sqlx::AssertSqlSafe(format!("SELECT {SECRET_COLUMNS} FROM secrets WHERE id = ?"));
-    let row = sqlx::query(sql)
-        .bind(uuid_to_db(id))
-        .fetch_optional(pool)
-        .await
-        .map_err(db_err("reading a secret"))?;
-    row.as_ref().map(secret_from_row).transpose()
-}
+use super::codec::{db_err, ts_to_db, uuid_to_db};
 
 pub(super) async fn get_payload(
     pool: &SqlitePool,

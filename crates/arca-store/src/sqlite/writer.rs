@@ -17,8 +17,13 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 use uuid::Uuid;
 
+use super::acls::AclWrite;
 use super::codec::db_err;
+use super::orders::OrderWrite;
+use super::quotas::QuotaWrite;
+use super::{consumers, containers, secret_stores};
 use super::{keys, secrets, tokens};
+use arca_core::{ContainerConsumer, ContainerRecord, ContainerSecretRef, SecretConsumer};
 
 /// Most operations run in one transaction.
 const MAX_BATCH: usize = 256;
@@ -66,6 +71,46 @@ pub(super) enum WriteKind {
         id: Uuid,
         key: String,
     },
+    InsertContainer(ContainerRecord),
+    DeleteContainer(Uuid),
+    AddContainerSecret {
+        id: Uuid,
+        reference: ContainerSecretRef,
+        updated: OffsetDateTime,
+    },
+    RemoveContainerSecret {
+        id: Uuid,
+        reference: ContainerSecretRef,
+        updated: OffsetDateTime,
+    },
+    UpsertContainerConsumer {
+        id: Uuid,
+        consumer: ContainerConsumer,
+    },
+    DeleteContainerConsumer {
+        id: Uuid,
+        name: String,
+        url: String,
+    },
+    UpsertSecretConsumer {
+        id: Uuid,
+        consumer: SecretConsumer,
+    },
+    DeleteSecretConsumer {
+        id: Uuid,
+        service: String,
+        resource_type: String,
+        resource_id: String,
+    },
+    SetPreferredSecretStore {
+        project_id: String,
+        store_id: Uuid,
+        now: OffsetDateTime,
+    },
+    DeletePreferredSecretStore(String),
+    Acl(AclWrite),
+    Order(OrderWrite),
+    Quota(QuotaWrite),
 }
 
 impl WriteKind {
@@ -104,6 +149,44 @@ impl WriteKind {
             WriteKind::DeleteMetadatum { id, key } => {
                 secrets::delete_metadatum(conn, *id, key).await
             }
+            WriteKind::InsertContainer(container) => containers::insert(conn, container).await,
+            WriteKind::DeleteContainer(id) => containers::delete(conn, *id).await,
+            WriteKind::AddContainerSecret {
+                id,
+                reference,
+                updated,
+            } => containers::add_secret(conn, *id, reference, *updated).await,
+            WriteKind::RemoveContainerSecret {
+                id,
+                reference,
+                updated,
+            } => containers::remove_secret(conn, *id, reference, *updated).await,
+            WriteKind::UpsertContainerConsumer { id, consumer } => {
+                containers::upsert_consumer(conn, *id, consumer).await
+            }
+            WriteKind::DeleteContainerConsumer { id, name, url } => {
+                containers::delete_consumer(conn, *id, name, url).await
+            }
+            WriteKind::UpsertSecretConsumer { id, consumer } => {
+                consumers::upsert(conn, *id, consumer).await
+            }
+            WriteKind::DeleteSecretConsumer {
+                id,
+                service,
+                resource_type,
+                resource_id,
+            } => consumers::delete(conn, *id, service, resource_type, resource_id).await,
+            WriteKind::SetPreferredSecretStore {
+                project_id,
+                store_id,
+                now,
+            } => secret_stores::set_preferred(conn, project_id, *store_id, *now).await,
+            WriteKind::DeletePreferredSecretStore(project_id) => {
+                secret_stores::delete_preferred(conn, project_id).await
+            }
+            WriteKind::Acl(write) => write.apply(conn).await,
+            WriteKind::Order(write) => write.apply(conn).await,
+            WriteKind::Quota(write) => write.apply(conn).await,
         }
     }
 }

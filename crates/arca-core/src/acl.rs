@@ -1,0 +1,46 @@
+//! Per-object access control lists as Barbican defines them (`barbican/api/controllers/acls.py`): only the
+//! `read` operation exists, with a list of user ids that may read the object from any project and a
+//! `project-access` flag; `false` makes the object private (only its creator, the project's admins and the
+//! listed users may then read it). An object without an ACL behaves as Barbican's `DEFAULT_ACL`,
+//! `{"read": {"project-access": true}}`.
+
+use time::OffsetDateTime;
+
+/// The `read` ACL stored for an object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Acl {
+    /// `project-access`: whether the project's roles still grant access (`false`: private).
+    pub project_access: bool,
+    /// Users allowed to read the object, whatever their project or roles, in the order given.
+    pub users: Vec<String>,
+    /// When the ACL was first set.
+    pub created: OffsetDateTime,
+    /// When it last changed.
+    pub updated: OffsetDateTime,
+}
+
+impl Acl {
+    /// Whether `user` is on the read list (an empty user id never is).
+    pub fn lists(&self, user: &str) -> bool {
+        !user.is_empty() && self.users.iter().any(|u| u == user)
+    }
+}
+
+/// A requested change of the `read` ACL: `PUT` replaces it (absent fields take Barbican's defaults:
+/// `project-access` true, no users), `PATCH` changes only the fields given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AclChange {
+    /// The `read` entry, when the body has a non-empty one (Barbican ignores an empty or missing `read`).
+    pub read: Option<AclFields>,
+    /// `true` for `PUT` (replace), `false` for `PATCH` (merge).
+    pub replace: bool,
+}
+
+/// The fields of one ACL entry as sent.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AclFields {
+    /// `project-access`, if given.
+    pub project_access: Option<bool>,
+    /// `users`, if given (duplicates already removed, first occurrence kept).
+    pub users: Option<Vec<String>>,
+}

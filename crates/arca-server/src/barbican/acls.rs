@@ -1,0 +1,321 @@
+//! ACLs (`barbican/api/controllers/acls.py`): `GET`, `PUT`, `PATCH` and `DELETE /v1/secrets/{id}/acl` and
+//! `/v1/containers/{id}/acl`. The object is looked up and the policy enforced first (404, then 403), then the
+//! body is checked: JSON only
+//! (415), then Barbican's `ACLValidator` schema (`{"read": {"users": [...], "project-access": bool}}`, no other
+//! properties, 400). `PUT` and `PATCH` answer 200 with `{"acl_ref": ...}`; `DELETE` answers 200 with a JSON
+//! `null`, as Pecan renders the controller's `None`.
+
+use axum::Json;
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use serde_json::{Map, Value};
+
+use arca_core::{AclChange, AclFields};
+
+use crate::auth::Caller;
+use crate::error::{ApiError, CoreResultExt};
+use crate::state::AppState;
+
+use super::body::{RawBody, parse_json};
+use super::container_wire::container_ref;
+use super::hrefs::HostHref;
+use super::order_wire::{AclRef, Acls};
+use super::path::SecretPath;
+use super::resource_path::ContainerPath;
+use super::schema::{Ty, check_max_len, check_type, invalid, py_repr};
+
+const SCHEMA: &str = "ACL";
+
+/// `Additional properties are not allowed (...)`, as `jsonschema` words it (extras sorted).
+fn additional(map: &Map<String, Value>, allowed: &[&str]) -> Option<String> {
+    let mut extra: Vec<&String> = map
+        .keys()
+        .filter(|k| !allowed.contains(&k.as_str()))
+        .collect();
+    if extra.is_empty() {
+        return None;
+    }
+    extra.sort();
+    let verb = if extra.len() == 1 { "was" } else { "were" };
+    let list = extra
+        .iter()
+        .map(|k| py_repr(&Value::String((*k).clone())))
+        .collect::<Vec<_>>()
+        .join(", ");
+    Some(format!(
+        "Additional properties are not allowed ({list} {verb} unexpected)"
+    ))
+}
+
+/// `ACLValidator`: the body as an ACL change. Barbican validates `users` with a one-item tuple schema, so only
+/// its first item is checked; here every item must be a string of at most 255 characters, since a user id is one.
+pub(crate) fn validate(body: &Value, replace: bool) -> Result<AclChange, ApiError> {
+    let root = body.as_object().ok_or_else(|| {
+        invalid(
+            SCHEMA,
+            &check_type(body, &[Ty::Object]).err().unwrap_or_default(),
+            None,
+        )
+    })?;
+    if let Some(reason) = additional(root, &["read"]) {
+        return Err(invalid(SCHEMA, &reason, None));
+    }
+    let fail = |reason: String| invalid(SCHEMA, &reason, Some("read"));
+    let Some(read) = root.get("read") else {
+        return Ok(AclChange {
+            read: None,
+            replace,
+        });
+    };
+    let entry = read
+        .as_object()
+        .ok_or_else(|| fail(format!("{} is not of type 'object'", py_repr(read))))?;
+    if let Some(reason) = additional(entry, &["users", "project-access"]) {
+        return Err(fail(reason));
+    }
+    let mut fields = AclFields::default();
+    if let Some(users) = entry.get("users") {
+        let items = users
+            .as_array()
+            .ok_or_else(|| fail(format!("{} is not of type 'array'", py_repr(users))))?;
+        let mut list: Vec<String> = Vec::with_capacity(items.len());
+        for item in items {
+            check_type(item, &[Ty::String]).map_err(fail)?;
+            check_max_len(item, 255).map_err(fail)?;
+            let user = item.as_str().unwrap_or_default().to_owned();
+            if !list.contains(&user) {
+                list.push(user);
+            }
+        }
+        fields.users = Some(list);
+    }
+    if let Some(flag) = entry.get("project-access") {
+        fields.project_access = Some(
+            flag.as_bool()
+                .ok_or_else(|| fail(format!("{} is not of type 'boolean'", py_repr(flag))))?,
+        );
+    }
+    // Barbican acts only on operations whose entry is truthy: `{"read": {}}` sets nothing.
+    let read = (!entry.is_empty()).then_some(fields);
+    Ok(AclChange { read, replace })
+}
+
+/// The body of `PUT`/`PATCH`: JSON only (415 otherwise), then the schema.
+fn change_from(body: &RawBody, replace: bool) -> Result<AclChange, ApiError> {
+    if body.media_type.as_deref() != Some("application/json") {
+        return Err(ApiError::unsupported_media_type(&["application/json"]));
+    }
+    validate(&parse_json(&body.bytes)?, replace)
+}
+
+fn acl_ref(host: &HostHref, secret: uuid::Uuid) -> String {
+    format!("{}/acl", host.secret(secret))
+}
+
+/// `GET /v1/secrets/{id}/acl`.
+pub(crate) async fn get_secret_acl(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    path: SecretPath,
+) -> Result<Json<Acls>, ApiError> {
+    let acl = state
+        .services
+        .acls
+        .secret_acl(&caller, path.id)
+        .await
+        .op("SecretACL(s) retrieval")?;
+    Ok(Json(Acls::new(acl.as_ref())))
+}
+
+async fn change_secret_acl(
+    state: AppState,
+    caller: arca_core::Principal,
+    path: SecretPath,
+    host: HostHref,
+    body: RawBody,
+    replace: bool,
+) -> Result<Json<AclRef>, ApiError> {
+    const OP: &str = "SecretACL(s) Update";
+    let acls = &state.services.acls;
+    acls.check_change(&caller, path.id).await.op(OP)?;
+    let change = change_from(&body, replace)?;
+    acls.change_secret_acl(&caller, path.id, &change)
+        .await
+        .op(OP)?;
+    Ok(Json(AclRef {
+        acl_ref: acl_ref(&host, path.id),
+    }))
+}
+
+/// `PUT /v1/secrets/{id}/acl`: replaces the ACL → 200.
+pub(crate) async fn put_secret_acl(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    path: SecretPath,
+    host: HostHref,
+    body: RawBody,
+) -> Result<Json<AclRef>, ApiError> {
+    change_secret_acl(state, caller, path, host, body, true).await
+}
+
+/// `PATCH /v1/secrets/{id}/acl`: changes the given fields → 200.
+pub(crate) async fn patch_secret_acl(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    path: SecretPath,
+    host: HostHref,
+    body: RawBody,
+) -> Result<Json<AclRef>, ApiError> {
+    change_secret_acl(state, caller, path, host, body, false).await
+}
+
+/// `DELETE /v1/secrets/{id}/acl` → 200 `null`.
+pub(crate) async fn delete_secret_acl(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    path: SecretPath,
+) -> Result<Response, ApiError> {
+    state
+        .services
+        .acls
+        .delete_secret_acl(&caller, path.id)
+        .await
+        .op("SecretACL(s) deletion")?;
+    Ok(Json(Value::Null).into_response())
+}
+
+/// `GET /v1/containers/{id}/acl`.
+pub(crate) async fn get_container_acl(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    path: ContainerPath,
+) -> Result<Json<Acls>, ApiError> {
+    let acl = state
+        .services
+        .acls
+        .container_acl(&caller, path.id)
+        .await
+        .op("ContainerACL(s) retrieval")?;
+    Ok(Json(Acls::new(acl.as_ref())))
+}
+
+async fn change_container_acl(
+    state: AppState,
+    caller: arca_core::Principal,
+    path: ContainerPath,
+    host: HostHref,
+    body: RawBody,
+    replace: bool,
+) -> Result<Json<AclRef>, ApiError> {
+    const OP: &str = "ContainerACL(s) Update";
+    let acls = &state.services.acls;
+    acls.check_container_change(&caller, path.id).await.op(OP)?;
+    let change = change_from(&body, replace)?;
+    acls.change_container_acl(&caller, path.id, &change)
+        .await
+        .op(OP)?;
+    Ok(Json(AclRef {
+        acl_ref: format!("{}/acl", container_ref(&host, path.id)),
+    }))
+}
+
+/// `PUT /v1/containers/{id}/acl` → 200.
+pub(crate) async fn put_container_acl(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    path: ContainerPath,
+    host: HostHref,
+    body: RawBody,
+) -> Result<Json<AclRef>, ApiError> {
+    change_container_acl(state, caller, path, host, body, true).await
+}
+
+/// `PATCH /v1/containers/{id}/acl` → 200.
+pub(crate) async fn patch_container_acl(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    path: ContainerPath,
+    host: HostHref,
+    body: RawBody,
+) -> Result<Json<AclRef>, ApiError> {
+    change_container_acl(state, caller, path, host, body, false).await
+}
+
+/// `DELETE /v1/containers/{id}/acl` → 200 `null`.
+pub(crate) async fn delete_container_acl(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    path: ContainerPath,
+) -> Result<Response, ApiError> {
+    state
+        .services
+        .acls
+        .delete_container_acl(&caller, path.id)
+        .await
+        .op("ContainerACL(s) deletion")?;
+    Ok(Json(Value::Null).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn err(body: Value) -> String {
+        match validate(&body, true) {
+            Ok(_) => panic!("accepted {body}"),
+            Err(e) => e.description().to_owned(),
+        }
+    }
+
+    #[test]
+    fn acl_schema() {
+        let c = validate(
+            &json!({"read": {"users": ["a", "b", "a"], "project-access": false}}),
+            false,
+        )
+        .unwrap();
+        let read = c.read.unwrap();
+        assert_eq!(read.users.unwrap(), vec!["a", "b"]);
+        assert_eq!(read.project_access, Some(false));
+        assert!(validate(&json!({}), true).unwrap().read.is_none());
+        assert!(validate(&json!({"read": {}}), true).unwrap().read.is_none());
+        let p = |reason: &str, prop: &str| {
+            format!(
+                "Provided object does not match schema 'ACL': {reason}. Invalid property: '{prop}'"
+            )
+        };
+        assert_eq!(err(json!([])), p("[] is not of type 'object'", "None"));
+        assert_eq!(
+            err(json!({"write": {}, "list": 1})),
+            p(
+                "Additional properties are not allowed ('list', 'write' were unexpected)",
+                "None"
+            )
+        );
+        assert_eq!(
+            err(json!({"read": []})),
+            p("[] is not of type 'object'", "read")
+        );
+        assert_eq!(
+            err(json!({"read": {"users": "a"}})),
+            p("'a' is not of type 'array'", "read")
+        );
+        assert_eq!(
+            err(json!({"read": {"users": [1]}})),
+            p("1 is not of type 'string'", "read")
+        );
+        assert_eq!(
+            err(json!({"read": {"project-access": "yes"}})),
+            p("'yes' is not of type 'boolean'", "read")
+        );
+        assert_eq!(
+            err(json!({"read": {"user": []}})),
+            p(
+                "Additional properties are not allowed ('user' was unexpected)",
+                "read"
+            )
+        );
+        assert!(err(json!({"read": {"users": ["x".repeat(256)]}})).contains("is too long"));
+    }
+}

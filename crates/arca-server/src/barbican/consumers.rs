@@ -1,0 +1,234 @@
+//! Consumers (`barbican/api/controllers/consumers.py`). Container consumers: `GET`/`POST`/`DELETE
+//! /v1/containers/{id}/consumers` — registering `{"name", "URL"}` is idempotent and answers 200 with the
+//! container, removing answers 200 with the container, listing is ordered by name. Secret consumers
+//! (microversion 1.1 and later; at 1.0 the route does not exist, 404): `GET`/`POST`/`DELETE
+//! /v1/secrets/{id}/consumers` with `{"service", "resource_type", "resource_id"}`, answering the secret
+//! with its consumers. `POST` answers carry Barbican's `Location` (`convert_consumer_to_href`:
+//! `<host>/v1/consumers/<container or secret id>/consumers`).
+
+use axum::Json;
+use axum::extract::{Extension, RawQuery, State};
+use axum::response::{IntoResponse, Response};
+use http::StatusCode;
+
+use arca_core::{CoreError, NOT_CONSUMER_OWNER};
+
+use crate::auth::Caller;
+use crate::error::{ApiError, CoreResultExt};
+use crate::state::AppState;
+
+use super::body::JsonBody;
+use super::consumer_schema;
+use super::container_wire::{self as cwire, ConsumerList};
+use super::hrefs::HostHref;
+use super::list_query::nav_links_for;
+use super::microversion::ApiVersion;
+use super::page_query::PageQuery;
+use super::path::SecretPath;
+use super::resource_path::ContainerPath;
+use super::wire;
+
+/// Maps a domain error of `op`, keeping Barbican's own 403 text for removing another project's consumer.
+fn consumer_error(op: &'static str) -> impl FnOnce(CoreError) -> ApiError {
+    move |e| match e {
+        CoreError::Forbidden(m) if m == NOT_CONSUMER_OWNER => {
+            ApiError::new(StatusCode::FORBIDDEN, m)
+        }
+        other => ApiError::core(op, other),
+    }
+}
+
+fn consumer_location(host: &HostHref, id: uuid::Uuid) -> String {
+    host.v1(&format!("consumers/{id}/consumers"))
+}
+
+/// `GET /v1/containers/{id}/consumers`.
+pub(crate) async fn list_container_consumers(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    path: ContainerPath,
+    host: HostHref,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<ConsumerList<cwire::ContainerConsumerItem>>, ApiError> {
+    let q = PageQuery::parse(raw.as_deref());
+    let page = state
+        .services
+        .consumers
+        .container_consumers(&caller, path.id, q.limit, q.offset)
+        .await
+        .op("ContainerConsumers(s) retrieval")?;
+    let (previous, next) = if page.consumers.is_empty() {
+        (None, None)
+    } else {
+        let resource = format!("containers/{}/consumers", path.id);
+        nav_links_for(
+            &host,
+            &resource,
+            q.offset,
+            q.limit,
+            page.total,
+            &q.passthrough,
+        )
+    };
+    Ok(Json(ConsumerList {
+        consumers: page
+            .consumers
+            .iter()
+            .map(cwire::ContainerConsumerItem::new)
+            .collect(),
+        total: page.total,
+        next,
+        previous,
+    }))
+}
+
+/// `POST /v1/containers/{id}/consumers` → 200 with the container.
+pub(crate) async fn register_container_consumer(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    path: ContainerPath,
+    host: HostHref,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    let (name, url) = consumer_schema::container_consumer(&body)?;
+    let container = state
+        .services
+        .consumers
+        .register_container_consumer(&caller, path.id, &name, &url)
+        .await
+        .map_err(consumer_error("ContainerConsumer creation"))?;
+    Ok((
+        [(http::header::LOCATION, consumer_location(&host, path.id))],
+        Json(cwire::Container::new(&container, &host)),
+    )
+        .into_response())
+}
+
+/// `DELETE /v1/containers/{id}/consumers` with `{"name", "URL"}` → 200 with the container.
+pub(crate) async fn remove_container_consumer(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    path: ContainerPath,
+    host: HostHref,
+    JsonBody(body): JsonBody,
+) -> Result<Json<cwire::Container>, ApiError> {
+    let (name, url) = consumer_schema::container_consumer(&body)?;
+    let container = state
+        .services
+        .consumers
+        .remove_container_consumer(&caller, path.id, &name, &url)
+        .await
+        .map_err(consumer_error("ContainerConsumer deletion"))?;
+    Ok(Json(cwire::Container::new(&container, &host)))
+}
+
+/// Secret consumers exist from microversion 1.1; before that the route is unknown.
+fn require_consumers(version: ApiVersion) -> Result<(), ApiError> {
+    if version.at_least(1) {
+        Ok(())
+    } else {
+        Err(ApiError::no_route())
+    }
+}
+
+/// `GET /v1/secrets/{id}/consumers`.
+pub(crate) async fn list_secret_consumers(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    path: SecretPath,
+    Extension(version): Extension<ApiVersion>,
+    host: HostHref,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<ConsumerList<cwire::SecretConsumerItem>>, ApiError> {
+    require_consumers(version)?;
+    let q = PageQuery::parse(raw.as_deref());
+    let page = state
+        .services
+        .consumers
+        .secret_consumers(&caller, path.id, q.limit, q.offset)
+        .await
+        .op("SecretConsumers(s) retrieval")?;
+    let (previous, next) = if page.consumers.is_empty() {
+        (None, None)
+    } else {
+        let resource = format!("secrets/{}/consumers", path.id);
+        nav_links_for(
+            &host,
+            &resource,
+            q.offset,
+            q.limit,
+            page.total,
+            &q.passthrough,
+        )
+    };
+    Ok(Json(ConsumerList {
+        consumers: page
+            .consumers
+            .iter()
+            .map(cwire::SecretConsumerItem::new)
+            .collect(),
+        total: page.total,
+        next,
+        previous,
+    }))
+}
+
+/// `POST /v1/secrets/{id}/consumers` → 200 with the secret and its consumers.
+pub(crate) async fn register_secret_consumer(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    path: SecretPath,
+    Extension(version): Extension<ApiVersion>,
+    host: HostHref,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    require_consumers(version)?;
+    let c = consumer_schema::secret_consumer(&body)?;
+    let (secret, consumers) = state
+        .services
+        .consumers
+        .register_secret_consumer(
+            &caller,
+            path.id,
+            &c.service,
+            &c.resource_type,
+            &c.resource_id,
+        )
+        .await
+        .map_err(consumer_error("SecretConsumer creation"))?;
+    Ok((
+        [(http::header::LOCATION, consumer_location(&host, path.id))],
+        Json(wire::Secret::with_consumers(
+            &secret, &host, version, &consumers,
+        )),
+    )
+        .into_response())
+}
+
+/// `DELETE /v1/secrets/{id}/consumers` with the consumer → 200 with the secret and its consumers.
+pub(crate) async fn remove_secret_consumer(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    path: SecretPath,
+    Extension(version): Extension<ApiVersion>,
+    host: HostHref,
+    JsonBody(body): JsonBody,
+) -> Result<Json<wire::Secret>, ApiError> {
+    require_consumers(version)?;
+    let c = consumer_schema::secret_consumer(&body)?;
+    let (secret, consumers) = state
+        .services
+        .consumers
+        .remove_secret_consumer(
+            &caller,
+            path.id,
+            &c.service,
+            &c.resource_type,
+            &c.resource_id,
+        )
+        .await
+        .map_err(consumer_error("SecretConsumer deletion"))?;
+    Ok(Json(wire::Secret::with_consumers(
+        &secret, &host, version, &consumers,
+    )))
+}
