@@ -1,7 +1,10 @@
-//! The hot-path reads (a secret, a secret with its payload, a token row) on rusqlite connections of our own.
-//! sqlx's SQLite driver sends every statement to a worker thread and back; on the request paths that read one
-//! row that hop cost more than the query. Here each read runs on a tokio blocking thread with a cached prepared
-//! statement on a pooled read-only connection — one hand-off per read, off the async runtime.
+//! The hot-path reads (a secret, a secret with its payload, a token row, a page of the list) on rusqlite
+//! connections of our own. sqlx's SQLite driver sends every statement to a worker thread and back, and a
+//! `spawn_blocking` hand-off costs two thread wake-ups: on paths that read one row by primary key (or one
+//! index-ordered page) those hops cost more than the query (bench/README.md has the numbers). So these reads run
+//! in place, with a cached prepared statement on a pooled read-only connection. They are bounded: WAL readers do
+//! not wait for the writer, and every statement is a key lookup or an index range of one page. Writes (which
+//! fsync) never run on the async runtime: they go to the writer task.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -55,27 +58,22 @@ impl HotReads {
         Ok(conn)
     }
 
-    /// Runs `read` on a pooled connection on a blocking thread.
+    /// Runs `read` on a pooled connection (opened on demand; at most `KEEP_IDLE` kept).
     pub(super) async fn run<T, F>(&self, read: F) -> Result<T, StoreError>
     where
-        T: Send + 'static,
-        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError>,
     {
-        let pool = self.clone();
-        let inline = move || {
-            let popped = pool.idle().pop();
-            let conn = match popped {
-                Some(conn) => conn,
-                None => pool.connect()?,
-            };
-            let result = read(&conn);
-            let mut idle = pool.idle();
-            if idle.len() < KEEP_IDLE {
-                idle.push(conn);
-            }
-            result
+        let popped = self.idle().pop();
+        let conn = match popped {
+            Some(conn) => conn,
+            None => self.connect()?,
         };
-        inline()
+        let result = read(&conn);
+        let mut idle = self.idle();
+        if idle.len() < KEEP_IDLE {
+            idle.push(conn);
+        }
+        result
     }
 
     /// A secret by id.
