@@ -7,13 +7,20 @@ use std::process::Command;
 fn debug_arca() -> PathBuf {
     // target/debug/deps/smoke-… → target/debug/arca, built by the same cargo run (arca-cli's tests need it).
     let exe = std::env::current_exe().expect("test executable path");
-    exe.parent().and_then(|deps| deps.parent()).expect("target dir").join("arca")
+    exe.parent()
+        .and_then(|deps| deps.parent())
+        .expect("target dir")
+        .join("arca")
 }
 
 #[test]
 fn harness_runs_every_scenario_without_errors() {
     let arca = debug_arca();
-    assert!(arca.exists(), "{} is missing: build arca-cli first", arca.display());
+    assert!(
+        arca.exists(),
+        "{} is missing: build arca-cli first",
+        arca.display()
+    );
     let out_dir = tempfile::tempdir().expect("tempdir");
     let output = Command::new(env!("CARGO_BIN_EXE_arca-bench"))
         .arg("--smoke")
@@ -25,7 +32,10 @@ fn harness_runs_every_scenario_without_errors() {
         .expect("run arca-bench");
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "arca-bench failed\n{stdout}\n{stderr}");
+    assert!(
+        output.status.success(),
+        "arca-bench failed\n{stdout}\n{stderr}"
+    );
     assert!(stdout.contains("baseline: bare axum hello"), "{stdout}");
 
     let file = std::fs::read_dir(out_dir.path())
@@ -34,15 +44,28 @@ fn harness_runs_every_scenario_without_errors() {
         .find(|e| e.file_name().to_string_lossy().ends_with("-smoke.json"))
         .expect("a -smoke.json result file");
     let report: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(file.path()).expect("read results")).expect("JSON");
+        serde_json::from_str(&std::fs::read_to_string(file.path()).expect("read results"))
+            .expect("JSON");
     let rows = report["rows"].as_array().expect("rows");
     let names: Vec<&str> = rows.iter().filter_map(|r| r["scenario"].as_str()).collect();
-    for wanted in ["store 1 KiB secret", "get payload", "get metadata", "list page of 10", "delete"] {
-        assert!(names.iter().any(|n| n.starts_with(wanted)), "no {wanted} row in {names:?}");
+    for wanted in [
+        "store 1 KiB secret",
+        "get payload",
+        "get metadata",
+        "list page of 10",
+        "delete",
+    ] {
+        assert!(
+            names.iter().any(|n| n.starts_with(wanted)),
+            "no {wanted} row in {names:?}"
+        );
     }
     for row in rows {
         assert_eq!(row["errors"], 0, "failed requests in {row}");
-        assert!(row["rps"].as_f64().unwrap_or(0.0) > 0.0, "no requests in {row}");
+        assert!(
+            row["rps"].as_f64().unwrap_or(0.0) > 0.0,
+            "no requests in {row}"
+        );
     }
     assert!(report["baseline"]["requests"].as_u64().unwrap_or(0) > 0);
     assert!(report["idle_rss"].as_u64().unwrap_or(0) > 0);

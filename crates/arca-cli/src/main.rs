@@ -13,6 +13,10 @@ mod token;
 
 use clap::Parser;
 
+/// mimalloc instead of glibc malloc: fewer cycles and no arena lock contention on the request paths.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use crate::cli::{Cli, Command, SecretCommand, TokenCommand};
 
 fn main() -> std::process::ExitCode {
