@@ -1,6 +1,6 @@
 //! `arca server`: opens the data directory (or, with `--dev`, initialises `./arca-data` on first run), refuses
 //! plain HTTP on a non-loopback address unless `--insecure-http`, binds, prints `listening on http://ADDR`
-//! and serves until SIGINT or SIGTERM.
+//! and serves until SIGINT or SIGTERM. Before serving it marks orders an earlier stop left `PENDING` as `ERROR`.
 
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
@@ -68,6 +68,9 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
         tracing::warn!("could not mark the process non-dumpable: {e}");
     }
     let dir = open(&data_dir, &config_file).await?;
+    if dir.services.orders.fail_interrupted().await? {
+        tracing::warn!("orders left PENDING by an earlier stop are marked ERROR");
+    }
     let listen = dir.config.api.listen;
     if !listen.ip().is_loopback() && !args.insecure_http {
         bail!(

@@ -1,5 +1,6 @@
 //! Quotas: `GET /v1/quotas`, `GET /v1/project-quotas`, `GET`/`PUT`/`DELETE /v1/project-quotas/{id}`, the
-//! `[quotas]` defaults of `arca.toml`, and creations refused at a quota, also under concurrent requests.
+//! `[quotas]` defaults of `arca.toml`, and creations (secrets, orders, containers, container and secret consumers)
+//! refused at a quota, also under concurrent requests.
 //!
 //! Reference: barbican/api/controllers/quotas.py (PUT and DELETE 204; 404 "Not Found. Sorry but your project quotas
 //! are in another castle."), barbican/common/quota.py (resources secrets, orders, containers, consumers, cas;
@@ -345,4 +346,148 @@ async fn creations_beyond_a_quota_are_refused() {
         .await
         .json();
     assert_eq!(listed["total"], json!(5));
+}
+
+/// Sends `n` requests at once (`build(i)` makes the i-th) and returns their statuses.
+async fn race(n: usize, build: impl Fn(usize) -> reqwest::RequestBuilder) -> Vec<u16> {
+    let tasks: Vec<_> = (0..n)
+        .map(|i| {
+            let request = build(i);
+            tokio::spawn(async move { request.send().await.expect("request").status().as_u16() })
+        })
+        .collect();
+    let mut codes = Vec::new();
+    for t in tasks {
+        codes.push(t.await.unwrap());
+    }
+    codes
+}
+
+fn admitted(codes: &[u16], ok: u16, want: usize) {
+    assert_eq!(
+        codes.iter().filter(|c| **c == ok).count(),
+        want,
+        "{codes:?}"
+    );
+    assert_eq!(
+        codes.iter().filter(|c| **c == 403).count(),
+        codes.len() - want,
+        "{codes:?}"
+    );
+}
+
+#[tokio::test]
+async fn concurrent_containers_and_consumers_stop_at_their_quotas() {
+    let arca = Arca::start_with(&[("ARCA_QUOTAS_QUOTA_CONTAINERS", "4")]);
+    let sa = arca.token("ops", "sa", SERVICE_ADMIN);
+    let creator = arca.token("c", "alice", "creator");
+    let other = arca.token("d", "bob", "creator");
+
+    // Containers: the default (4) admits exactly 4 of 16 concurrent creations.
+    let codes = race(16, |i| {
+        arca.req(Method::POST, "/v1/containers", &creator)
+            .json(&json!({"type": "generic", "name": format!("c{i}")}))
+    })
+    .await;
+    admitted(&codes, 201, 4);
+    let r = send(
+        arca.req(Method::POST, "/v1/containers", &creator)
+            .json(&json!({"type": "generic"})),
+    )
+    .await;
+    assert_error(&r, 403);
+    assert_eq!(
+        r.json()["description"],
+        json!(
+            "Container creation issue seen - Creation not allowed because a quota has been reached."
+        )
+    );
+    let listed = send(arca.req(Method::GET, "/v1/containers", &creator)).await;
+    assert_eq!(listed.json()["total"], json!(4));
+    let container = arca
+        .create_container(&other, json!({"type": "generic"}))
+        .await;
+    let mine = container_id(
+        listed.json()["containers"][0]["container_ref"]
+            .as_str()
+            .unwrap(),
+    );
+
+    // Container consumers: a configured quota of 3 admits exactly 3 new consumers of 12 concurrent ones.
+    let r = put_quotas(&arca, &sa, "c", json!({"project_quotas": {"consumers": 3}})).await;
+    assert_eq!(r.status, 204);
+    let path = format!("/v1/containers/{mine}/consumers");
+    let codes = race(12, |i| {
+        arca.req(Method::POST, &path, &creator)
+            .json(&json!({"name": format!("svc{i}"), "URL": "http://svc.example/x"}))
+    })
+    .await;
+    admitted(&codes, 200, 3);
+    let listed = send(arca.req(Method::GET, &path, &creator)).await.json();
+    assert_eq!(listed["total"], json!(3));
+    // Re-registering an existing consumer writes nothing and is still allowed at the quota.
+    let existing = listed["consumers"][0]["name"].as_str().unwrap().to_owned();
+    let r = send(
+        arca.req(Method::POST, &path, &creator)
+            .json(&json!({"name": existing, "URL": "http://svc.example/x"})),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let r = send(
+        arca.req(Method::POST, &path, &creator)
+            .json(&json!({"name": "late", "URL": "http://svc.example/x"})),
+    )
+    .await;
+    assert_error(&r, 403);
+    assert_eq!(
+        r.json()["description"],
+        json!(
+            "ContainerConsumer creation issue seen - Creation not allowed because a quota has been reached."
+        )
+    );
+    // Another project's containers and consumers are not affected.
+    let r = send(
+        arca.req(
+            Method::POST,
+            &format!("/v1/containers/{container}/consumers"),
+            &other,
+        )
+        .json(&json!({"name": "svc", "URL": "http://svc.example/x"})),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+
+    // Secret consumers share the quota's value but are counted on their own: 3 of 12 again.
+    let secret = arca.create_text_secret(&creator, "s", "v").await;
+    let path = format!("/v1/secrets/{secret}/consumers");
+    let codes = race(12, |i| {
+        arca.req_v(Method::POST, &path, &creator, "1.1")
+            .json(&json!({
+                "service": "nova", "resource_type": "server", "resource_id": format!("vm-{i}")
+            }))
+    })
+    .await;
+    admitted(&codes, 200, 3);
+    let listed = send(arca.req_v(Method::GET, &path, &creator, "1.1"))
+        .await
+        .json();
+    assert_eq!(listed["total"], json!(3));
+    let again = listed["consumers"][0].clone();
+    let r = send(
+        arca.req_v(Method::POST, &path, &creator, "1.1")
+            .json(&json!({
+                "service": again["service"], "resource_type": again["resource_type"],
+                "resource_id": again["resource_id"]
+            })),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let r = send(
+        arca.req_v(Method::POST, &path, &creator, "1.1")
+            .json(&json!({
+                "service": "nova", "resource_type": "server", "resource_id": "late"
+            })),
+    )
+    .await;
+    assert_error(&r, 403);
 }

@@ -44,3 +44,35 @@ pub struct AclFields {
     /// `users`, if given (duplicates already removed, first occurrence kept).
     pub users: Option<Vec<String>>,
 }
+
+impl AclChange {
+    /// The ACL this change makes of `existing` at `now`: `None` when there is to be no ACL. The store applies
+    /// it inside its write, so the read and the write of a `PATCH` are one step.
+    pub fn apply(&self, existing: Option<&Acl>, now: OffsetDateTime) -> Option<Acl> {
+        let created = existing.map_or(now, |a| a.created);
+        match (&self.read, self.replace) {
+            // PUT without a `read` entry removes the ACL; PATCH without one changes nothing.
+            (None, true) => None,
+            (None, false) => existing.cloned(),
+            (Some(fields), true) => Some(Acl {
+                project_access: fields.project_access.unwrap_or(true),
+                users: fields.users.clone().unwrap_or_default(),
+                created,
+                updated: now,
+            }),
+            (Some(fields), false) => Some(Acl {
+                project_access: fields
+                    .project_access
+                    .or(existing.map(|a| a.project_access))
+                    .unwrap_or(true),
+                users: fields
+                    .users
+                    .clone()
+                    .or_else(|| existing.map(|a| a.users.clone()))
+                    .unwrap_or_default(),
+                created,
+                updated: now,
+            }),
+        }
+    }
+}

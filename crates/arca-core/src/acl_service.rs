@@ -19,39 +19,6 @@ pub struct AclService {
     clock: Arc<dyn Clock>,
 }
 
-/// The ACL `change` makes of `existing` at `now`: `None` when there is to be no ACL.
-pub(crate) fn apply_change(
-    existing: Option<&Acl>,
-    change: &AclChange,
-    now: time::OffsetDateTime,
-) -> Option<Acl> {
-    let created = existing.map_or(now, |a| a.created);
-    match (&change.read, change.replace) {
-        // PUT without a `read` entry removes the ACL; PATCH without one changes nothing.
-        (None, true) => None,
-        (None, false) => existing.cloned(),
-        (Some(fields), true) => Some(Acl {
-            project_access: fields.project_access.unwrap_or(true),
-            users: fields.users.clone().unwrap_or_default(),
-            created,
-            updated: now,
-        }),
-        (Some(fields), false) => Some(Acl {
-            project_access: fields
-                .project_access
-                .or(existing.map(|a| a.project_access))
-                .unwrap_or(true),
-            users: fields
-                .users
-                .clone()
-                .or_else(|| existing.map(|a| a.users.clone()))
-                .unwrap_or_default(),
-            created,
-            updated: now,
-        }),
-    }
-}
-
 impl AclService {
     /// An ACL service over the store.
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Self {
@@ -94,14 +61,13 @@ impl AclService {
         id: Uuid,
         change: &AclChange,
     ) -> Result<(), CoreError> {
-        let (_, existing) = self.load(caller, id, Action::SecretAclWrite).await?;
-        let done = match apply_change(existing.as_ref(), change, self.clock.now()) {
-            Some(acl) => self.store.put_secret_acl(id, &acl).await?,
-            None => {
-                self.store.delete_secret_acl(id).await?;
-                true
-            }
-        };
+        self.load(caller, id, Action::SecretAclWrite).await?;
+        // The store merges the change into the ACL as it is inside its write, so concurrent PATCHes of
+        // different fields never undo each other.
+        let done = self
+            .store
+            .change_secret_acl(id, change, self.clock.now())
+            .await?;
         if done { Ok(()) } else { Err(not_found()) }
     }
 
@@ -159,16 +125,12 @@ impl AclService {
         id: Uuid,
         change: &AclChange,
     ) -> Result<(), CoreError> {
-        let existing = self
-            .load_container(caller, id, Action::ContainerAclWrite)
+        self.load_container(caller, id, Action::ContainerAclWrite)
             .await?;
-        let done = match apply_change(existing.as_ref(), change, self.clock.now()) {
-            Some(acl) => self.store.put_container_acl(id, &acl).await?,
-            None => {
-                self.store.delete_container_acl(id).await?;
-                true
-            }
-        };
+        let done = self
+            .store
+            .change_container_acl(id, change, self.clock.now())
+            .await?;
         if done {
             Ok(())
         } else {
@@ -218,27 +180,33 @@ mod tests {
     fn put_replaces_with_defaults_and_patch_merges() {
         let now = OffsetDateTime::now_utc();
         let old = acl(false, &["a"]);
-        let put = apply_change(Some(&old), &change(None, Some(&["b"]), true), now).unwrap();
+        let put = change(None, Some(&["b"]), true)
+            .apply(Some(&old), now)
+            .unwrap();
         assert!(put.project_access);
         assert_eq!(put.users, vec!["b"]);
         assert_eq!(put.created, old.created);
-        let patch = apply_change(Some(&old), &change(None, Some(&["b"]), false), now).unwrap();
+        let patch = change(None, Some(&["b"]), false)
+            .apply(Some(&old), now)
+            .unwrap();
         assert!(!patch.project_access);
         assert_eq!(patch.users, vec!["b"]);
-        let patch = apply_change(Some(&old), &change(Some(true), None, false), now).unwrap();
+        let patch = change(Some(true), None, false)
+            .apply(Some(&old), now)
+            .unwrap();
         assert_eq!(patch.users, vec!["a"]);
         assert!(patch.project_access);
-        let new = apply_change(None, &change(None, None, false), now).unwrap();
+        let new = change(None, None, false).apply(None, now).unwrap();
         assert!(new.project_access && new.users.is_empty());
         let none = AclChange {
             read: None,
             replace: true,
         };
-        assert_eq!(apply_change(Some(&old), &none, now), None);
+        assert_eq!(none.apply(Some(&old), now), None);
         let none = AclChange {
             read: None,
             replace: false,
         };
-        assert_eq!(apply_change(Some(&old), &none, now), Some(old));
+        assert_eq!(none.apply(Some(&old), now), Some(old));
     }
 }

@@ -3,7 +3,9 @@
 //! idempotent; removal names the consumer in full and is refused (403) to a caller that neither registered
 //! it nor owns the container or secret. The target is admitted by its own service, so the same 404s,
 //! expiry and policy (and, later, ACLs) apply as to every other operation on it. Also the 1.2 rule that a
-//! secret with consumers is only deleted when forced.
+//! secret with consumers is only deleted when forced. A new consumer must be admitted by the caller's project's
+//! `consumers` quota, counted in the insert's transaction (container and secret consumers each counted on their
+//! own, as Barbican's two consumer repositories count); re-registering an existing one is always allowed.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -13,7 +15,8 @@ use uuid::Uuid;
 use crate::container_service::container_not_found;
 use crate::{
     Action, Clock, ContainerConsumer, ContainerConsumerPage, ContainerRecord, ContainerService,
-    CoreError, Principal, SecretConsumer, SecretConsumerPage, SecretRecord, SecretService, Store,
+    CoreError, Principal, QuotaCheck, QuotaResource, SecretConsumer, SecretConsumerPage,
+    SecretRecord, SecretService, Store, UNLIMITED,
 };
 
 /// Barbican's 404 for an unknown consumer.
@@ -35,6 +38,8 @@ pub struct ConsumerService {
     clock: Arc<dyn Clock>,
     containers: ContainerService,
     secrets: SecretService,
+    /// The deployment's default consumers quota (a project's configured one overrides it).
+    consumers_quota: i64,
 }
 
 impl ConsumerService {
@@ -50,6 +55,21 @@ impl ConsumerService {
             clock,
             containers,
             secrets,
+            consumers_quota: UNLIMITED,
+        }
+    }
+
+    /// The same service with `default` as the deployment's consumers quota.
+    pub(crate) fn with_consumers_quota(mut self, default: i64) -> Self {
+        self.consumers_quota = default;
+        self
+    }
+
+    /// What a new consumer's registration is checked against.
+    fn quota_check(&self) -> QuotaCheck {
+        QuotaCheck {
+            resource: QuotaResource::Consumers,
+            default: self.consumers_quota,
         }
     }
 
@@ -79,8 +99,15 @@ impl ConsumerService {
             created: now,
             updated: now,
         };
-        if !self.store.upsert_container_consumer(id, &consumer).await? {
-            return Err(container_not_found());
+        let check = self.quota_check();
+        if !self
+            .store
+            .upsert_container_consumer(id, &consumer, check)
+            .await?
+        {
+            // Nothing was written: the container is gone, or a new consumer is over the quota.
+            self.reload_container(id).await?;
+            return Err(CoreError::QuotaReached("consumers".into()));
         }
         self.reload_container(id).await
     }
@@ -149,8 +176,17 @@ impl ConsumerService {
             created: now,
             updated: now,
         };
-        if !self.store.upsert_secret_consumer(id, &consumer).await? {
-            return Err(CoreError::NotFound("Secret not found.".into()));
+        let check = self.quota_check();
+        if !self
+            .store
+            .upsert_secret_consumer(id, &consumer, check)
+            .await?
+        {
+            // Nothing was written: the secret is gone, or a new consumer is over the quota.
+            if self.store.get_secret(id).await?.is_none() {
+                return Err(CoreError::NotFound("Secret not found.".into()));
+            }
+            return Err(CoreError::QuotaReached("consumers".into()));
         }
         self.secret_with_consumers(id).await
     }

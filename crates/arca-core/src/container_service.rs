@@ -2,7 +2,8 @@
 //! on one container first loads it (404 "Secrets container not found." for an unknown id, whatever its
 //! project, as Barbican's `_lookup` does before any policy check), then authorises the action against the
 //! container's project and creator. Secret references must name live secrets of the caller's own project
-//! (Barbican's `secret_repo.get(id, external_project_id)`); anything else is the 404 Barbican gives.
+//! (Barbican's `secret_repo.get(id, external_project_id)`); anything else is the 404 Barbican gives. A new
+//! container must be admitted by the project's containers quota, counted in the insert's transaction.
 
 use std::sync::Arc;
 
@@ -11,7 +12,8 @@ use uuid::Uuid;
 use crate::policy::{authorize, authorize_container_with_acl};
 use crate::{
     Action, Clock, ContainerPage, ContainerQuery, ContainerRecord, ContainerSecretRef,
-    ContainerType, CoreError, NewContainer, Principal, SecretRecord, Store,
+    ContainerType, CoreError, NewContainer, Principal, QuotaCheck, QuotaResource, SecretRecord,
+    Store, UNLIMITED,
 };
 
 /// Containers and the secrets they reference.
@@ -19,6 +21,8 @@ use crate::{
 pub struct ContainerService {
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
+    /// The deployment's default containers quota (a project's configured one overrides it).
+    containers_quota: i64,
 }
 
 /// Barbican's 404 for an unknown container.
@@ -34,7 +38,17 @@ fn py_name(name: Option<&str>) -> &str {
 impl ContainerService {
     /// A container service over the store.
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Self {
-        Self { store, clock }
+        Self {
+            store,
+            clock,
+            containers_quota: UNLIMITED,
+        }
+    }
+
+    /// The same service with `default` as the deployment's containers quota.
+    pub(crate) fn with_containers_quota(mut self, default: i64) -> Self {
+        self.containers_quota = default;
+        self
     }
 
     /// Loads a container and authorises `action` on it. This is the one place a container is admitted:
@@ -103,16 +117,24 @@ impl ContainerService {
             secret_refs: new.secret_refs,
             consumers: Vec::new(),
         };
-        if self.store.insert_container(&container).await? {
-            Ok(container)
-        } else {
-            // A referenced secret was deleted between the check and the insert.
-            Err(container
-                .secret_refs
-                .first()
-                .map(missing)
-                .unwrap_or_else(container_not_found))
+        let check = QuotaCheck {
+            resource: QuotaResource::Containers,
+            default: self.containers_quota,
+        };
+        if self.store.insert_container(&container, check).await? {
+            return Ok(container);
         }
+        // Nothing was written: a referenced secret was deleted since the check, or the quota is reached.
+        for reference in &container.secret_refs {
+            if self
+                .own_secret(caller, reference.secret_id)
+                .await?
+                .is_none()
+            {
+                return Err(missing(reference));
+            }
+        }
+        Err(CoreError::QuotaReached("containers".into()))
     }
 
     /// One container.

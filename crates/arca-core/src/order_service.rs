@@ -58,6 +58,17 @@ impl Failure {
         }
     }
 
+    /// An order a stop of the server interrupted.
+    fn interrupted() -> Self {
+        Failure {
+            code: 500,
+            reason: format!(
+                "{TASK} failure seen - the server stopped before the order was processed; please submit \
+                 the order again."
+            ),
+        }
+    }
+
     fn internal() -> Self {
         Failure {
             code: 500,
@@ -106,6 +117,18 @@ impl OrderService {
             clock,
             quotas,
         }
+    }
+
+    /// Marks every order still `PENDING` as `ERROR` (500, "the server stopped before the order was
+    /// processed"); `true` if there was any. Orders are processed before `POST /v1/orders` answers, so at a
+    /// server's start a `PENDING` order is one a stop interrupted. Only a starting server calls this, never a
+    /// command that opens the store beside a running one (`arca token create`), whose orders may be in flight.
+    pub async fn fail_interrupted(&self) -> Result<bool, CoreError> {
+        let failure = Failure::interrupted();
+        Ok(self
+            .store
+            .fail_pending_orders(failure.code, &failure.reason, self.clock.now())
+            .await?)
     }
 
     /// Places an order in the caller's project and processes it; returns it `ACTIVE` or `ERROR`.

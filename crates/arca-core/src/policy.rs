@@ -564,6 +564,172 @@ mod tests {
         ));
     }
 
+    fn container(project: &str, creator: &str) -> ContainerRecord {
+        let now = OffsetDateTime::now_utc();
+        ContainerRecord {
+            id: Uuid::nil(),
+            project_id: project.into(),
+            creator_id: creator.into(),
+            name: None,
+            container_type: crate::ContainerType::Generic,
+            created: now,
+            updated: now,
+            secret_refs: Vec::new(),
+            consumers: Vec::new(),
+        }
+    }
+
+    /// `authorize_container`: every role, in the container's project and in another, on every container action.
+    #[test]
+    fn container_legacy_matrix() {
+        let c = container("p", "alice");
+        // (role, user, read/consumers, delete, add or remove a secret) in the container's project.
+        let own = [
+            ("admin", "root", true, true, true),
+            ("creator", "alice", true, true, true),
+            ("creator", "bob", true, false, true),
+            ("observer", "bob", true, false, false),
+            ("audit", "bob", true, false, false),
+            ("key-manager:service-admin", "ops", true, false, false),
+            ("nothing", "bob", false, false, false),
+        ];
+        for (role, user, read, delete, secrets) in own {
+            let p = principal("p", user, role);
+            let ok = |a: Action| authorize_container(&p, a, &c).is_ok();
+            assert_eq!(ok(Action::ContainerRead), read, "{role} {user} read");
+            assert_eq!(
+                ok(Action::ContainerConsumers),
+                read,
+                "{role} {user} consumers"
+            );
+            assert_eq!(ok(Action::ContainerDelete), delete, "{role} {user} delete");
+            assert_eq!(
+                ok(Action::ContainerSecretWrite),
+                secrets,
+                "{role} {user} secrets"
+            );
+            // Not a container action: never decided here.
+            assert!(!ok(Action::SecretRead), "{role} {user}");
+            // Another project's container is refused to every role, its creator's name notwithstanding.
+            let other = principal("q", user, role);
+            for action in [
+                Action::ContainerRead,
+                Action::ContainerConsumers,
+                Action::ContainerDelete,
+                Action::ContainerSecretWrite,
+            ] {
+                assert!(
+                    authorize_container(&other, action, &c).is_err(),
+                    "{role} {user} of another project: {action:?}"
+                );
+            }
+        }
+    }
+
+    /// `authorize_container_with_acl`: role × own/other project × ACL user, under the default ACL, a private
+    /// ACL and a shared one.
+    #[test]
+    fn container_acls_make_containers_private_and_share_them() {
+        let c = container("p", "alice");
+        let private = acl(false, &["carol"]);
+        let shared = acl(true, &["carol"]);
+        let ok = |p: &Principal, a: Action, acl: Option<&crate::Acl>| {
+            authorize_container_with_acl(p, a, &c, acl).is_ok()
+        };
+        let read_actions = [Action::ContainerRead, Action::ContainerConsumers];
+        // (project, user, role, reads by default, reads when private, reads when shared).
+        let readers = [
+            ("p", "root", "admin", true, true, true),
+            ("p", "alice", "creator", true, true, true),
+            ("p", "bob", "creator", true, false, true),
+            ("p", "bob", "observer", true, false, true),
+            ("p", "bob", "audit", true, false, true),
+            ("p", "bob", "nothing", false, false, false),
+            ("q", "root", "admin", false, false, false),
+            ("q", "alice", "creator", false, false, false),
+            // The ACL user, from another project and its own, whatever its roles.
+            ("q", "carol", "observer", false, true, true),
+            ("q", "carol", "nothing", false, true, true),
+            ("p", "carol", "audit", true, true, true),
+        ];
+        for (project, user, role, default, when_private, when_shared) in readers {
+            let p = principal(project, user, role);
+            for action in read_actions {
+                let who = format!("{project}/{user}/{role} {action:?}");
+                assert_eq!(ok(&p, action, None), default, "{who} default");
+                assert_eq!(
+                    ok(&p, action, Some(&private)),
+                    when_private,
+                    "{who} private"
+                );
+                assert_eq!(ok(&p, action, Some(&shared)), when_shared, "{who} shared");
+            }
+        }
+        // Whatever the ACL, the other actions are the legacy rules: ACL users never write, delete or see the ACL.
+        for acl in [None, Some(&private), Some(&shared)] {
+            let carol = principal("q", "carol", "admin");
+            for action in [
+                Action::ContainerDelete,
+                Action::ContainerSecretWrite,
+                Action::ContainerAclRead,
+                Action::ContainerAclWrite,
+            ] {
+                assert!(!ok(&carol, action, acl), "carol {action:?} {acl:?}");
+            }
+            let bob = principal("p", "bob", "creator");
+            assert!(!ok(&bob, Action::ContainerDelete, acl));
+            assert!(ok(&bob, Action::ContainerSecretWrite, acl));
+            assert!(ok(
+                &principal("p", "alice", "creator"),
+                Action::ContainerDelete,
+                acl
+            ));
+            assert!(ok(
+                &principal("p", "root", "admin"),
+                Action::ContainerDelete,
+                acl
+            ));
+            // The ACL itself: read by any role but audit in the project, changed by its admins and the creator.
+            assert!(ok(
+                &principal("p", "bob", "observer"),
+                Action::ContainerAclRead,
+                acl
+            ));
+            assert!(!ok(
+                &principal("p", "bob", "audit"),
+                Action::ContainerAclRead,
+                acl
+            ));
+            assert!(!ok(
+                &principal("q", "root", "admin"),
+                Action::ContainerAclRead,
+                acl
+            ));
+            assert!(!ok(&bob, Action::ContainerAclWrite, acl));
+            assert!(ok(
+                &principal("p", "alice", "creator"),
+                Action::ContainerAclWrite,
+                acl
+            ));
+            assert!(ok(
+                &principal("p", "root", "admin"),
+                Action::ContainerAclWrite,
+                acl
+            ));
+            assert!(!ok(
+                &principal("p", "alice", "observer"),
+                Action::ContainerAclWrite,
+                acl
+            ));
+        }
+        // An empty user id is never on a list.
+        assert!(!ok(
+            &principal("q", "", "admin"),
+            Action::ContainerRead,
+            Some(&acl(true, &[""]))
+        ));
+    }
+
     #[test]
     fn order_and_quota_rules() {
         let ok = |role: &str, a: Action| authorize(&principal("p", "u", role), a, None).is_ok();

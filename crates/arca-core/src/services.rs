@@ -77,6 +77,8 @@ impl Services {
     pub fn with_quota_defaults(mut self, defaults: QuotaDefaults) -> Self {
         self.quotas = QuotaService::new(self.store.clone(), self.clock.clone(), defaults);
         self.secrets = self.secrets.with_secrets_quota(defaults.secrets);
+        self.containers = self.containers.with_containers_quota(defaults.containers);
+        self.consumers = self.consumers.with_consumers_quota(defaults.consumers);
         self.orders = OrderService::new(
             self.store.clone(),
             self.keys.clone(),

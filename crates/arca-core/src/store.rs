@@ -9,7 +9,9 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::{Acl, OrderPage, OrderRecord, ProjectQuotasPage, ProjectQuotasRecord, QuotaCheck};
+use crate::{
+    Acl, AclChange, OrderPage, OrderRecord, ProjectQuotasPage, ProjectQuotasRecord, QuotaCheck,
+};
 use crate::{
     ContainerConsumer, ContainerConsumerPage, ContainerPage, ContainerQuery, ContainerRecord,
     ContainerSecretRef, SecretConsumer, SecretConsumerPage, SecretStoreRecord,
@@ -153,9 +155,14 @@ pub trait Store: Send + Sync + 'static {
     /// Removes one key; `false` if it did not exist.
     async fn delete_secret_metadatum(&self, id: Uuid, key: &str) -> Result<bool, StoreError>;
 
-    /// Inserts a container with its secret references; `false` (nothing written) if a referenced secret no
-    /// longer exists.
-    async fn insert_container(&self, container: &ContainerRecord) -> Result<bool, StoreError>;
+    /// Inserts a container with its secret references if the project's containers quota admits one more
+    /// (counted in the insert's transaction); `false` (nothing written) at the quota or if a referenced secret
+    /// no longer exists.
+    async fn insert_container(
+        &self,
+        container: &ContainerRecord,
+        check: QuotaCheck,
+    ) -> Result<bool, StoreError>;
     /// A container with its secret references and consumers, whatever its project.
     async fn get_container(&self, id: Uuid) -> Result<Option<ContainerRecord>, StoreError>;
     /// One page of a project's containers, oldest first, with the total.
@@ -178,11 +185,13 @@ pub trait Store: Send + Sync + 'static {
         updated: OffsetDateTime,
     ) -> Result<bool, StoreError>;
     /// Registers a consumer on a container (idempotent: an existing (name, URL) is kept as it is); a new one
-    /// stamps the container's `updated`. `false` if the container is gone.
+    /// stamps the container's `updated` and must be admitted by the consumer's project's consumers quota
+    /// (counted in the insert's transaction). `false` (nothing written) at the quota or if the container is gone.
     async fn upsert_container_consumer(
         &self,
         id: Uuid,
         consumer: &ContainerConsumer,
+        check: QuotaCheck,
     ) -> Result<bool, StoreError>;
     /// One page of a container's consumers, ordered by name, with the total.
     async fn list_container_consumers(
@@ -199,12 +208,14 @@ pub trait Store: Send + Sync + 'static {
         url: &str,
     ) -> Result<bool, StoreError>;
 
-    /// Registers a consumer on a secret (idempotent); a new one stamps the secret's `updated`. `false` if the
-    /// secret is gone.
+    /// Registers a consumer on a secret (idempotent); a new one stamps the secret's `updated` and must be
+    /// admitted by the consumer's project's consumers quota, counting its secret consumers (in the insert's
+    /// transaction). `false` (nothing written) at the quota or if the secret is gone.
     async fn upsert_secret_consumer(
         &self,
         id: Uuid,
         consumer: &SecretConsumer,
+        check: QuotaCheck,
     ) -> Result<bool, StoreError>;
     /// One page of a secret's consumers, oldest first, with the total.
     async fn list_secret_consumers(
@@ -249,12 +260,28 @@ pub trait Store: Send + Sync + 'static {
     async fn put_secret_acl(&self, id: Uuid, acl: &Acl) -> Result<bool, StoreError>;
     /// Removes a secret's ACL; `false` if it had none.
     async fn delete_secret_acl(&self, id: Uuid) -> Result<bool, StoreError>;
+    /// Applies `change` to a secret's ACL as it is inside the write (one step: concurrent changes never undo
+    /// each other); `false` if the secret does not exist.
+    async fn change_secret_acl(
+        &self,
+        id: Uuid,
+        change: &AclChange,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError>;
     /// A container's `read` ACL; `None` when it has none.
     async fn get_container_acl(&self, id: Uuid) -> Result<Option<Acl>, StoreError>;
     /// Sets (creates or replaces) a container's ACL; `false` if the container does not exist.
     async fn put_container_acl(&self, id: Uuid, acl: &Acl) -> Result<bool, StoreError>;
     /// Removes a container's ACL; `false` if it had none.
     async fn delete_container_acl(&self, id: Uuid) -> Result<bool, StoreError>;
+    /// Applies `change` to a container's ACL as it is inside the write; `false` if the container does not
+    /// exist.
+    async fn change_container_acl(
+        &self,
+        id: Uuid,
+        change: &AclChange,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError>;
 
     /// Inserts a secret (and its payload) if the project's secrets quota admits one more, counted in the same
     /// transaction as the insert; `false` (nothing written) at the quota.
@@ -318,6 +345,13 @@ pub trait Store: Send + Sync + 'static {
     async fn fail_order(
         &self,
         order_id: Uuid,
+        code: u16,
+        reason: &str,
+        at: OffsetDateTime,
+    ) -> Result<bool, StoreError>;
+    /// Marks every order still `PENDING` as `ERROR` with a status code and reason; `false` if there was none.
+    async fn fail_pending_orders(
+        &self,
         code: u16,
         reason: &str,
         at: OffsetDateTime,

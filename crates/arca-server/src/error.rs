@@ -14,6 +14,7 @@ use axum::Json;
 use axum::response::{IntoResponse, Response};
 use http::StatusCode;
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use arca_core::CoreError;
 
@@ -24,10 +25,15 @@ pub(crate) struct ApiError {
     description: String,
 }
 
-#[derive(Serialize)]
-struct Body<'a> {
+/// Barbican's error body, the answer of every refusal (`ErrorBody` in the OpenAPI document).
+#[derive(Serialize, ToSchema)]
+#[schema(as = ErrorBody)]
+pub(crate) struct Body<'a> {
+    /// The HTTP status code.
     code: u16,
+    /// The status's title as webob names it (e.g. "Not Found").
     title: &'a str,
+    /// What went wrong, in Barbican's words.
     description: &'a str,
 }
 

@@ -1,6 +1,7 @@
 //! Arca's HTTP server: the Barbican v1 REST API over `arca_core::Services`. This root assembles the router
-//! (request ids, microversion negotiation, the Barbican routes, Barbican-style 404/405 bodies) and serves it
-//! until shutdown. Wire shapes live only in this crate; status mapping lives only in `error.rs`.
+//! (request ids, microversion negotiation, the Barbican routes, Barbican-style 404/405 bodies, the OpenAPI
+//! document at `GET /v1/openapi.json`) and serves it until shutdown. Wire shapes live only in this crate;
+//! status mapping lives only in `error.rs`.
 #![forbid(unsafe_code)]
 
 mod auth;
@@ -14,6 +15,7 @@ use std::future::Future;
 
 use axum::Router;
 
+pub use barbican::paths as route_paths;
 pub use config::{AuthConfig, AuthMode, LimitsConfig, QuotasConfig, ServerConfig};
 
 use crate::state::AppState;

@@ -52,23 +52,31 @@ async fn concurrent_inserts_are_group_committed() {
     );
 }
 
-/// On a current-thread runtime the writer cannot run until this task yields, so everything `join!` sends lands
-/// in one batch: the proof that the conflict and the successes shared a transaction is the commit count.
+/// The writer begins its transaction before it drains the queue, so while another connection holds the write
+/// lock, everything `join!` sends waits and then lands in one batch (whenever the writer thread wakes): the proof
+/// that the conflict and the successes shared a transaction is the commit count.
 #[tokio::test]
 async fn a_failing_op_does_not_fail_its_batch() {
-    let (_dir, _path, store) = open_temp().await;
+    let (_dir, path, store) = open_temp().await;
     let a = secret("p", 0);
     let b = secret("p", 1);
     let (pa, pdup) = (payload(b"a", "text/plain"), payload(b"dup", "text/plain"));
     let (k1, k1_again, t) = (kek("p", 1, 1), kek("p", 1, 2), token("t"));
+    let lock = raw(&path);
+    lock.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let release = async {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        lock.execute_batch("COMMIT").unwrap();
+    };
     let before = store.commit_count();
-    let (first, duplicate, kek1, kek1_again, second, token) = tokio::join!(
+    let (first, duplicate, kek1, kek1_again, second, token, ()) = tokio::join!(
         store.insert_secret(&a, Some(&pa)),
         store.insert_secret(&a, Some(&pdup)),
         store.insert_kek(&k1),
         store.insert_kek(&k1_again),
         store.insert_secret(&b, None),
         store.insert_token(&t),
+        release,
     );
     assert_eq!(
         store.commit_count() - before,

@@ -387,15 +387,20 @@ async fn kept_counts_match_a_full_count() {
             assert_eq!(store.list_secrets(&filtered).await.unwrap().total, expected);
         }
     }
-    let mut conn = raw(&path).await;
-    let (kept,): (i64,) =
-        sqlx::query_as("SELECT total FROM project_secret_counts WHERE project_id = 'p'")
-            .fetch_one(&mut conn)
-            .await
-            .unwrap();
-    let (actual,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM secrets WHERE project_id = 'p'")
-        .fetch_one(&mut conn)
-        .await
+    let conn = raw(&path);
+    let kept: i64 = conn
+        .query_row(
+            "SELECT total FROM project_secret_counts WHERE project_id = 'p'",
+            [],
+            |row| row.get(0),
+        )
+        .unwrap();
+    let actual: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM secrets WHERE project_id = 'p'",
+            [],
+            |row| row.get(0),
+        )
         .unwrap();
     assert_eq!(kept, actual);
 }

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 
 use arca_core::{SecretQuery, SecretType, Store};
 use common::*;
+use rusqlite::OptionalExtension;
 use uuid::Uuid;
 
 #[tokio::test]
@@ -317,12 +318,14 @@ async fn deleted_payload_bytes_are_wiped_from_the_main_file() {
 #[tokio::test]
 async fn schema_has_the_documented_names_and_pragmas() {
     let (_dir, path, store) = open_temp().await;
-    let mut conn = raw(&path).await;
-    let tables: Vec<String> =
-        sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
-            .fetch_all(&mut conn)
-            .await
-            .unwrap();
+    let conn = raw(&path);
+    let tables: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+        .unwrap()
+        .query_map([], |row| row.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
     for wanted in [
         "project_keks",
         "secret_metadata",
@@ -336,17 +339,18 @@ async fn schema_has_the_documented_names_and_pragmas() {
             "missing table {wanted}: {tables:?}"
         );
     }
-    let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
-        .fetch_one(&mut conn)
-        .await
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode", [], |row| row.get(0))
         .unwrap();
     assert_eq!(mode, "wal");
-    let index: Option<String> = sqlx::query_scalar(
-        "SELECT name FROM sqlite_master WHERE type = 'index' AND name = 'secrets_project_created'",
-    )
-    .fetch_optional(&mut conn)
-    .await
-    .unwrap();
+    let index: Option<String> = conn
+        .query_row(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND name = 'secrets_project_created'",
+            [],
+            |row| row.get(0),
+        )
+        .optional()
+        .unwrap();
     assert!(index.is_some());
     drop(store);
 }
@@ -354,29 +358,25 @@ async fn schema_has_the_documented_names_and_pragmas() {
 #[tokio::test]
 async fn corrupt_rows_are_errors_not_panics() {
     let (_dir, path, store) = open_temp().await;
-    let mut conn = raw(&path).await;
-    sqlx::query(
+    let conn = raw(&path);
+    conn.execute(
         "INSERT INTO secrets (id, project_id, creator_id, secret_type, created, updated) \
          VALUES ('not-a-uuid', 'bad', 'x', 'opaque', 0, 0)",
+        [],
     )
-    .execute(&mut conn)
-    .await
     .unwrap();
     let id = Uuid::now_v7();
-    sqlx::query(
+    conn.execute(
         "INSERT INTO secrets (id, project_id, creator_id, secret_type, created, updated) \
          VALUES (?, 'bad2', 'x', 'no-such-type', 0, 0)",
+        [id.to_string()],
     )
-    .bind(id.to_string())
-    .execute(&mut conn)
-    .await
     .unwrap();
-    sqlx::query(
+    conn.execute(
         "INSERT INTO project_keks (project_id, pkek_version, rk_version, wrap_alg, wrapped, mac) \
          VALUES ('bad', 1, -1, 1000, x'00', x'00')",
+        [],
     )
-    .execute(&mut conn)
-    .await
     .unwrap();
 
     let err = store

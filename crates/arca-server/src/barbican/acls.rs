@@ -19,6 +19,7 @@ use crate::state::AppState;
 use super::body::{RawBody, parse_json};
 use super::container_wire::container_ref;
 use super::hrefs::HostHref;
+use super::openapi_types as doc;
 use super::order_wire::{AclRef, Acls};
 use super::path::SecretPath;
 use super::resource_path::ContainerPath;
@@ -113,6 +114,12 @@ fn acl_ref(host: &HostHref, secret: uuid::Uuid) -> String {
 }
 
 /// `GET /v1/secrets/{id}/acl`.
+#[utoipa::path(get, path = "/v1/secrets/{id}/acl", tag = "acls", params(doc::SecretId),
+    responses(
+        (status = 200, description = "The secret's ACL (Barbican's default when none is set)", body = Acls),
+        (status = 403, description = "Not allowed to read this secret's ACL", body = doc::ErrorBody),
+        (status = 404, description = "No such secret", body = doc::ErrorBody),
+    ))]
 pub(crate) async fn get_secret_acl(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -148,6 +155,15 @@ async fn change_secret_acl(
 }
 
 /// `PUT /v1/secrets/{id}/acl`: replaces the ACL → 200.
+#[utoipa::path(put, path = "/v1/secrets/{id}/acl", tag = "acls", params(doc::SecretId), request_body = doc::AclBody,
+    responses(
+        (status = 200, description = "The ACL is replaced", body = AclRef),
+        (status = 400, description = "The body fails Barbican's ACL validation", body = doc::ErrorBody),
+        (status = 403, description = "Not allowed to change this secret's ACL", body = doc::ErrorBody),
+        (status = 404, description = "No such secret", body = doc::ErrorBody),
+        (status = 413, description = "The body is too large", body = doc::ErrorBody),
+        (status = 415, description = "The body is not JSON", body = doc::ErrorBody),
+    ))]
 pub(crate) async fn put_secret_acl(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -159,6 +175,15 @@ pub(crate) async fn put_secret_acl(
 }
 
 /// `PATCH /v1/secrets/{id}/acl`: changes the given fields → 200.
+#[utoipa::path(patch, path = "/v1/secrets/{id}/acl", tag = "acls", params(doc::SecretId), request_body = doc::AclBody,
+    responses(
+        (status = 200, description = "The given fields are changed", body = AclRef),
+        (status = 400, description = "The body fails Barbican's ACL validation", body = doc::ErrorBody),
+        (status = 403, description = "Not allowed to change this secret's ACL", body = doc::ErrorBody),
+        (status = 404, description = "No such secret", body = doc::ErrorBody),
+        (status = 413, description = "The body is too large", body = doc::ErrorBody),
+        (status = 415, description = "The body is not JSON", body = doc::ErrorBody),
+    ))]
 pub(crate) async fn patch_secret_acl(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -170,6 +195,12 @@ pub(crate) async fn patch_secret_acl(
 }
 
 /// `DELETE /v1/secrets/{id}/acl` → 200 `null`.
+#[utoipa::path(delete, path = "/v1/secrets/{id}/acl", tag = "acls", params(doc::SecretId),
+    responses(
+        (status = 200, description = "The ACL is removed (the answer is JSON `null`)", body = doc::JsonNull),
+        (status = 403, description = "Not allowed to change this secret's ACL", body = doc::ErrorBody),
+        (status = 404, description = "No such secret", body = doc::ErrorBody),
+    ))]
 pub(crate) async fn delete_secret_acl(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -185,6 +216,12 @@ pub(crate) async fn delete_secret_acl(
 }
 
 /// `GET /v1/containers/{id}/acl`.
+#[utoipa::path(get, path = "/v1/containers/{id}/acl", tag = "acls", params(doc::ContainerId),
+    responses(
+        (status = 200, description = "The container's ACL (Barbican's default when none is set)", body = Acls),
+        (status = 403, description = "Not allowed to read this container's ACL", body = doc::ErrorBody),
+        (status = 404, description = "No such container", body = doc::ErrorBody),
+    ))]
 pub(crate) async fn get_container_acl(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -220,6 +257,15 @@ async fn change_container_acl(
 }
 
 /// `PUT /v1/containers/{id}/acl` → 200.
+#[utoipa::path(put, path = "/v1/containers/{id}/acl", tag = "acls", params(doc::ContainerId), request_body = doc::AclBody,
+    responses(
+        (status = 200, description = "The ACL is replaced", body = AclRef),
+        (status = 400, description = "The body fails Barbican's ACL validation", body = doc::ErrorBody),
+        (status = 403, description = "Not allowed to change this container's ACL", body = doc::ErrorBody),
+        (status = 404, description = "No such container", body = doc::ErrorBody),
+        (status = 413, description = "The body is too large", body = doc::ErrorBody),
+        (status = 415, description = "The body is not JSON", body = doc::ErrorBody),
+    ))]
 pub(crate) async fn put_container_acl(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -231,6 +277,15 @@ pub(crate) async fn put_container_acl(
 }
 
 /// `PATCH /v1/containers/{id}/acl` → 200.
+#[utoipa::path(patch, path = "/v1/containers/{id}/acl", tag = "acls", params(doc::ContainerId), request_body = doc::AclBody,
+    responses(
+        (status = 200, description = "The given fields are changed", body = AclRef),
+        (status = 400, description = "The body fails Barbican's ACL validation", body = doc::ErrorBody),
+        (status = 403, description = "Not allowed to change this container's ACL", body = doc::ErrorBody),
+        (status = 404, description = "No such container", body = doc::ErrorBody),
+        (status = 413, description = "The body is too large", body = doc::ErrorBody),
+        (status = 415, description = "The body is not JSON", body = doc::ErrorBody),
+    ))]
 pub(crate) async fn patch_container_acl(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -242,6 +297,12 @@ pub(crate) async fn patch_container_acl(
 }
 
 /// `DELETE /v1/containers/{id}/acl` → 200 `null`.
+#[utoipa::path(delete, path = "/v1/containers/{id}/acl", tag = "acls", params(doc::ContainerId),
+    responses(
+        (status = 200, description = "The ACL is removed (the answer is JSON `null`)", body = doc::JsonNull),
+        (status = 403, description = "Not allowed to change this container's ACL", body = doc::ErrorBody),
+        (status = 404, description = "No such container", body = doc::ErrorBody),
+    ))]
 pub(crate) async fn delete_container_acl(
     State(state): State<AppState>,
     Caller(caller): Caller,

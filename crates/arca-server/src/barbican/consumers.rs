@@ -23,6 +23,7 @@ use super::container_wire::{self as cwire, ConsumerList};
 use super::hrefs::HostHref;
 use super::list_query::nav_links_for;
 use super::microversion::ApiVersion;
+use super::openapi_types as doc;
 use super::page_query::PageQuery;
 use super::path::SecretPath;
 use super::resource_path::ContainerPath;
@@ -43,6 +44,12 @@ fn consumer_location(host: &HostHref, id: uuid::Uuid) -> String {
 }
 
 /// `GET /v1/containers/{id}/consumers`.
+#[utoipa::path(get, path = "/v1/containers/{id}/consumers", tag = "consumers", params(doc::ContainerId, doc::Paging),
+    responses(
+        (status = 200, description = "A page of the consumers, ordered by name", body = ConsumerList<cwire::ContainerConsumerItem>),
+        (status = 403, description = "Not allowed to read the container", body = doc::ErrorBody),
+        (status = 404, description = "No such container", body = doc::ErrorBody),
+    ))]
 pub(crate) async fn list_container_consumers(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -83,6 +90,16 @@ pub(crate) async fn list_container_consumers(
 }
 
 /// `POST /v1/containers/{id}/consumers` → 200 with the container.
+#[utoipa::path(post, path = "/v1/containers/{id}/consumers", tag = "consumers", params(doc::ContainerId),
+    request_body = doc::ContainerConsumerBody,
+    responses(
+        (status = 200, description = "Registered (idempotent); the container with its consumers", body = cwire::Container),
+        (status = 400, description = "Invalid consumer", body = doc::ErrorBody),
+        (status = 403, description = "Not allowed to register a consumer here, or the quota is reached", body = doc::ErrorBody),
+        (status = 404, description = "No such container", body = doc::ErrorBody),
+        (status = 413, description = "The body is too large", body = doc::ErrorBody),
+        (status = 415, description = "The body is not JSON", body = doc::ErrorBody),
+    ))]
 pub(crate) async fn register_container_consumer(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -105,6 +122,16 @@ pub(crate) async fn register_container_consumer(
 }
 
 /// `DELETE /v1/containers/{id}/consumers` with `{"name", "URL"}` → 200 with the container.
+#[utoipa::path(delete, path = "/v1/containers/{id}/consumers", tag = "consumers", params(doc::ContainerId),
+    request_body = doc::ContainerConsumerBody,
+    responses(
+        (status = 200, description = "Removed; the container with its remaining consumers", body = cwire::Container),
+        (status = 400, description = "Invalid consumer", body = doc::ErrorBody),
+        (status = 403, description = "Not allowed to remove this consumer", body = doc::ErrorBody),
+        (status = 404, description = "No such container or consumer", body = doc::ErrorBody),
+        (status = 413, description = "The body is too large", body = doc::ErrorBody),
+        (status = 415, description = "The body is not JSON", body = doc::ErrorBody),
+    ))]
 pub(crate) async fn remove_container_consumer(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -132,6 +159,12 @@ fn require_consumers(version: ApiVersion) -> Result<(), ApiError> {
 }
 
 /// `GET /v1/secrets/{id}/consumers`.
+#[utoipa::path(get, path = "/v1/secrets/{id}/consumers", tag = "consumers", params(doc::SecretId, doc::Paging),
+    responses(
+        (status = 200, description = "A page of the consumers, ordered by name", body = ConsumerList<cwire::SecretConsumerItem>),
+        (status = 403, description = "Not allowed to read the secret", body = doc::ErrorBody),
+        (status = 404, description = "No such secret (or microversion 1.0, where the route does not exist)", body = doc::ErrorBody),
+    ))]
 pub(crate) async fn list_secret_consumers(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -174,6 +207,16 @@ pub(crate) async fn list_secret_consumers(
 }
 
 /// `POST /v1/secrets/{id}/consumers` → 200 with the secret and its consumers.
+#[utoipa::path(post, path = "/v1/secrets/{id}/consumers", tag = "consumers", params(doc::SecretId),
+    request_body = doc::SecretConsumerBody,
+    responses(
+        (status = 200, description = "Registered (idempotent); the secret with its consumers", body = wire::Secret),
+        (status = 400, description = "Invalid consumer", body = doc::ErrorBody),
+        (status = 403, description = "Not allowed to register a consumer here, or the quota is reached", body = doc::ErrorBody),
+        (status = 404, description = "No such secret (or microversion 1.0, where the route does not exist)", body = doc::ErrorBody),
+        (status = 413, description = "The body is too large", body = doc::ErrorBody),
+        (status = 415, description = "The body is not JSON", body = doc::ErrorBody),
+    ))]
 pub(crate) async fn register_secret_consumer(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -206,6 +249,16 @@ pub(crate) async fn register_secret_consumer(
 }
 
 /// `DELETE /v1/secrets/{id}/consumers` with the consumer → 200 with the secret and its consumers.
+#[utoipa::path(delete, path = "/v1/secrets/{id}/consumers", tag = "consumers", params(doc::SecretId),
+    request_body = doc::SecretConsumerBody,
+    responses(
+        (status = 200, description = "Removed; the secret with its remaining consumers", body = wire::Secret),
+        (status = 400, description = "Invalid consumer", body = doc::ErrorBody),
+        (status = 403, description = "Not allowed to remove this consumer", body = doc::ErrorBody),
+        (status = 404, description = "No such secret or consumer (or microversion 1.0, where the route does not exist)", body = doc::ErrorBody),
+        (status = 413, description = "The body is too large", body = doc::ErrorBody),
+        (status = 415, description = "The body is not JSON", body = doc::ErrorBody),
+    ))]
 pub(crate) async fn remove_secret_consumer(
     State(state): State<AppState>,
     Caller(caller): Caller,

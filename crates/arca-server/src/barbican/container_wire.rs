@@ -3,6 +3,7 @@
 //! refs as `hrefs.convert_to_hrefs` does). Only this crate knows them; domain types stay free of `Serialize`.
 
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use arca_core::{ContainerConsumer, ContainerRecord, SecretConsumer, SecretStoreRecord};
 
@@ -15,14 +16,14 @@ pub(crate) fn container_ref(host: &HostHref, id: uuid::Uuid) -> String {
 }
 
 /// One secret reference of a container.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub(crate) struct ContainerSecret {
     name: Option<String>,
     secret_ref: String,
 }
 
 /// A consumer as embedded in a container.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub(crate) struct EmbeddedContainerConsumer {
     name: String,
     #[serde(rename = "URL")]
@@ -30,7 +31,7 @@ pub(crate) struct EmbeddedContainerConsumer {
 }
 
 /// A container.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub(crate) struct Container {
     status: &'static str,
     created: String,
@@ -76,14 +77,14 @@ impl Container {
 }
 
 /// `{"container_ref": ...}` (create, add a secret).
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub(crate) struct ContainerRef {
     /// The container's reference.
     pub container_ref: String,
 }
 
 /// `GET /v1/containers`.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub(crate) struct ContainerList {
     /// This page.
     pub containers: Vec<Container>,
@@ -98,7 +99,7 @@ pub(crate) struct ContainerList {
 }
 
 /// A container consumer in a consumers list.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub(crate) struct ContainerConsumerItem {
     status: &'static str,
     created: String,
@@ -122,7 +123,7 @@ impl ContainerConsumerItem {
 }
 
 /// A secret consumer as embedded in a secret (microversion 1.1).
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub(crate) struct EmbeddedSecretConsumer {
     service: String,
     resource_type: String,
@@ -141,7 +142,7 @@ impl EmbeddedSecretConsumer {
 }
 
 /// A secret consumer in a consumers list.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub(crate) struct SecretConsumerItem {
     status: &'static str,
     created: String,
@@ -166,7 +167,7 @@ impl SecretConsumerItem {
 }
 
 /// `GET .../consumers` (containers and secrets alike).
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub(crate) struct ConsumerList<T> {
     /// This page.
     pub consumers: Vec<T>,
@@ -181,7 +182,7 @@ pub(crate) struct ConsumerList<T> {
 }
 
 /// A secret store.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub(crate) struct SecretStore {
     status: &'static str,
     created: String,
@@ -210,7 +211,7 @@ impl SecretStore {
 }
 
 /// `GET /v1/secret-stores`.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub(crate) struct SecretStoreList {
     /// Every configured store.
     pub secret_stores: Vec<SecretStore>,

@@ -20,10 +20,20 @@ use super::container_wire::{self as wire, container_ref};
 use super::hrefs::HostHref;
 use super::list_query::nav_links_for;
 use super::new_container;
+use super::openapi_types as doc;
 use super::page_query::PageQuery;
 use super::resource_path::ContainerPath;
 
 /// `POST /v1/containers` → 201.
+#[utoipa::path(post, path = "/v1/containers", tag = "containers", request_body = doc::NewContainer,
+    responses(
+        (status = 201, description = "Created; `Location` is the container's reference", body = wire::ContainerRef),
+        (status = 400, description = "The body fails Barbican's container validation", body = doc::ErrorBody),
+        (status = 403, description = "Not allowed, a referenced secret is not readable, or the quota is reached", body = doc::ErrorBody),
+        (status = 404, description = "A referenced secret does not exist", body = doc::ErrorBody),
+        (status = 413, description = "The body is too large", body = doc::ErrorBody),
+        (status = 415, description = "The body is not JSON", body = doc::ErrorBody),
+    ))]
 pub(crate) async fn create(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -49,6 +59,11 @@ pub(crate) async fn create(
 }
 
 /// `GET /v1/containers`.
+#[utoipa::path(get, path = "/v1/containers", tag = "containers", params(doc::ContainerFilters),
+    responses(
+        (status = 200, description = "A page of the project's containers", body = wire::ContainerList),
+        (status = 403, description = "The role may not list containers", body = doc::ErrorBody),
+    ))]
 pub(crate) async fn list(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -103,6 +118,12 @@ pub(crate) async fn list(
 }
 
 /// `GET /v1/containers/{id}`.
+#[utoipa::path(get, path = "/v1/containers/{id}", tag = "containers", params(doc::ContainerId),
+    responses(
+        (status = 200, description = "The container", body = wire::Container),
+        (status = 403, description = "Not allowed to read this container", body = doc::ErrorBody),
+        (status = 404, description = "No such container", body = doc::ErrorBody),
+    ))]
 pub(crate) async fn get(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -119,6 +140,12 @@ pub(crate) async fn get(
 }
 
 /// `DELETE /v1/containers/{id}` → 204.
+#[utoipa::path(delete, path = "/v1/containers/{id}", tag = "containers", params(doc::ContainerId),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 403, description = "Not allowed to delete this container", body = doc::ErrorBody),
+        (status = 404, description = "No such container", body = doc::ErrorBody),
+    ))]
 pub(crate) async fn delete(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -135,6 +162,17 @@ pub(crate) async fn delete(
 
 /// `POST /v1/containers/{id}/secrets` → 201 with the container's reference. Barbican refuses a container
 /// that is not generic before it reads the body, so that check comes first here too.
+#[utoipa::path(post, path = "/v1/containers/{id}/secrets", tag = "containers", params(doc::ContainerId),
+    request_body = doc::ContainerSecretBody,
+    responses(
+        (status = 201, description = "Added; `Location` is the container's reference", body = wire::ContainerRef),
+        (status = 400, description = "Not a generic container, or an invalid reference", body = doc::ErrorBody),
+        (status = 403, description = "Not allowed to change this container or read the secret", body = doc::ErrorBody),
+        (status = 404, description = "No such container or secret", body = doc::ErrorBody),
+        (status = 409, description = "The secret is already in the container", body = doc::ErrorBody),
+        (status = 413, description = "The body is too large", body = doc::ErrorBody),
+        (status = 415, description = "The body is not JSON", body = doc::ErrorBody),
+    ))]
 pub(crate) async fn add_secret(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -171,6 +209,15 @@ pub(crate) async fn add_secret(
 
 /// `DELETE /v1/containers/{id}/secrets` with `{"secret_ref", "name"?}` → 204. Like Barbican
 /// (`allow_all_content_types`), any `Content-Type` is accepted; the body must still be JSON.
+#[utoipa::path(delete, path = "/v1/containers/{id}/secrets", tag = "containers", params(doc::ContainerId),
+    request_body = doc::ContainerSecretBody,
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 400, description = "Not JSON, or an invalid reference", body = doc::ErrorBody),
+        (status = 403, description = "Not allowed to change this container", body = doc::ErrorBody),
+        (status = 404, description = "No such container, or the secret is not in it", body = doc::ErrorBody),
+        (status = 413, description = "The body is too large", body = doc::ErrorBody),
+    ))]
 pub(crate) async fn remove_secret(
     State(state): State<AppState>,
     Caller(caller): Caller,

@@ -17,6 +17,7 @@ use crate::state::AppState;
 
 use super::body::JsonBody;
 use super::hrefs::HostHref;
+use super::openapi_types as doc;
 use super::path::SecretPath;
 use super::schema::{Ty, check_max_len, check_type, invalid};
 use super::wire;
@@ -105,6 +106,12 @@ pub(crate) fn validate_metadatum(body: &Value) -> Result<(String, String), ApiEr
 }
 
 /// `GET /v1/secrets/{id}/metadata`.
+#[utoipa::path(get, path = "/v1/secrets/{id}/metadata", tag = "secrets", params(doc::SecretId),
+    responses(
+        (status = 200, description = "All user metadata", body = wire::Metadata),
+        (status = 403, description = "Not allowed to read this secret", body = doc::ErrorBody),
+        (status = 404, description = "No such secret", body = doc::ErrorBody),
+    ))]
 pub(crate) async fn get_all(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -120,6 +127,16 @@ pub(crate) async fn get_all(
 }
 
 /// `PUT /v1/secrets/{id}/metadata` → 201 `{"metadata_ref": ...}`.
+#[utoipa::path(put, path = "/v1/secrets/{id}/metadata", tag = "secrets", params(doc::SecretId),
+    request_body = doc::MetadataBody,
+    responses(
+        (status = 201, description = "The metadata are replaced", body = wire::MetadataRef),
+        (status = 400, description = "Invalid metadata", body = doc::ErrorBody),
+        (status = 403, description = "Not allowed to change this secret", body = doc::ErrorBody),
+        (status = 404, description = "No such secret", body = doc::ErrorBody),
+        (status = 413, description = "The body is too large", body = doc::ErrorBody),
+        (status = 415, description = "The body is not JSON", body = doc::ErrorBody),
+    ))]
 pub(crate) async fn put_all(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -144,6 +161,17 @@ pub(crate) async fn put_all(
 }
 
 /// `POST /v1/secrets/{id}/metadata` → 201 with `Location: .../metadata/<key>`.
+#[utoipa::path(post, path = "/v1/secrets/{id}/metadata", tag = "secrets", params(doc::SecretId),
+    request_body = doc::MetadatumBody,
+    responses(
+        (status = 201, description = "Added; `Location` is the metadatum's reference", body = wire::Metadatum),
+        (status = 400, description = "Invalid metadatum", body = doc::ErrorBody),
+        (status = 403, description = "Not allowed to change this secret", body = doc::ErrorBody),
+        (status = 404, description = "No such secret", body = doc::ErrorBody),
+        (status = 409, description = "The key exists", body = doc::ErrorBody),
+        (status = 413, description = "The body is too large", body = doc::ErrorBody),
+        (status = 415, description = "The body is not JSON", body = doc::ErrorBody),
+    ))]
 pub(crate) async fn post_one(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -173,6 +201,12 @@ pub(crate) async fn post_one(
 }
 
 /// `GET /v1/secrets/{id}/metadata/{key}`.
+#[utoipa::path(get, path = "/v1/secrets/{id}/metadata/{key}", tag = "secrets", params(doc::MetadatumKey),
+    responses(
+        (status = 200, description = "The metadatum", body = wire::Metadatum),
+        (status = 403, description = "Not allowed to read this secret", body = doc::ErrorBody),
+        (status = 404, description = "No such secret or key", body = doc::ErrorBody),
+    ))]
 pub(crate) async fn get_one(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -190,6 +224,17 @@ pub(crate) async fn get_one(
 
 /// `PUT /v1/secrets/{id}/metadata/{key}` → 200 with the new pair; 404 if the key is absent, 409 if the body
 /// names another key.
+#[utoipa::path(put, path = "/v1/secrets/{id}/metadata/{key}", tag = "secrets", params(doc::MetadatumKey),
+    request_body = doc::MetadatumBody,
+    responses(
+        (status = 200, description = "The updated metadatum", body = wire::Metadatum),
+        (status = 400, description = "Invalid metadatum", body = doc::ErrorBody),
+        (status = 403, description = "Not allowed to change this secret", body = doc::ErrorBody),
+        (status = 404, description = "No such secret or key", body = doc::ErrorBody),
+        (status = 409, description = "The body names another key", body = doc::ErrorBody),
+        (status = 413, description = "The body is too large", body = doc::ErrorBody),
+        (status = 415, description = "The body is not JSON", body = doc::ErrorBody),
+    ))]
 pub(crate) async fn put_one(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -220,6 +265,12 @@ pub(crate) async fn put_one(
 }
 
 /// `DELETE /v1/secrets/{id}/metadata/{key}` → 204, also when the key is absent.
+#[utoipa::path(delete, path = "/v1/secrets/{id}/metadata/{key}", tag = "secrets", params(doc::MetadatumKey),
+    responses(
+        (status = 204, description = "Removed (also when the key was absent)"),
+        (status = 403, description = "Not allowed to change this secret", body = doc::ErrorBody),
+        (status = 404, description = "No such secret", body = doc::ErrorBody),
+    ))]
 pub(crate) async fn delete_one(
     State(state): State<AppState>,
     Caller(caller): Caller,

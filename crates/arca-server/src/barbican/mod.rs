@@ -15,6 +15,8 @@ pub(crate) mod microversion;
 mod new_container;
 mod new_order;
 mod new_secret;
+mod openapi;
+mod openapi_types;
 mod order_wire;
 mod orders;
 mod page_query;
@@ -32,7 +34,7 @@ mod wire;
 
 use axum::Router;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{MethodRouter, get, post};
 use http::Method;
 
 use crate::error::ApiError;
@@ -48,6 +50,26 @@ async fn method_not_allowed(method: Method) -> Response {
 
 /// Every Barbican route.
 pub(crate) fn routes() -> Router<AppState> {
+    let mut router = Router::new();
+    for (path, route, with_slash) in table() {
+        if with_slash {
+            router = router.route(&format!("{path}/"), route.clone());
+        }
+        router = router.route(path, route);
+    }
+    router
+        .fallback(no_route)
+        .method_not_allowed_fallback(method_not_allowed)
+}
+
+/// The path templates the router serves (each also with a trailing slash, except `/`, a metadatum and the
+/// OpenAPI document): what the OpenAPI document must describe.
+pub fn paths() -> Vec<&'static str> {
+    table().into_iter().map(|(path, _, _)| path).collect()
+}
+
+/// Every route: its path, handlers, and whether the path also answers with a trailing slash.
+fn table() -> Vec<(&'static str, MethodRouter<AppState>, bool)> {
     let collection = get(secrets::list).post(secrets::create);
     let secret = get(secrets::get).put(secrets::put).delete(secrets::delete);
     let metadata = get(metadata::get_all)
@@ -56,27 +78,27 @@ pub(crate) fn routes() -> Router<AppState> {
     let metadatum = get(metadata::get_one)
         .put(metadata::put_one)
         .delete(metadata::delete_one);
-    Router::new()
-        .route("/", get(versions::root))
-        .route("/v1", get(versions::v1))
-        .route("/v1/", get(versions::v1))
-        .route("/v1/secrets", collection.clone())
-        .route("/v1/secrets/", collection)
-        .route("/v1/secrets/{id}", secret.clone())
-        .route("/v1/secrets/{id}/", secret)
-        .route("/v1/secrets/{id}/payload", get(secrets::get_payload))
-        .route("/v1/secrets/{id}/payload/", get(secrets::get_payload))
-        .route("/v1/secrets/{id}/metadata", metadata.clone())
-        .route("/v1/secrets/{id}/metadata/", metadata)
-        .route("/v1/secrets/{id}/metadata/{key}", metadatum)
-        .merge(container_routes())
-        .merge(acl_order_quota_routes())
-        .fallback(no_route)
-        .method_not_allowed_fallback(method_not_allowed)
+    let mut table = vec![
+        ("/", get(versions::root), false),
+        ("/v1", get(versions::v1), true),
+        (openapi::PATH, get(openapi::document), false),
+        ("/v1/secrets", collection, true),
+        ("/v1/secrets/{id}", secret, true),
+        ("/v1/secrets/{id}/payload", get(secrets::get_payload), true),
+        ("/v1/secrets/{id}/metadata", metadata, true),
+        ("/v1/secrets/{id}/metadata/{key}", metadatum, false),
+    ];
+    table.extend(
+        container_routes()
+            .into_iter()
+            .chain(acl_order_quota_routes())
+            .map(|(path, route)| (path, route, true)),
+    );
+    table
 }
 
 /// Secret ACLs, orders and quotas.
-fn acl_order_quota_routes() -> Router<AppState> {
+fn acl_order_quota_routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
     let secret_acl = get(acls::get_secret_acl)
         .put(acls::put_secret_acl)
         .patch(acls::patch_secret_acl)
@@ -90,8 +112,7 @@ fn acl_order_quota_routes() -> Router<AppState> {
         .put(orders::put_collection);
     let order = get(orders::get).put(orders::put).delete(orders::delete);
     let project_quotas = get(quotas::get).put(quotas::put).delete(quotas::delete);
-    let mut router = Router::new();
-    for (path, route) in [
+    vec![
         ("/v1/secrets/{id}/acl", secret_acl),
         ("/v1/containers/{id}/acl", container_acl),
         ("/v1/orders", orders),
@@ -99,16 +120,11 @@ fn acl_order_quota_routes() -> Router<AppState> {
         ("/v1/quotas", get(quotas::effective)),
         ("/v1/project-quotas", get(quotas::list)),
         ("/v1/project-quotas/{id}", project_quotas),
-    ] {
-        router = router
-            .route(path, route.clone())
-            .route(&format!("{path}/"), route);
-    }
-    router
+    ]
 }
 
 /// Containers, their secrets and consumers, secret consumers and secret stores.
-fn container_routes() -> Router<AppState> {
+fn container_routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
     let containers = get(containers::list).post(containers::create);
     let container = get(containers::get).delete(containers::delete);
     let container_secrets = post(containers::add_secret).delete(containers::remove_secret);
@@ -119,8 +135,7 @@ fn container_routes() -> Router<AppState> {
         .post(consumers::register_secret_consumer)
         .delete(consumers::remove_secret_consumer);
     let preferred = post(secret_stores::set_preferred).delete(secret_stores::remove_preferred);
-    let mut router = Router::new();
-    for (path, route) in [
+    vec![
         ("/v1/containers", containers),
         ("/v1/containers/{id}", container),
         ("/v1/containers/{id}/secrets", container_secrets),
@@ -134,10 +149,5 @@ fn container_routes() -> Router<AppState> {
         ("/v1/secret-stores/preferred", get(secret_stores::preferred)),
         ("/v1/secret-stores/{id}", get(secret_stores::get)),
         ("/v1/secret-stores/{id}/preferred", preferred),
-    ] {
-        router = router
-            .route(path, route.clone())
-            .route(&format!("{path}/"), route);
-    }
-    router
+    ]
 }

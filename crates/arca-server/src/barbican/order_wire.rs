@@ -5,6 +5,7 @@
 
 use serde::Serialize;
 use serde_json::Value;
+use utoipa::ToSchema;
 
 use arca_core::{Acl, OrderRecord, ProjectQuotas, ProjectQuotasRecord, QuotaDefaults};
 
@@ -13,7 +14,7 @@ use super::hrefs::HostHref;
 use super::timefmt;
 
 /// One operation's ACL entry.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub(crate) struct AclEntry {
     #[serde(rename = "project-access")]
     project_access: bool,
@@ -26,7 +27,7 @@ pub(crate) struct AclEntry {
 }
 
 /// `GET .../acl`: `{"read": {...}}`.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub(crate) struct Acls {
     read: AclEntry,
 }
@@ -53,14 +54,14 @@ impl Acls {
 }
 
 /// `PUT`/`PATCH .../acl` → 200.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub(crate) struct AclRef {
     /// The ACL's reference.
     pub acl_ref: String,
 }
 
 /// An order.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub(crate) struct Order {
     status: &'static str,
     created: String,
@@ -114,14 +115,14 @@ impl Order {
 }
 
 /// `POST /v1/orders` → 202.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub(crate) struct OrderCreated {
     /// The new order's reference.
     pub order_ref: String,
 }
 
 /// `GET /v1/orders`.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub(crate) struct OrderList {
     /// This page.
     pub orders: Vec<Order>,
@@ -136,7 +137,7 @@ pub(crate) struct OrderList {
 }
 
 /// Quota values per resource (`null` for "not configured" in a project's configured quotas).
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub(crate) struct QuotaValues<T: Serialize> {
     secrets: T,
     orders: T,
@@ -172,21 +173,21 @@ impl QuotaValues<Option<i64>> {
 }
 
 /// `GET /v1/quotas`.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub(crate) struct EffectiveQuotas {
     /// The caller's project's effective quotas.
     pub quotas: QuotaValues<i64>,
 }
 
 /// `GET /v1/project-quotas/{id}`.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub(crate) struct ProjectQuotasBody {
     /// The project's configured quotas.
     pub project_quotas: QuotaValues<Option<i64>>,
 }
 
 /// One project in `GET /v1/project-quotas`.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub(crate) struct ProjectQuotasItem {
     project_id: String,
     project_quotas: QuotaValues<Option<i64>>,
@@ -203,7 +204,7 @@ impl ProjectQuotasItem {
 }
 
 /// `GET /v1/project-quotas`.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub(crate) struct ProjectQuotasList {
     /// This page.
     pub project_quotas: Vec<ProjectQuotasItem>,

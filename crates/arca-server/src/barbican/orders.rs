@@ -23,6 +23,7 @@ use super::body::{RawBody, parse_json};
 use super::hrefs::HostHref;
 use super::list_query::nav_links_for;
 use super::new_order;
+use super::openapi_types as doc;
 use super::order_wire::{Order, OrderCreated, OrderList, order_ref};
 use super::page_query::PageQuery;
 use super::path::parse_id;
@@ -63,6 +64,14 @@ fn json_body(body: &RawBody) -> Result<Value, ApiError> {
 }
 
 /// `POST /v1/orders` → 202.
+#[utoipa::path(post, path = "/v1/orders", tag = "orders", request_body = doc::NewOrder,
+    responses(
+        (status = 202, description = "Accepted and already processed (`ACTIVE` or `ERROR`); `Location` is the order's reference", body = OrderCreated),
+        (status = 400, description = "The body fails Barbican's order validation (unknown type, bad bit length, ...)", body = doc::ErrorBody),
+        (status = 403, description = "The role may not create orders, or the quota is reached", body = doc::ErrorBody),
+        (status = 413, description = "The body is too large", body = doc::ErrorBody),
+        (status = 415, description = "The body is not JSON", body = doc::ErrorBody),
+    ))]
 pub(crate) async fn create(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -86,6 +95,11 @@ pub(crate) async fn create(
 }
 
 /// `GET /v1/orders`.
+#[utoipa::path(get, path = "/v1/orders", tag = "orders", params(doc::Paging),
+    responses(
+        (status = 200, description = "A page of the project's orders, oldest first", body = OrderList),
+        (status = 403, description = "The role may not list orders", body = doc::ErrorBody),
+    ))]
 pub(crate) async fn list(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -124,6 +138,11 @@ pub(crate) async fn list(
 }
 
 /// `PUT /v1/orders` → 405 for those the policy lets through.
+#[utoipa::path(put, path = "/v1/orders", tag = "orders",
+    responses(
+        (status = 403, description = "The role may not update orders", body = doc::ErrorBody),
+        (status = 405, description = "Order update is not supported", body = doc::ErrorBody),
+    ))]
 pub(crate) async fn put_collection(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -140,6 +159,12 @@ pub(crate) async fn put_collection(
 }
 
 /// `GET /v1/orders/{id}`.
+#[utoipa::path(get, path = "/v1/orders/{id}", tag = "orders", params(doc::OrderId),
+    responses(
+        (status = 200, description = "The order", body = Order),
+        (status = 403, description = "The role may not read orders", body = doc::ErrorBody),
+        (status = 404, description = "No such order (or another project's)", body = doc::ErrorBody),
+    ))]
 pub(crate) async fn get(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -156,6 +181,14 @@ pub(crate) async fn get(
 }
 
 /// `PUT /v1/orders/{id}`: only certificate orders can be updated, and Arca has none → 400.
+#[utoipa::path(put, path = "/v1/orders/{id}", tag = "orders", params(doc::OrderId), request_body = doc::NewOrder,
+    responses(
+        (status = 400, description = "Only certificate orders could be updated", body = doc::ErrorBody),
+        (status = 403, description = "The role may not update orders", body = doc::ErrorBody),
+        (status = 404, description = "No such order", body = doc::ErrorBody),
+        (status = 413, description = "The body is too large", body = doc::ErrorBody),
+        (status = 415, description = "The body is not JSON", body = doc::ErrorBody),
+    ))]
 pub(crate) async fn put(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -182,6 +215,12 @@ pub(crate) async fn put(
 }
 
 /// `DELETE /v1/orders/{id}` → 204.
+#[utoipa::path(delete, path = "/v1/orders/{id}", tag = "orders", params(doc::OrderId),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 403, description = "The role may not delete orders", body = doc::ErrorBody),
+        (status = 404, description = "No such order", body = doc::ErrorBody),
+    ))]
 pub(crate) async fn delete(
     State(state): State<AppState>,
     Caller(caller): Caller,

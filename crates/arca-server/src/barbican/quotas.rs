@@ -23,6 +23,7 @@ use crate::state::AppState;
 use super::body::{RawBody, parse_json};
 use super::hrefs::HostHref;
 use super::list_query::nav_links_for;
+use super::openapi_types as doc;
 use super::order_wire::{
     EffectiveQuotas, ProjectQuotasBody, ProjectQuotasItem, ProjectQuotasList, QuotaValues,
 };
@@ -127,6 +128,11 @@ pub(crate) fn validate(body: &Value) -> Result<ProjectQuotas, ApiError> {
 }
 
 /// `GET /v1/quotas`.
+#[utoipa::path(get, path = "/v1/quotas", tag = "quotas",
+    responses(
+        (status = 200, description = "The caller's project's effective quotas (-1: unlimited)", body = EffectiveQuotas),
+        (status = 403, description = "Not allowed", body = doc::ErrorBody),
+    ))]
 pub(crate) async fn effective(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -143,6 +149,11 @@ pub(crate) async fn effective(
 }
 
 /// `GET /v1/project-quotas`.
+#[utoipa::path(get, path = "/v1/project-quotas", tag = "quotas", params(doc::Paging),
+    responses(
+        (status = 200, description = "A page of the projects with configured quotas", body = ProjectQuotasList),
+        (status = 403, description = "Only `key-manager:service-admin`", body = doc::ErrorBody),
+    ))]
 pub(crate) async fn list(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -177,6 +188,12 @@ pub(crate) async fn list(
 }
 
 /// `GET /v1/project-quotas/{project_id}`.
+#[utoipa::path(get, path = "/v1/project-quotas/{id}", tag = "quotas", params(doc::ProjectId),
+    responses(
+        (status = 200, description = "The project's configured quotas (null: the default)", body = ProjectQuotasBody),
+        (status = 403, description = "Only `key-manager:service-admin`", body = doc::ErrorBody),
+        (status = 404, description = "The project has no configured quotas", body = doc::ErrorBody),
+    ))]
 pub(crate) async fn get(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -194,6 +211,14 @@ pub(crate) async fn get(
 }
 
 /// `PUT /v1/project-quotas/{project_id}` → 204.
+#[utoipa::path(put, path = "/v1/project-quotas/{id}", tag = "quotas", params(doc::ProjectId),
+    request_body = doc::ProjectQuotasPut,
+    responses(
+        (status = 204, description = "Configured"),
+        (status = 400, description = "Empty body or invalid quotas", body = doc::ErrorBody),
+        (status = 403, description = "Only `key-manager:service-admin`", body = doc::ErrorBody),
+        (status = 413, description = "The body is too large", body = doc::ErrorBody),
+    ))]
 pub(crate) async fn put(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -216,6 +241,12 @@ pub(crate) async fn put(
 }
 
 /// `DELETE /v1/project-quotas/{project_id}` → 204.
+#[utoipa::path(delete, path = "/v1/project-quotas/{id}", tag = "quotas", params(doc::ProjectId),
+    responses(
+        (status = 204, description = "The project is back to the defaults"),
+        (status = 403, description = "Only `key-manager:service-admin`", body = doc::ErrorBody),
+        (status = 404, description = "The project has no configured quotas", body = doc::ErrorBody),
+    ))]
 pub(crate) async fn delete(
     State(state): State<AppState>,
     Caller(caller): Caller,

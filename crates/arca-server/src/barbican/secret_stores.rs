@@ -21,9 +21,15 @@ use crate::state::AppState;
 
 use super::container_wire::{SecretStore, SecretStoreList};
 use super::hrefs::HostHref;
+use super::openapi_types as doc;
 use super::resource_path::SecretStorePath;
 
 /// `GET /v1/secret-stores`.
+#[utoipa::path(get, path = "/v1/secret-stores", tag = "secret-stores",
+    responses(
+        (status = 200, description = "The configured secret stores", body = SecretStoreList),
+        (status = 403, description = "The caller has no key-manager role", body = doc::ErrorBody),
+    ))]
 pub(crate) async fn list(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -41,6 +47,11 @@ pub(crate) async fn list(
 }
 
 /// `GET /v1/secret-stores/global-default`.
+#[utoipa::path(get, path = "/v1/secret-stores/global-default", tag = "secret-stores",
+    responses(
+        (status = 200, description = "The global default store", body = SecretStore),
+        (status = 403, description = "The caller has no key-manager role", body = doc::ErrorBody),
+    ))]
 pub(crate) async fn global_default(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -56,6 +67,12 @@ pub(crate) async fn global_default(
 }
 
 /// `GET /v1/secret-stores/preferred`.
+#[utoipa::path(get, path = "/v1/secret-stores/preferred", tag = "secret-stores",
+    responses(
+        (status = 200, description = "The project's preferred store", body = SecretStore),
+        (status = 403, description = "The caller has no key-manager role", body = doc::ErrorBody),
+        (status = 404, description = "No preferred store is set", body = doc::ErrorBody),
+    ))]
 pub(crate) async fn preferred(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -71,6 +88,12 @@ pub(crate) async fn preferred(
 }
 
 /// `GET /v1/secret-stores/{id}`.
+#[utoipa::path(get, path = "/v1/secret-stores/{id}", tag = "secret-stores", params(doc::SecretStoreId),
+    responses(
+        (status = 200, description = "The store", body = SecretStore),
+        (status = 403, description = "The caller has no key-manager role", body = doc::ErrorBody),
+        (status = 404, description = "No such store", body = doc::ErrorBody),
+    ))]
 pub(crate) async fn get(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -87,6 +110,12 @@ pub(crate) async fn get(
 }
 
 /// `POST /v1/secret-stores/{id}/preferred` → 204.
+#[utoipa::path(post, path = "/v1/secret-stores/{id}/preferred", tag = "secret-stores", params(doc::SecretStoreId),
+    responses(
+        (status = 204, description = "The store is now the project's preferred one"),
+        (status = 403, description = "Only the project admin", body = doc::ErrorBody),
+        (status = 404, description = "No such store", body = doc::ErrorBody),
+    ))]
 pub(crate) async fn set_preferred(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -102,6 +131,12 @@ pub(crate) async fn set_preferred(
 }
 
 /// `DELETE /v1/secret-stores/{id}/preferred` → 204.
+#[utoipa::path(delete, path = "/v1/secret-stores/{id}/preferred", tag = "secret-stores", params(doc::SecretStoreId),
+    responses(
+        (status = 204, description = "The project has no preferred store any more"),
+        (status = 403, description = "Only the project admin", body = doc::ErrorBody),
+        (status = 404, description = "No such store, or it is not the preferred one", body = doc::ErrorBody),
+    ))]
 pub(crate) async fn remove_preferred(
     State(state): State<AppState>,
     Caller(caller): Caller,

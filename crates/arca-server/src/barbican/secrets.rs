@@ -19,11 +19,21 @@ use super::hrefs::HostHref;
 use super::list_query;
 use super::microversion::ApiVersion;
 use super::new_secret;
+use super::openapi_types as doc;
 use super::path::SecretPath;
 use super::payload;
 use super::wire;
 
 /// `POST /v1/secrets` → 201 with `Location` and `{"secret_ref": ...}`.
+#[utoipa::path(post, path = "/v1/secrets", tag = "secrets",
+    request_body = doc::NewSecret,
+    responses(
+        (status = 201, description = "Created; `Location` is the secret's reference", body = wire::SecretRef),
+        (status = 400, description = "The body fails Barbican's secret validation", body = doc::ErrorBody),
+        (status = 403, description = "The role may not create secrets, or the project's quota is reached", body = doc::ErrorBody),
+        (status = 413, description = "The payload or body is too large", body = doc::ErrorBody),
+        (status = 415, description = "The body is not JSON", body = doc::ErrorBody),
+    ))]
 pub(crate) async fn create(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -48,6 +58,12 @@ pub(crate) async fn create(
 }
 
 /// `GET /v1/secrets`.
+#[utoipa::path(get, path = "/v1/secrets", tag = "secrets", params(doc::SecretFilters),
+    responses(
+        (status = 200, description = "A page of the project's secrets", body = wire::SecretList),
+        (status = 400, description = "Invalid date filter or sort", body = doc::ErrorBody),
+        (status = 403, description = "The role may not list secrets", body = doc::ErrorBody),
+    ))]
 pub(crate) async fn list(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -127,6 +143,16 @@ async fn payload_response(
 }
 
 /// `GET /v1/secrets/{id}`: metadata for `Accept` absent, `application/json` or `*/*`; otherwise the payload.
+#[utoipa::path(get, path = "/v1/secrets/{id}", tag = "secrets", params(doc::SecretId),
+    responses(
+        (status = 200, description = "The secret's metadata (`Accept` absent or JSON), else its payload", content(
+            (wire::Secret = "application/json"),
+            (String = "text/plain"),
+            (Vec<u8> = "application/octet-stream"),
+        )),
+        (status = 403, description = "Not allowed to read this secret", body = doc::ErrorBody),
+        (status = 404, description = "No such secret (or another project's), or no payload", body = doc::ErrorBody),
+    ))]
 pub(crate) async fn get(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -158,6 +184,15 @@ pub(crate) async fn get(
 }
 
 /// `GET /v1/secrets/{id}/payload`.
+#[utoipa::path(get, path = "/v1/secrets/{id}/payload", tag = "secrets", params(doc::SecretId),
+    responses(
+        (status = 200, description = "The payload, as `Accept` asks", content(
+            (String = "text/plain"),
+            (Vec<u8> = "application/octet-stream"),
+        )),
+        (status = 403, description = "Not allowed to read this secret's payload", body = doc::ErrorBody),
+        (status = 404, description = "No such secret, or no payload", body = doc::ErrorBody),
+    ))]
 pub(crate) async fn get_payload(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -168,6 +203,20 @@ pub(crate) async fn get_payload(
 }
 
 /// `PUT /v1/secrets/{id}`: the payload of a secret created without one → 204.
+#[utoipa::path(put, path = "/v1/secrets/{id}", tag = "secrets", params(doc::SecretId),
+    request_body(description = "The payload (`Content-Encoding: base64` for base64 binary)", content(
+        (String = "text/plain"),
+        (Vec<u8> = "application/octet-stream"),
+    )),
+    responses(
+        (status = 204, description = "The payload is stored"),
+        (status = 400, description = "Empty or badly encoded payload", body = doc::ErrorBody),
+        (status = 403, description = "Not allowed to update this secret", body = doc::ErrorBody),
+        (status = 404, description = "No such secret", body = doc::ErrorBody),
+        (status = 409, description = "The secret already has a payload", body = doc::ErrorBody),
+        (status = 413, description = "The payload is too large", body = doc::ErrorBody),
+        (status = 415, description = "Neither text/plain nor application/octet-stream", body = doc::ErrorBody),
+    ))]
 pub(crate) async fn put(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -225,6 +274,13 @@ pub(crate) async fn put(
 /// `?force=<true>` (any of oslo's `bool_from_string` true words); otherwise 409 with the words
 /// python-barbicanclient looks for ("Secret cannot be deleted as it has consumers."). Before 1.2 the client
 /// checks consumers itself and the server deletes regardless, as Barbican 1.1 did.
+#[utoipa::path(delete, path = "/v1/secrets/{id}", tag = "secrets", params(doc::SecretId, doc::ForceDelete),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 403, description = "Not allowed to delete this secret", body = doc::ErrorBody),
+        (status = 404, description = "No such secret", body = doc::ErrorBody),
+        (status = 409, description = "Microversion 1.2: the secret has consumers and `force` is not true", body = doc::ErrorBody),
+    ))]
 pub(crate) async fn delete(
     State(state): State<AppState>,
     Caller(caller): Caller,

@@ -10,9 +10,15 @@ use http::StatusCode;
 
 use super::hrefs::HostHref;
 use super::microversion::ApiVersion;
+use super::openapi_types as doc;
 use super::wire;
 
 /// `GET /`.
+#[utoipa::path(get, path = "/", tag = "versions", params(doc::BuildQuery),
+    responses(
+        (status = 300, description = "The versions document (its 1.0 or 1.1+ form)", body = doc::VersionsDocument),
+        (status = 200, description = "With `?build`: the build version", body = wire::Build),
+    ))]
 pub(crate) async fn root(
     Extension(version): Extension<ApiVersion>,
     host: HostHref,
@@ -44,6 +50,8 @@ pub(crate) async fn root(
 }
 
 /// `GET /v1`.
+#[utoipa::path(get, path = "/v1", tag = "versions",
+    responses((status = 200, description = "The v1 version document", body = wire::Version)))]
 pub(crate) async fn v1(
     Extension(version): Extension<ApiVersion>,
     host: HostHref,

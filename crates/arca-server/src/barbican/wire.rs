@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use arca_core::{SecretConsumer, SecretRecord};
 
@@ -14,13 +15,13 @@ use super::microversion::ApiVersion;
 use super::timefmt;
 
 /// `content_types` of a secret with a payload.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub(crate) struct ContentTypes {
     default: String,
 }
 
 /// A secret's metadata as Barbican renders it (`Secret.to_dict_fields` + `secret_ref` + `content_types`).
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub(crate) struct Secret {
     status: &'static str,
     created: String,
@@ -71,14 +72,14 @@ impl Secret {
 }
 
 /// `POST /v1/secrets` → 201.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub(crate) struct SecretRef {
     /// The new secret's reference.
     pub secret_ref: String,
 }
 
 /// `GET /v1/secrets`.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub(crate) struct SecretList {
     /// This page.
     pub secrets: Vec<Secret>,
@@ -93,21 +94,21 @@ pub(crate) struct SecretList {
 }
 
 /// `GET /v1/secrets/{id}/metadata`.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub(crate) struct Metadata {
     /// All user metadata.
     pub metadata: BTreeMap<String, String>,
 }
 
 /// `PUT /v1/secrets/{id}/metadata` → 201.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub(crate) struct MetadataRef {
     /// The metadata's reference.
     pub metadata_ref: String,
 }
 
 /// One metadatum (`{"key": ..., "value": ...}`, keys in sorted order as Barbican returns them).
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub(crate) struct Metadatum {
     /// The key.
     pub key: String,
@@ -116,7 +117,7 @@ pub(crate) struct Metadatum {
 }
 
 /// A link in a version document.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub(crate) struct Link {
     rel: &'static str,
     href: String,
@@ -125,7 +126,7 @@ pub(crate) struct Link {
 }
 
 /// A media type in a 1.0 version document.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub(crate) struct MediaType {
     base: &'static str,
     #[serde(rename = "type")]
@@ -135,7 +136,7 @@ pub(crate) struct MediaType {
 /// The v1 version description (`BaseVersionController.get_version_info`). In the 1.0 form Barbican drops
 /// `min_version`/`max_version`, reports `status: stable` and adds `media-types` (its `updated` field is never
 /// set, a quirk kept here).
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub(crate) struct VersionInfo {
     id: &'static str,
     status: &'static str,
@@ -189,35 +190,35 @@ impl VersionInfo {
 }
 
 /// `GET /` at 1.0: `{"versions": {"values": [...]}}`.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub(crate) struct VersionsLegacy {
     /// The wrapper.
     pub versions: VersionValues,
 }
 
 /// `{"values": [...]}`.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub(crate) struct VersionValues {
     /// The versions.
     pub values: Vec<VersionInfo>,
 }
 
 /// `GET /` at 1.1+: `{"versions": [...]}`.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub(crate) struct Versions {
     /// The versions.
     pub versions: Vec<VersionInfo>,
 }
 
 /// `GET /v1`: `{"version": {...}}`.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub(crate) struct Version {
     /// The version.
     pub version: VersionInfo,
 }
 
 /// `GET /?build`.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub(crate) struct Build {
     /// The server's build version.
     pub build: &'static str,

@@ -1,32 +1,67 @@
 //! ACL rows of secrets (`secret_acls`, `secret_acl_users`) and containers (`container_acls`,
-//! `container_acl_users`): the `read` ACL of an object with its users in the order they were given. Reads on the
-//! read pool; writes as operations the writer task runs inside a savepoint. Deleting the object removes its ACL
-//! (foreign keys cascade).
+//! `container_acl_users`): the `read` ACL of an object with its users in the order they were given. Reads on a
+//! pooled read connection (the ACL and its users in one read transaction); writes as operations the writer
+//! thread runs inside a savepoint; a change (`PUT`/`PATCH`) reads the ACL and writes its new form in that one
+//! savepoint, so concurrent changes never undo each other. Deleting the object removes its ACL (foreign keys
+//! cascade).
 
-use arca_core::{Acl, StoreError};
-use sqlx::{AssertSqlSafe, Row, SqliteConnection, SqlitePool};
+use arca_core::{Acl, AclChange, StoreError};
+use rusqlite::{Connection, params};
+use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::codec::{db_err, ts_from_db, ts_to_db, uuid_to_db};
+use super::codec::{
+    execute, exists, query_all, query_opt, sql_err, ts_from_db, ts_to_db, uuid_to_db,
+};
 
-/// What kind of object an ACL belongs to; names its tables (fixed names, never input).
+/// What kind of object an ACL belongs to; its statements name its tables (fixed names, never input).
 #[derive(Debug, Clone, Copy)]
 pub(super) enum AclOwner {
     Secret,
     Container,
 }
 
+/// The statements of one owner's ACL tables, spelled out so each is a constant for the statement cache.
+struct AclSql {
+    object_exists: &'static str,
+    get: &'static str,
+    users: &'static str,
+    upsert: &'static str,
+    clear_users: &'static str,
+    insert_user: &'static str,
+    delete: &'static str,
+}
+
+const SECRET_SQL: AclSql = AclSql {
+    object_exists: "SELECT 1 FROM secrets WHERE id = ?",
+    get: "SELECT project_access, created, updated FROM secret_acls WHERE secret_id = ?",
+    users: "SELECT user_id FROM secret_acl_users WHERE secret_id = ? ORDER BY position",
+    upsert: "INSERT INTO secret_acls (secret_id, project_access, created, updated) VALUES (?, ?, ?, ?) \
+         ON CONFLICT (secret_id) DO UPDATE SET project_access = excluded.project_access, updated = excluded.updated",
+    clear_users: "DELETE FROM secret_acl_users WHERE secret_id = ?",
+    insert_user: "INSERT INTO secret_acl_users (secret_id, user_id, position) VALUES (?, ?, ?) \
+         ON CONFLICT (secret_id, user_id) DO NOTHING",
+    delete: "DELETE FROM secret_acls WHERE secret_id = ?",
+};
+
+const CONTAINER_SQL: AclSql = AclSql {
+    object_exists: "SELECT 1 FROM containers WHERE id = ?",
+    get: "SELECT project_access, created, updated FROM container_acls WHERE container_id = ?",
+    users: "SELECT user_id FROM container_acl_users WHERE container_id = ? ORDER BY position",
+    upsert: "INSERT INTO container_acls (container_id, project_access, created, updated) VALUES (?, ?, ?, ?) \
+         ON CONFLICT (container_id) DO UPDATE SET project_access = excluded.project_access, \
+         updated = excluded.updated",
+    clear_users: "DELETE FROM container_acl_users WHERE container_id = ?",
+    insert_user: "INSERT INTO container_acl_users (container_id, user_id, position) VALUES (?, ?, ?) \
+         ON CONFLICT (container_id, user_id) DO NOTHING",
+    delete: "DELETE FROM container_acls WHERE container_id = ?",
+};
+
 impl AclOwner {
-    /// (object table, ACL table, users table, key column).
-    fn tables(self) -> (&'static str, &'static str, &'static str, &'static str) {
+    fn sql(self) -> &'static AclSql {
         match self {
-            AclOwner::Secret => ("secrets", "secret_acls", "secret_acl_users", "secret_id"),
-            AclOwner::Container => (
-                "containers",
-                "container_acls",
-                "container_acl_users",
-                "container_id",
-            ),
+            AclOwner::Secret => &SECRET_SQL,
+            AclOwner::Container => &CONTAINER_SQL,
         }
     }
 }
@@ -37,116 +72,104 @@ pub(super) enum AclWrite {
     Put { owner: AclOwner, id: Uuid, acl: Acl },
     /// Removes an object's ACL; `false` if it had none.
     Delete { owner: AclOwner, id: Uuid },
+    /// Applies a change to the object's ACL as it is now; `false` if the object does not exist.
+    Change {
+        owner: AclOwner,
+        id: Uuid,
+        change: AclChange,
+        now: OffsetDateTime,
+    },
 }
 
 impl AclWrite {
-    pub(super) async fn apply(&self, conn: &mut SqliteConnection) -> Result<bool, StoreError> {
+    pub(super) fn apply(&self, conn: &Connection) -> Result<bool, StoreError> {
         match self {
-            AclWrite::Put { owner, id, acl } => put(conn, *owner, *id, acl).await,
-            AclWrite::Delete { owner, id } => delete(conn, *owner, *id).await,
+            AclWrite::Put { owner, id, acl } => put(conn, *owner, *id, acl),
+            AclWrite::Delete { owner, id } => delete(conn, *owner, *id),
+            AclWrite::Change {
+                owner,
+                id,
+                change,
+                now,
+            } => {
+                let existing = get(conn, *owner, *id)?;
+                match change.apply(existing.as_ref(), *now) {
+                    Some(acl) => put(conn, *owner, *id, &acl),
+                    None => {
+                        let object = uuid_to_db(*id);
+                        let sql = owner.sql().object_exists;
+                        if !exists(conn, sql, [&object], "looking up an ACL's object")? {
+                            return Ok(false);
+                        }
+                        delete(conn, *owner, *id).map(|_| true)
+                    }
+                }
+            }
         }
     }
 }
 
-pub(super) async fn get(
-    pool: &SqlitePool,
-    owner: AclOwner,
-    id: Uuid,
-) -> Result<Option<Acl>, StoreError> {
-    let (_, acls, users, key) = owner.tables();
+/// An object's ACL with its users; run in a read transaction (`Reads::snapshot`) or inside a write.
+pub(super) fn get(conn: &Connection, owner: AclOwner, id: Uuid) -> Result<Option<Acl>, StoreError> {
+    let sql = owner.sql();
     let id = uuid_to_db(id);
-    let mut tx = pool
-        .begin()
-        .await
-        .map_err(db_err("starting a read transaction"))?;
-    let row = sqlx::query(AssertSqlSafe(format!(
-        "SELECT project_access, created, updated FROM {acls} WHERE {key} = ?"
-    )))
-    .bind(&id)
-    .fetch_optional(&mut *tx)
-    .await
-    .map_err(db_err("reading an ACL"))?;
-    let Some(row) = row else { return Ok(None) };
-    let listed: Vec<String> = sqlx::query_scalar(AssertSqlSafe(format!(
-        "SELECT user_id FROM {users} WHERE {key} = ? ORDER BY position"
-    )))
-    .bind(&id)
-    .fetch_all(&mut *tx)
-    .await
-    .map_err(db_err("reading ACL users"))?;
-    tx.commit()
-        .await
-        .map_err(db_err("ending a read transaction"))?;
-    let get = |e| db_err("reading an ACL row")(e);
+    let row = query_opt(conn, sql.get, [&id], "reading an ACL", |row| {
+        let get = sql_err("reading an ACL row");
+        Ok((
+            row.get::<_, bool>("project_access").map_err(&get)?,
+            row.get::<_, i64>("created").map_err(&get)?,
+            row.get::<_, i64>("updated").map_err(&get)?,
+        ))
+    })?;
+    let Some((project_access, created, updated)) = row else {
+        return Ok(None);
+    };
+    let users = query_all(conn, sql.users, [&id], "reading ACL users", |row| {
+        row.get(0).map_err(sql_err("reading ACL users"))
+    })?;
     Ok(Some(Acl {
-        project_access: row.try_get("project_access").map_err(get)?,
-        users: listed,
-        created: ts_from_db(row.try_get("created").map_err(get)?)?,
-        updated: ts_from_db(row.try_get("updated").map_err(get)?)?,
+        project_access,
+        users,
+        created: ts_from_db(created)?,
+        updated: ts_from_db(updated)?,
     }))
 }
 
-async fn put(
-    conn: &mut SqliteConnection,
-    owner: AclOwner,
-    id: Uuid,
-    acl: &Acl,
-) -> Result<bool, StoreError> {
-    let (objects, acls, users, key) = owner.tables();
+fn put(conn: &Connection, owner: AclOwner, id: Uuid, acl: &Acl) -> Result<bool, StoreError> {
+    let sql = owner.sql();
     let id = uuid_to_db(id);
-    let exists: Option<i64> = sqlx::query_scalar(AssertSqlSafe(format!(
-        "SELECT 1 FROM {objects} WHERE id = ?"
-    )))
-    .bind(&id)
-    .fetch_optional(&mut *conn)
-    .await
-    .map_err(db_err("looking up an ACL's object"))?;
-    if exists.is_none() {
+    if !exists(conn, sql.object_exists, [&id], "looking up an ACL's object")? {
         return Ok(false);
     }
-    sqlx::query(AssertSqlSafe(format!(
-        "INSERT INTO {acls} ({key}, project_access, created, updated) VALUES (?, ?, ?, ?) \
-         ON CONFLICT ({key}) DO UPDATE SET project_access = excluded.project_access, updated = excluded.updated"
-    )))
-    .bind(&id)
-    .bind(acl.project_access)
-    .bind(ts_to_db(acl.created)?)
-    .bind(ts_to_db(acl.updated)?)
-    .execute(&mut *conn)
-    .await
-    .map_err(db_err("writing an ACL"))?;
-    sqlx::query(AssertSqlSafe(format!(
-        "DELETE FROM {users} WHERE {key} = ?"
-    )))
-    .bind(&id)
-    .execute(&mut *conn)
-    .await
-    .map_err(db_err("clearing ACL users"))?;
+    execute(
+        conn,
+        sql.upsert,
+        params![
+            id,
+            acl.project_access,
+            ts_to_db(acl.created)?,
+            ts_to_db(acl.updated)?
+        ],
+        "writing an ACL",
+    )?;
+    execute(conn, sql.clear_users, [&id], "clearing ACL users")?;
     for (position, user) in acl.users.iter().enumerate() {
-        sqlx::query(AssertSqlSafe(format!(
-            "INSERT INTO {users} ({key}, user_id, position) VALUES (?, ?, ?) \
-             ON CONFLICT ({key}, user_id) DO NOTHING"
-        )))
-        .bind(&id)
-        .bind(user)
-        .bind(i64::try_from(position).unwrap_or(i64::MAX))
-        .execute(&mut *conn)
-        .await
-        .map_err(db_err("writing an ACL user"))?;
+        execute(
+            conn,
+            sql.insert_user,
+            params![id, user, i64::try_from(position).unwrap_or(i64::MAX)],
+            "writing an ACL user",
+        )?;
     }
     Ok(true)
 }
 
-async fn delete(
-    conn: &mut SqliteConnection,
-    owner: AclOwner,
-    id: Uuid,
-) -> Result<bool, StoreError> {
-    let (_, acls, _, key) = owner.tables();
-    let done = sqlx::query(AssertSqlSafe(format!("DELETE FROM {acls} WHERE {key} = ?")))
-        .bind(uuid_to_db(id))
-        .execute(conn)
-        .await
-        .map_err(db_err("deleting an ACL"))?;
-    Ok(done.rows_affected() > 0)
+fn delete(conn: &Connection, owner: AclOwner, id: Uuid) -> Result<bool, StoreError> {
+    let done = execute(
+        conn,
+        owner.sql().delete,
+        [uuid_to_db(id)],
+        "deleting an ACL",
+    )?;
+    Ok(done > 0)
 }

@@ -1,15 +1,88 @@
 //! Conversions between domain values and SQLite column values (timestamps as INTEGER nanoseconds since the Unix
-//! epoch, UUIDs as hyphenated text, small integers), and the mapping of sqlx errors to `StoreError`. Every
+//! epoch, UUIDs as hyphenated text, small integers), the mapping of rusqlite errors to `StoreError`, and the
+//! few statement helpers every area uses (each through the connection's prepared-statement cache). Every
 //! conversion of stored data is fallible: a corrupt row is an error, never a panic.
 
 use arca_core::StoreError;
+use rusqlite::{Connection, Params, Row};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-/// An error-mapping closure that names what was being done. sqlx errors never carry bound values, so no key
-/// material can leak through the message.
-pub(super) fn db_err(what: &str) -> impl FnOnce(sqlx::Error) -> StoreError + '_ {
+/// An error-mapping closure that names what was being done. rusqlite errors carry SQLite's message and column
+/// names, never bound values, so no key material can leak through the message.
+pub(super) fn sql_err(what: &str) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
     move |e| StoreError(format!("SQLite store: {what}: {e}"))
+}
+
+/// Runs a statement that returns no rows; the number of rows it changed.
+pub(super) fn execute<P: Params>(
+    conn: &Connection,
+    sql: &str,
+    params: P,
+    what: &str,
+) -> Result<usize, StoreError> {
+    conn.prepare_cached(sql)
+        .and_then(|mut stmt| stmt.execute(params))
+        .map_err(sql_err(what))
+}
+
+/// Whether a query returns at least one row.
+pub(super) fn exists<P: Params>(
+    conn: &Connection,
+    sql: &str,
+    params: P,
+    what: &str,
+) -> Result<bool, StoreError> {
+    conn.prepare_cached(sql)
+        .and_then(|mut stmt| stmt.exists(params))
+        .map_err(sql_err(what))
+}
+
+/// The first row of a query, converted by `convert`; `None` when there is none.
+pub(super) fn query_opt<T, P: Params>(
+    conn: &Connection,
+    sql: &str,
+    params: P,
+    what: &str,
+    convert: impl FnOnce(&Row<'_>) -> Result<T, StoreError>,
+) -> Result<Option<T>, StoreError> {
+    let mut stmt = conn.prepare_cached(sql).map_err(sql_err(what))?;
+    let mut rows = stmt.query(params).map_err(sql_err(what))?;
+    match rows.next().map_err(sql_err(what))? {
+        Some(row) => convert(row).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// Every row of a query, each converted by `convert`.
+pub(super) fn query_all<T, P: Params>(
+    conn: &Connection,
+    sql: &str,
+    params: P,
+    what: &str,
+    mut convert: impl FnMut(&Row<'_>) -> Result<T, StoreError>,
+) -> Result<Vec<T>, StoreError> {
+    let mut stmt = conn.prepare_cached(sql).map_err(sql_err(what))?;
+    let mut rows = stmt.query(params).map_err(sql_err(what))?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next().map_err(sql_err(what))? {
+        out.push(convert(row)?);
+    }
+    Ok(out)
+}
+
+/// A `COUNT(*)`-style query's one integer, as a count.
+pub(super) fn count<P: Params>(
+    conn: &Connection,
+    sql: &str,
+    params: P,
+    what: &str,
+) -> Result<u64, StoreError> {
+    let total: i64 = conn
+        .prepare_cached(sql)
+        .and_then(|mut stmt| stmt.query_row(params, |row| row.get(0)))
+        .map_err(sql_err(what))?;
+    u64::try_from(total).map_err(|_| StoreError(format!("SQLite store: negative count {total}")))
 }
 
 /// A timestamp as stored: nanoseconds since the epoch. Instants outside what an i64 holds (before 1677 or after

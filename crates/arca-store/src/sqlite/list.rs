@@ -1,13 +1,13 @@
 //! The secrets list: one project's unexpired secrets, filtered, sorted and paged, with the total match count.
 //! The SQL text is assembled only from fixed column names chosen by matching on the query's enums; every value
-//! is a bind parameter.
+//! is a bind parameter. Runs on a pooled read connection (`reads`).
 
 use arca_core::{Cmp, SecretPage, SecretQuery, SortDir, SortKey, StoreError, TimeField};
-use rusqlite::params_from_iter;
 use rusqlite::types::Value;
+use rusqlite::{Connection, params_from_iter};
 
-use super::codec::ts_bound;
-use super::hot_reads::{HotReads, SECRET_COLUMNS, secret_from_row, sql_err};
+use super::codec::{count, query_all, ts_bound};
+use super::secrets::{SECRET_COLUMNS, secret_from_row};
 
 fn text(value: &str) -> Value {
     Value::Text(value.to_owned())
@@ -121,7 +121,9 @@ fn only_by_project(q: &SecretQuery) -> bool {
 
 /// One page and the total. They are two statements without a common transaction (as in Barbican): a write
 /// landing between them can make `total` count that write, which no client can tell from a write just after.
-pub(super) async fn list(reads: &HotReads, q: &SecretQuery) -> Result<SecretPage, StoreError> {
+/// Unfiltered, `total` is the kept count plus an index range of the project's expiring secrets; filtered, it
+/// counts the project's matching secrets through the `project_id` indexes.
+pub(super) fn list(conn: &Connection, q: &SecretQuery) -> Result<SecretPage, StoreError> {
     let (filter, mut values) = where_clause(q);
     let page_sql = format!(
         "SELECT {SECRET_COLUMNS} FROM secrets{filter}{} LIMIT ? OFFSET ?",
@@ -143,26 +145,18 @@ pub(super) async fn list(reads: &HotReads, q: &SecretQuery) -> Result<SecretPage
     };
     values.push(Value::Integer(i64::from(q.limit)));
     values.push(Value::Integer(i64::from(q.offset)));
-    reads
-        .run(move |conn| {
-            let mut page = conn
-                .prepare_cached(&page_sql)
-                .map_err(sql_err("preparing the list"))?;
-            let secrets = page
-                .query_map(params_from_iter(values), |row| Ok(secret_from_row(row)))
-                .map_err(sql_err("listing secrets"))?
-                .map(|row| row.map_err(sql_err("listing secrets")).and_then(|r| r))
-                .collect::<Result<Vec<_>, _>>()?;
-            drop(page);
-            let total: i64 = conn
-                .prepare_cached(&count_sql)
-                .and_then(|mut stmt| {
-                    stmt.query_row(params_from_iter(count_values), |row| row.get(0))
-                })
-                .map_err(sql_err("counting secrets"))?;
-            let total = u64::try_from(total)
-                .map_err(|_| StoreError(format!("SQLite store: negative count {total}")))?;
-            Ok(SecretPage { secrets, total })
-        })
-        .await
+    let secrets = query_all(
+        conn,
+        &page_sql,
+        params_from_iter(values),
+        "listing secrets",
+        secret_from_row,
+    )?;
+    let total = count(
+        conn,
+        &count_sql,
+        params_from_iter(count_values),
+        "counting secrets",
+    )?;
+    Ok(SecretPage { secrets, total })
 }

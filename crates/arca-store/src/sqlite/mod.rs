@@ -1,18 +1,19 @@
-//! `SqliteStore`: the embedded `Store` on one SQLite file. Opening configures the connections (WAL,
-//! `synchronous=FULL`, `foreign_keys`, `secure_delete`, a busy timeout for other processes writing the same file),
-//! applies migrations, starts the group-committing writer task and opens a pool of read-only connections. The
-//! trait methods delegate to one file per area: `secrets`, `keys`, `tokens`, `list`, `containers`,
-//! `consumers`, `secret_stores`, `acls`, `orders`, `quotas`; writes go through `writer`.
+//! `SqliteStore`: the embedded `Store` on one SQLite file, on rusqlite. Opening starts the writer thread (which
+//! opens the file, configures the connection — WAL, `synchronous=FULL`, `foreign_keys`, `secure_delete`, a busy
+//! timeout for other processes writing the same file — and applies migrations) and sets up the pool of read-only
+//! connections. The trait methods delegate to one file per area: `secrets`, `keys`, `tokens`, `list`,
+//! `containers`, `consumers`, `secret_stores`, `acls`, `orders`, `quotas`; reads run in place on `reads`, writes
+//! go through `writer`.
 
 mod acls;
 mod codec;
 mod consumers;
 mod containers;
-mod hot_reads;
 mod keys;
 mod list;
 mod orders;
 mod quotas;
+mod reads;
 mod schema;
 mod secret_stores;
 mod secrets;
@@ -29,15 +30,16 @@ use arca_core::{
     WrappedKeyRow,
 };
 use async_trait::async_trait;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{ConnectOptions, SqliteConnection, SqlitePool};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use reads::Reads;
 use writer::{WriteKind, Writer};
 
 use acls::{AclOwner, AclWrite};
-use arca_core::{Acl, OrderPage, OrderRecord, ProjectQuotasPage, ProjectQuotasRecord, QuotaCheck};
+use arca_core::{
+    Acl, AclChange, OrderPage, OrderRecord, ProjectQuotasPage, ProjectQuotasRecord, QuotaCheck,
+};
 use orders::OrderWrite;
 use quotas::QuotaWrite;
 
@@ -48,14 +50,11 @@ use arca_core::{
 
 /// How long a connection waits for a lock held by another connection or process before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
-/// Read-only connections in the pool.
-const READ_CONNECTIONS: u32 = 4;
 
-/// The SQLite `Store`. All writes are serialised through one writer task that group-commits them; reads use a
+/// The SQLite `Store`. All writes are serialised through one writer thread that group-commits them; reads use a
 /// pool of read-only connections and see every acknowledged write.
 pub struct SqliteStore {
-    reads: SqlitePool,
-    hot: hot_reads::HotReads,
+    reads: Reads,
     writer: Writer,
 }
 
@@ -68,39 +67,13 @@ impl std::fmt::Debug for SqliteStore {
 }
 
 impl SqliteStore {
-    /// Opens (creating if missing) the database file at `path`, applies migrations and starts the writer task.
+    /// Opens (creating if missing) the database file at `path`, applies migrations and starts the writer thread.
     /// Must be called within a Tokio runtime.
     pub async fn open(path: &Path) -> Result<SqliteStore, StoreError> {
-        let base = SqliteConnectOptions::new()
-            .filename(path)
-            .foreign_keys(true)
-            .synchronous(SqliteSynchronous::Full)
-            .busy_timeout(BUSY_TIMEOUT)
-            .pragma("secure_delete", "ON");
-        let shown = path.display();
-
-        let mut conn: SqliteConnection = base
-            .clone()
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .connect()
-            .await
-            .map_err(|e| StoreError(format!("SQLite store: opening {shown}: {e}")))?;
-        schema::migrate(&mut conn).await?;
-
-        let reads = SqlitePoolOptions::new()
-            .max_connections(READ_CONNECTIONS)
-            .connect_with(base.read_only(true))
-            .await
-            .map_err(|e| {
-                StoreError(format!(
-                    "SQLite store: opening read connections to {shown}: {e}"
-                ))
-            })?;
+        let writer = Writer::start(path, BUSY_TIMEOUT).await?;
         Ok(SqliteStore {
-            reads,
-            hot: hot_reads::HotReads::new(path, BUSY_TIMEOUT),
-            writer: Writer::spawn(conn),
+            reads: Reads::new(path, BUSY_TIMEOUT),
+            writer,
         })
     }
 
@@ -120,8 +93,9 @@ impl SqliteStore {
     /// into the main file and removes it. Dropping the store also stops the writer once its queue is drained,
     /// but without waiting for it.
     pub async fn close(self) {
-        let SqliteStore { reads, writer, .. } = self;
-        reads.close().await;
+        let SqliteStore { reads, writer } = self;
+        reads.close();
+        drop(reads);
         writer.shut_down().await;
     }
 }
@@ -129,7 +103,7 @@ impl SqliteStore {
 #[async_trait]
 impl Store for SqliteStore {
     async fn get_system_key(&self, name: &str) -> Result<Option<WrappedKeyRow>, StoreError> {
-        keys::get_system_key(&self.reads, name).await
+        self.reads.run(|c| keys::get_system_key(c, name))
     }
 
     async fn insert_system_key(&self, name: &str, row: &WrappedKeyRow) -> Result<bool, StoreError> {
@@ -142,7 +116,7 @@ impl Store for SqliteStore {
     }
 
     async fn get_active_kek(&self, project_id: &str) -> Result<Option<KekRow>, StoreError> {
-        keys::get_active_kek(&self.reads, project_id).await
+        self.reads.run(|c| keys::get_active_kek(c, project_id))
     }
 
     async fn get_kek(
@@ -150,7 +124,8 @@ impl Store for SqliteStore {
         project_id: &str,
         pkek_version: u32,
     ) -> Result<Option<KekRow>, StoreError> {
-        keys::get_kek(&self.reads, project_id, pkek_version).await
+        self.reads
+            .run(|c| keys::get_kek(c, project_id, pkek_version))
     }
 
     async fn insert_kek(&self, row: &KekRow) -> Result<bool, StoreError> {
@@ -165,7 +140,7 @@ impl Store for SqliteStore {
     }
 
     async fn get_token(&self, id: &str) -> Result<Option<TokenRow>, StoreError> {
-        self.hot.token(id).await
+        self.reads.run(|c| tokens::get(c, id))
     }
 
     async fn revoke_token(&self, id: &str) -> Result<bool, StoreError> {
@@ -202,22 +177,22 @@ impl Store for SqliteStore {
     }
 
     async fn get_secret(&self, id: Uuid) -> Result<Option<SecretRecord>, StoreError> {
-        self.hot.secret(id).await
+        self.reads.run(|c| secrets::get(c, id))
     }
 
     async fn get_secret_with_payload(
         &self,
         id: Uuid,
     ) -> Result<Option<(SecretRecord, Option<StoredPayload>)>, StoreError> {
-        self.hot.secret_with_payload(id).await
+        self.reads.run(|c| secrets::get_with_payload(c, id))
     }
 
     async fn get_payload(&self, id: Uuid) -> Result<Option<StoredPayload>, StoreError> {
-        secrets::get_payload(&self.reads, id).await
+        self.reads.run(|c| secrets::get_payload(c, id))
     }
 
     async fn list_secrets(&self, query: &SecretQuery) -> Result<SecretPage, StoreError> {
-        list::list(&self.hot, query).await
+        self.reads.run(|c| list::list(c, query))
     }
 
     async fn delete_secret(&self, id: Uuid) -> Result<bool, StoreError> {
@@ -225,7 +200,7 @@ impl Store for SqliteStore {
     }
 
     async fn get_secret_metadata(&self, id: Uuid) -> Result<BTreeMap<String, String>, StoreError> {
-        secrets::get_metadata(&self.reads, id).await
+        self.reads.run(|c| secrets::get_metadata(c, id))
     }
 
     async fn replace_secret_metadata(
@@ -279,18 +254,24 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn insert_container(&self, container: &ContainerRecord) -> Result<bool, StoreError> {
-        self.writer
-            .submit(WriteKind::InsertContainer(container.clone()))
-            .await
+    async fn insert_container(
+        &self,
+        container: &ContainerRecord,
+        check: QuotaCheck,
+    ) -> Result<bool, StoreError> {
+        let op = QuotaWrite::InsertContainer {
+            container: container.clone(),
+            check,
+        };
+        self.writer.submit(WriteKind::Quota(op)).await
     }
 
     async fn get_container(&self, id: Uuid) -> Result<Option<ContainerRecord>, StoreError> {
-        containers::get(&self.reads, id).await
+        self.reads.snapshot(|c| containers::get(c, id))
     }
 
     async fn list_containers(&self, query: &ContainerQuery) -> Result<ContainerPage, StoreError> {
-        containers::list(&self.reads, query).await
+        self.reads.snapshot(|c| containers::list(c, query))
     }
 
     async fn delete_container(&self, id: Uuid) -> Result<bool, StoreError> {
@@ -329,12 +310,14 @@ impl Store for SqliteStore {
         &self,
         id: Uuid,
         consumer: &ContainerConsumer,
+        check: QuotaCheck,
     ) -> Result<bool, StoreError> {
-        let op = WriteKind::UpsertContainerConsumer {
+        let op = QuotaWrite::UpsertContainerConsumer {
             id,
             consumer: consumer.clone(),
+            check,
         };
-        self.writer.submit(op).await
+        self.writer.submit(WriteKind::Quota(op)).await
     }
 
     async fn list_container_consumers(
@@ -343,7 +326,8 @@ impl Store for SqliteStore {
         limit: u32,
         offset: u32,
     ) -> Result<ContainerConsumerPage, StoreError> {
-        containers::list_consumers(&self.reads, id, limit, offset).await
+        self.reads
+            .snapshot(|c| containers::list_consumers(c, id, limit, offset))
     }
 
     async fn delete_container_consumer(
@@ -364,12 +348,14 @@ impl Store for SqliteStore {
         &self,
         id: Uuid,
         consumer: &SecretConsumer,
+        check: QuotaCheck,
     ) -> Result<bool, StoreError> {
-        let op = WriteKind::UpsertSecretConsumer {
+        let op = QuotaWrite::UpsertSecretConsumer {
             id,
             consumer: consumer.clone(),
+            check,
         };
-        self.writer.submit(op).await
+        self.writer.submit(WriteKind::Quota(op)).await
     }
 
     async fn list_secret_consumers(
@@ -378,14 +364,15 @@ impl Store for SqliteStore {
         limit: u32,
         offset: u32,
     ) -> Result<SecretConsumerPage, StoreError> {
-        consumers::list(&self.reads, id, limit, offset).await
+        self.reads
+            .snapshot(|c| consumers::list(c, id, limit, offset))
     }
 
     async fn secret_consumers_of(
         &self,
         ids: &[Uuid],
     ) -> Result<BTreeMap<Uuid, Vec<SecretConsumer>>, StoreError> {
-        consumers::of(&self.reads, ids).await
+        self.reads.run(|c| consumers::of(c, ids))
     }
 
     async fn delete_secret_consumer(
@@ -405,14 +392,15 @@ impl Store for SqliteStore {
     }
 
     async fn list_secret_stores(&self) -> Result<Vec<SecretStoreRecord>, StoreError> {
-        secret_stores::list(&self.reads).await
+        self.reads.run(secret_stores::list)
     }
 
     async fn get_preferred_secret_store(
         &self,
         project_id: &str,
     ) -> Result<Option<Uuid>, StoreError> {
-        secret_stores::get_preferred(&self.reads, project_id).await
+        self.reads
+            .run(|c| secret_stores::get_preferred(c, project_id))
     }
 
     async fn set_preferred_secret_store(
@@ -435,7 +423,7 @@ impl Store for SqliteStore {
             .await
     }
     async fn get_secret_acl(&self, id: Uuid) -> Result<Option<Acl>, StoreError> {
-        acls::get(&self.reads, AclOwner::Secret, id).await
+        self.reads.snapshot(|c| acls::get(c, AclOwner::Secret, id))
     }
 
     async fn put_secret_acl(&self, id: Uuid, acl: &Acl) -> Result<bool, StoreError> {
@@ -455,8 +443,24 @@ impl Store for SqliteStore {
         self.writer.submit(WriteKind::Acl(op)).await
     }
 
+    async fn change_secret_acl(
+        &self,
+        id: Uuid,
+        change: &AclChange,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let op = AclWrite::Change {
+            owner: AclOwner::Secret,
+            id,
+            change: change.clone(),
+            now,
+        };
+        self.writer.submit(WriteKind::Acl(op)).await
+    }
+
     async fn get_container_acl(&self, id: Uuid) -> Result<Option<Acl>, StoreError> {
-        acls::get(&self.reads, AclOwner::Container, id).await
+        self.reads
+            .snapshot(|c| acls::get(c, AclOwner::Container, id))
     }
 
     async fn put_container_acl(&self, id: Uuid, acl: &Acl) -> Result<bool, StoreError> {
@@ -472,6 +476,21 @@ impl Store for SqliteStore {
         let op = AclWrite::Delete {
             owner: AclOwner::Container,
             id,
+        };
+        self.writer.submit(WriteKind::Acl(op)).await
+    }
+
+    async fn change_container_acl(
+        &self,
+        id: Uuid,
+        change: &AclChange,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let op = AclWrite::Change {
+            owner: AclOwner::Container,
+            id,
+            change: change.clone(),
+            now,
         };
         self.writer.submit(WriteKind::Acl(op)).await
     }
@@ -494,7 +513,7 @@ impl Store for SqliteStore {
         &self,
         project_id: &str,
     ) -> Result<Option<ProjectQuotasRecord>, StoreError> {
-        quotas::get(&self.reads, project_id).await
+        self.reads.run(|c| quotas::get(c, project_id))
     }
 
     async fn list_project_quotas(
@@ -502,7 +521,7 @@ impl Store for SqliteStore {
         limit: u32,
         offset: u32,
     ) -> Result<ProjectQuotasPage, StoreError> {
-        quotas::list(&self.reads, limit, offset).await
+        self.reads.snapshot(|c| quotas::list(c, limit, offset))
     }
 
     async fn set_project_quotas(&self, record: &ProjectQuotasRecord) -> Result<(), StoreError> {
@@ -531,7 +550,7 @@ impl Store for SqliteStore {
     }
 
     async fn get_order(&self, id: Uuid) -> Result<Option<OrderRecord>, StoreError> {
-        orders::get(&self.reads, id).await
+        self.reads.run(|c| orders::get(c, id))
     }
 
     async fn list_orders(
@@ -540,7 +559,8 @@ impl Store for SqliteStore {
         limit: u32,
         offset: u32,
     ) -> Result<OrderPage, StoreError> {
-        orders::list(&self.reads, project_id, limit, offset).await
+        self.reads
+            .snapshot(|c| orders::list(c, project_id, limit, offset))
     }
 
     async fn complete_key_order(
@@ -584,6 +604,20 @@ impl Store for SqliteStore {
     ) -> Result<bool, StoreError> {
         let op = OrderWrite::Fail {
             order_id,
+            code,
+            reason: reason.to_owned(),
+            at,
+        };
+        self.writer.submit(WriteKind::Order(op)).await
+    }
+
+    async fn fail_pending_orders(
+        &self,
+        code: u16,
+        reason: &str,
+        at: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let op = OrderWrite::FailPending {
             code,
             reason: reason.to_owned(),
             at,

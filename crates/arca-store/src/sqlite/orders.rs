@@ -7,12 +7,14 @@ use arca_core::{
     ContainerRecord, OrderPage, OrderRecord, OrderStatus, OrderType, QuotaCheck, SecretRecord,
     StoreError, StoredPayload,
 };
-use sqlx::sqlite::SqliteRow;
-use sqlx::{AssertSqlSafe, Row, SqliteConnection, SqlitePool};
+use rusqlite::{Connection, Row, params};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::codec::{db_err, narrow, ts_from_db, ts_to_db, uuid_from_db, uuid_to_db};
+use super::codec::{
+    count, execute, exists, narrow, query_all, query_opt, sql_err, ts_from_db, ts_to_db,
+    uuid_from_db, uuid_to_db,
+};
 use super::{containers, quotas, secrets};
 
 /// Barbican's `sub_status` and `sub_status_message` of a processed order (`FollowOnProcessingStatusDTO`).
@@ -47,18 +49,24 @@ pub(super) enum OrderWrite {
         reason: String,
         at: OffsetDateTime,
     },
+    /// Marks every order still `PENDING` as `ERROR` (start-up recovery); `false` if there was none.
+    FailPending {
+        code: u16,
+        reason: String,
+        at: OffsetDateTime,
+    },
     /// Deletes an order (never what it generated); `false` if unknown.
     Delete(Uuid),
 }
 
 impl OrderWrite {
-    pub(super) async fn apply(&self, conn: &mut SqliteConnection) -> Result<bool, StoreError> {
+    pub(super) fn apply(&self, conn: &Connection) -> Result<bool, StoreError> {
         match self {
             OrderWrite::Insert { order, check } => {
-                if !quotas::admit(conn, &order.project_id, *check).await? {
+                if !quotas::admit(conn, &order.project_id, *check)? {
                     return Ok(false);
                 }
-                insert(conn, order).await.map(|()| true)
+                insert(conn, order).map(|()| true)
             }
             OrderWrite::CompleteKey {
                 order_id,
@@ -66,11 +74,11 @@ impl OrderWrite {
                 payload,
                 at,
             } => {
-                if !exists(conn, *order_id).await? {
+                if !exists_by_id(conn, *order_id)? {
                     return Ok(false);
                 }
-                secrets::insert(conn, secret, Some(payload)).await?;
-                finish(conn, *order_id, Some(secret.id), None, *at).await
+                secrets::insert(conn, secret, Some(payload))?;
+                finish(conn, *order_id, Some(secret.id), None, *at)
             }
             OrderWrite::CompleteAsymmetric {
                 order_id,
@@ -78,46 +86,69 @@ impl OrderWrite {
                 container,
                 at,
             } => {
-                if !exists(conn, *order_id).await? {
+                if !exists_by_id(conn, *order_id)? {
                     return Ok(false);
                 }
                 for (secret, payload) in generated {
-                    secrets::insert(conn, secret, Some(payload)).await?;
+                    secrets::insert(conn, secret, Some(payload))?;
                 }
                 // An error (not `false`) so the savepoint, secrets included, is rolled back.
-                if !containers::insert(conn, container).await? {
+                if !containers::insert(conn, container)? {
                     return Err(StoreError(format!(
                         "SQLite store: the key pair of order {order_id} vanished before its container was stored"
                     )));
                 }
-                finish(conn, *order_id, None, Some(container.id), *at).await
+                finish(conn, *order_id, None, Some(container.id), *at)
             }
             OrderWrite::Fail {
                 order_id,
                 code,
                 reason,
                 at,
-            } => fail(conn, *order_id, *code, reason, *at).await,
-            OrderWrite::Delete(id) => delete(conn, *id).await,
+            } => fail(conn, *order_id, *code, reason, *at),
+            OrderWrite::FailPending { code, reason, at } => {
+                let done = execute(
+                    conn,
+                    "UPDATE orders SET status = ?, error_status_code = ?, error_reason = ?, updated = ? \
+                     WHERE status = ?",
+                    params![
+                        OrderStatus::Error.as_str(),
+                        i64::from(*code),
+                        reason,
+                        ts_to_db(*at)?,
+                        OrderStatus::Pending.as_str()
+                    ],
+                    "failing interrupted orders",
+                )?;
+                Ok(done > 0)
+            }
+            OrderWrite::Delete(id) => delete(conn, *id),
         }
     }
 }
 
-const COLUMNS: &str = "id, project_id, creator_id, order_type, status, meta, secret_id, container_id, \
-     error_status_code, error_reason, sub_status, sub_status_message, created, updated";
+const ORDER_BY_ID: &str = "SELECT id, project_id, creator_id, order_type, status, meta, secret_id, \
+     container_id, error_status_code, error_reason, sub_status, sub_status_message, created, updated \
+     FROM orders WHERE id = ?";
+const ORDERS_PAGE: &str = "SELECT id, project_id, creator_id, order_type, status, meta, secret_id, \
+     container_id, error_status_code, error_reason, sub_status, sub_status_message, created, updated \
+     FROM orders WHERE project_id = ? ORDER BY created ASC, id ASC LIMIT ? OFFSET ?";
+const INSERT_ORDER: &str = "INSERT INTO orders (id, project_id, creator_id, order_type, status, meta, \
+     secret_id, container_id, error_status_code, error_reason, sub_status, sub_status_message, created, \
+     updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
-fn from_row(row: &SqliteRow) -> Result<OrderRecord, StoreError> {
-    let get = |e| db_err("reading an order row")(e);
-    let id: String = row.try_get("id").map_err(get)?;
-    let kind: String = row.try_get("order_type").map_err(get)?;
-    let status: String = row.try_get("status").map_err(get)?;
-    let secret_id: Option<String> = row.try_get("secret_id").map_err(get)?;
-    let container_id: Option<String> = row.try_get("container_id").map_err(get)?;
-    let code: Option<i64> = row.try_get("error_status_code").map_err(get)?;
+fn from_row(row: &Row<'_>) -> Result<OrderRecord, StoreError> {
+    let get = sql_err("reading an order row");
+    let id: String = row.get("id").map_err(&get)?;
+    let kind: String = row.get("order_type").map_err(&get)?;
+    let status: String = row.get("status").map_err(&get)?;
+    let secret_id: Option<String> = row.get("secret_id").map_err(&get)?;
+    let container_id: Option<String> = row.get("container_id").map_err(&get)?;
+    let code: Option<i64> = row.get("error_status_code").map_err(&get)?;
     Ok(OrderRecord {
         id: uuid_from_db(&id)?,
-        project_id: row.try_get("project_id").map_err(get)?,
-        creator_id: row.try_get("creator_id").map_err(get)?,
+        project_id: row.get("project_id").map_err(&get)?,
+        creator_id: row.get("creator_id").map_err(&get)?,
         order_type: OrderType::parse(&kind).ok_or_else(|| {
             StoreError(format!(
                 "SQLite store: unknown order type {kind:?} in order {id}"
@@ -128,146 +159,140 @@ fn from_row(row: &SqliteRow) -> Result<OrderRecord, StoreError> {
                 "SQLite store: unknown order status {status:?} in order {id}"
             ))
         })?,
-        meta: row.try_get("meta").map_err(get)?,
+        meta: row.get("meta").map_err(&get)?,
         secret_id: secret_id.as_deref().map(uuid_from_db).transpose()?,
         container_id: container_id.as_deref().map(uuid_from_db).transpose()?,
         error_status_code: code.map(|c| narrow(c, "error_status_code")).transpose()?,
-        error_reason: row.try_get("error_reason").map_err(get)?,
-        sub_status: row.try_get("sub_status").map_err(get)?,
-        sub_status_message: row.try_get("sub_status_message").map_err(get)?,
-        created: ts_from_db(row.try_get("created").map_err(get)?)?,
-        updated: ts_from_db(row.try_get("updated").map_err(get)?)?,
+        error_reason: row.get("error_reason").map_err(&get)?,
+        sub_status: row.get("sub_status").map_err(&get)?,
+        sub_status_message: row.get("sub_status_message").map_err(&get)?,
+        created: ts_from_db(row.get("created").map_err(&get)?)?,
+        updated: ts_from_db(row.get("updated").map_err(&get)?)?,
     })
 }
 
-pub(super) async fn get(pool: &SqlitePool, id: Uuid) -> Result<Option<OrderRecord>, StoreError> {
-    let row = sqlx::query(AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM orders WHERE id = ?"
-    )))
-    .bind(uuid_to_db(id))
-    .fetch_optional(pool)
-    .await
-    .map_err(db_err("reading an order"))?;
-    row.as_ref().map(from_row).transpose()
+pub(super) fn get(conn: &Connection, id: Uuid) -> Result<Option<OrderRecord>, StoreError> {
+    query_opt(
+        conn,
+        ORDER_BY_ID,
+        [uuid_to_db(id)],
+        "reading an order",
+        from_row,
+    )
 }
 
-pub(super) async fn list(
-    pool: &SqlitePool,
+/// One page of a project's orders and their total (counted through the `(project_id, created)` index); run in
+/// a read transaction (`Reads::snapshot`).
+pub(super) fn list(
+    conn: &Connection,
     project_id: &str,
     limit: u32,
     offset: u32,
 ) -> Result<OrderPage, StoreError> {
-    let mut tx = pool
-        .begin()
-        .await
-        .map_err(db_err("starting a read transaction"))?;
-    let rows = sqlx::query(AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM orders WHERE project_id = ? ORDER BY created ASC, id ASC LIMIT ? OFFSET ?"
-    )))
-    .bind(project_id)
-    .bind(i64::from(limit))
-    .bind(i64::from(offset))
-    .fetch_all(&mut *tx)
-    .await
-    .map_err(db_err("listing orders"))?;
-    let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM orders WHERE project_id = ?")
-        .bind(project_id)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(db_err("counting orders"))?;
-    tx.commit()
-        .await
-        .map_err(db_err("ending a read transaction"))?;
-    Ok(OrderPage {
-        orders: rows.iter().map(from_row).collect::<Result<_, _>>()?,
-        total: u64::try_from(total).unwrap_or(0),
-    })
+    let orders = query_all(
+        conn,
+        ORDERS_PAGE,
+        params![project_id, i64::from(limit), i64::from(offset)],
+        "listing orders",
+        from_row,
+    )?;
+    let total = count(
+        conn,
+        "SELECT COUNT(*) FROM orders WHERE project_id = ?",
+        [project_id],
+        "counting orders",
+    )?;
+    Ok(OrderPage { orders, total })
 }
 
-async fn insert(conn: &mut SqliteConnection, o: &OrderRecord) -> Result<(), StoreError> {
-    sqlx::query(AssertSqlSafe(format!(
-        "INSERT INTO orders ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-    )))
-    .bind(uuid_to_db(o.id))
-    .bind(&o.project_id)
-    .bind(&o.creator_id)
-    .bind(o.order_type.as_str())
-    .bind(o.status.as_str())
-    .bind(&o.meta)
-    .bind(o.secret_id.map(uuid_to_db))
-    .bind(o.container_id.map(uuid_to_db))
-    .bind(o.error_status_code.map(i64::from))
-    .bind(&o.error_reason)
-    .bind(&o.sub_status)
-    .bind(&o.sub_status_message)
-    .bind(ts_to_db(o.created)?)
-    .bind(ts_to_db(o.updated)?)
-    .execute(conn)
-    .await
-    .map_err(db_err("inserting an order"))?;
+fn insert(conn: &Connection, o: &OrderRecord) -> Result<(), StoreError> {
+    execute(
+        conn,
+        INSERT_ORDER,
+        params![
+            uuid_to_db(o.id),
+            o.project_id,
+            o.creator_id,
+            o.order_type.as_str(),
+            o.status.as_str(),
+            o.meta,
+            o.secret_id.map(uuid_to_db),
+            o.container_id.map(uuid_to_db),
+            o.error_status_code.map(i64::from),
+            o.error_reason,
+            o.sub_status,
+            o.sub_status_message,
+            ts_to_db(o.created)?,
+            ts_to_db(o.updated)?
+        ],
+        "inserting an order",
+    )?;
     Ok(())
 }
 
-async fn exists(conn: &mut SqliteConnection, id: Uuid) -> Result<bool, StoreError> {
-    let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM orders WHERE id = ?")
-        .bind(uuid_to_db(id))
-        .fetch_optional(conn)
-        .await
-        .map_err(db_err("looking up an order"))?;
-    Ok(found.is_some())
+fn exists_by_id(conn: &Connection, id: Uuid) -> Result<bool, StoreError> {
+    exists(
+        conn,
+        "SELECT 1 FROM orders WHERE id = ?",
+        [uuid_to_db(id)],
+        "looking up an order",
+    )
 }
 
 /// Marks an order `ACTIVE` with what it generated.
-pub(super) async fn finish(
-    conn: &mut SqliteConnection,
+pub(super) fn finish(
+    conn: &Connection,
     id: Uuid,
     secret_id: Option<Uuid>,
     container_id: Option<Uuid>,
     at: OffsetDateTime,
 ) -> Result<bool, StoreError> {
-    let done = sqlx::query(
+    let done = execute(
+        conn,
         "UPDATE orders SET status = ?, secret_id = ?, container_id = ?, sub_status = ?, \
          sub_status_message = ?, updated = ? WHERE id = ?",
-    )
-    .bind(OrderStatus::Active.as_str())
-    .bind(secret_id.map(uuid_to_db))
-    .bind(container_id.map(uuid_to_db))
-    .bind(SUB_STATUS_DONE)
-    .bind(SUB_STATUS_DONE)
-    .bind(ts_to_db(at)?)
-    .bind(uuid_to_db(id))
-    .execute(conn)
-    .await
-    .map_err(db_err("completing an order"))?;
-    Ok(done.rows_affected() > 0)
+        params![
+            OrderStatus::Active.as_str(),
+            secret_id.map(uuid_to_db),
+            container_id.map(uuid_to_db),
+            SUB_STATUS_DONE,
+            SUB_STATUS_DONE,
+            ts_to_db(at)?,
+            uuid_to_db(id)
+        ],
+        "completing an order",
+    )?;
+    Ok(done > 0)
 }
 
-async fn fail(
-    conn: &mut SqliteConnection,
+fn fail(
+    conn: &Connection,
     id: Uuid,
     code: u16,
     reason: &str,
     at: OffsetDateTime,
 ) -> Result<bool, StoreError> {
-    let done = sqlx::query(
+    let done = execute(
+        conn,
         "UPDATE orders SET status = ?, error_status_code = ?, error_reason = ?, updated = ? WHERE id = ?",
-    )
-    .bind(OrderStatus::Error.as_str())
-    .bind(i64::from(code))
-    .bind(reason)
-    .bind(ts_to_db(at)?)
-    .bind(uuid_to_db(id))
-    .execute(conn)
-    .await
-    .map_err(db_err("failing an order"))?;
-    Ok(done.rows_affected() > 0)
+        params![
+            OrderStatus::Error.as_str(),
+            i64::from(code),
+            reason,
+            ts_to_db(at)?,
+            uuid_to_db(id)
+        ],
+        "failing an order",
+    )?;
+    Ok(done > 0)
 }
 
-async fn delete(conn: &mut SqliteConnection, id: Uuid) -> Result<bool, StoreError> {
-    let done = sqlx::query("DELETE FROM orders WHERE id = ?")
-        .bind(uuid_to_db(id))
-        .execute(conn)
-        .await
-        .map_err(db_err("deleting an order"))?;
-    Ok(done.rows_affected() > 0)
+fn delete(conn: &Connection, id: Uuid) -> Result<bool, StoreError> {
+    let done = execute(
+        conn,
+        "DELETE FROM orders WHERE id = ?",
+        [uuid_to_db(id)],
+        "deleting an order",
+    )?;
+    Ok(done > 0)
 }

@@ -1,17 +1,20 @@
 //! Project quotas (`project_quotas`) and their enforcement: [`admit`] reads the project's configured limit
 //! (or takes the default) and counts the project's rows of the resource, on the writer's connection inside
 //! the savepoint of the insert it guards, so the count and the insert are one atomic step and concurrent
-//! creations cannot exceed a quota. `InsertSecret` is the quota-checked `POST /v1/secrets` insert.
+//! creations cannot exceed a quota. `InsertSecret`, `InsertContainer` and the consumer upserts are the
+//! quota-checked inserts of `POST /v1/secrets`, `POST /v1/containers` and consumer registration (re-registering
+//! an existing consumer writes nothing and is always admitted). Reads of the configured quotas run on a pooled
+//! read connection.
 
 use arca_core::{
-    ProjectQuotas, ProjectQuotasPage, ProjectQuotasRecord, QuotaCheck, QuotaResource, SecretRecord,
-    StoreError, StoredPayload,
+    ContainerConsumer, ContainerRecord, ProjectQuotas, ProjectQuotasPage, ProjectQuotasRecord,
+    QuotaCheck, QuotaResource, SecretConsumer, SecretRecord, StoreError, StoredPayload,
 };
-use sqlx::sqlite::SqliteRow;
-use sqlx::{AssertSqlSafe, Row, SqliteConnection, SqlitePool};
+use rusqlite::{Connection, Row, params};
+use uuid::Uuid;
 
-use super::codec::{db_err, ts_from_db, ts_to_db};
-use super::secrets;
+use super::codec::{count, execute, query_all, query_opt, sql_err, ts_from_db, ts_to_db};
+use super::{consumers, containers, secrets};
 
 /// A quota write.
 pub(super) enum QuotaWrite {
@@ -25,160 +28,245 @@ pub(super) enum QuotaWrite {
         payload: Option<StoredPayload>,
         check: QuotaCheck,
     },
+    /// Inserts a container if the project's containers quota admits it; `false` if not, or if a referenced
+    /// secret is gone.
+    InsertContainer {
+        container: ContainerRecord,
+        check: QuotaCheck,
+    },
+    /// Registers a container consumer; a new one only if the consumer's project's consumers quota admits it.
+    /// `false` at the quota or if the container is gone.
+    UpsertContainerConsumer {
+        id: Uuid,
+        consumer: ContainerConsumer,
+        check: QuotaCheck,
+    },
+    /// Registers a secret consumer; a new one only if the consumer's project's consumers quota admits it
+    /// (counting its secret consumers, as Barbican's secret consumer repository does). `false` at the quota or
+    /// if the secret is gone.
+    UpsertSecretConsumer {
+        id: Uuid,
+        consumer: SecretConsumer,
+        check: QuotaCheck,
+    },
 }
 
 impl QuotaWrite {
-    pub(super) async fn apply(&self, conn: &mut SqliteConnection) -> Result<bool, StoreError> {
+    pub(super) fn apply(&self, conn: &Connection) -> Result<bool, StoreError> {
         match self {
-            QuotaWrite::Set(record) => set(conn, record).await.map(|()| true),
-            QuotaWrite::Delete(project) => delete(conn, project).await,
+            QuotaWrite::Set(record) => set(conn, record).map(|()| true),
+            QuotaWrite::Delete(project) => delete(conn, project),
             QuotaWrite::InsertSecret {
                 secret,
                 payload,
                 check,
             } => {
-                if !admit(conn, &secret.project_id, *check).await? {
+                if !admit(conn, &secret.project_id, *check)? {
                     return Ok(false);
                 }
-                secrets::insert(conn, secret, payload.as_ref())
-                    .await
-                    .map(|()| true)
+                secrets::insert(conn, secret, payload.as_ref()).map(|()| true)
+            }
+            QuotaWrite::InsertContainer { container, check } => {
+                if !admit(conn, &container.project_id, *check)? {
+                    return Ok(false);
+                }
+                containers::insert(conn, container)
+            }
+            QuotaWrite::UpsertContainerConsumer {
+                id,
+                consumer,
+                check,
+            } => {
+                if !containers::has_consumer(conn, *id, consumer)?
+                    && !admit(conn, &consumer.project_id, *check)?
+                {
+                    return Ok(false);
+                }
+                containers::upsert_consumer(conn, *id, consumer)
+            }
+            QuotaWrite::UpsertSecretConsumer {
+                id,
+                consumer,
+                check,
+            } => {
+                if !consumers::exists(conn, *id, consumer)?
+                    && !admit_counting(conn, &consumer.project_id, *check, SECRET_CONSUMERS)?
+                {
+                    return Ok(false);
+                }
+                consumers::upsert(conn, *id, consumer)
             }
         }
     }
 }
 
-/// The column of `project_quotas` and the table counted for a resource (fixed names, never input).
-fn names(resource: QuotaResource) -> (&'static str, Option<&'static str>) {
+/// The statement reading a resource's configured limit and the one counting the project's rows of it (fixed
+/// text, never input). Secrets are counted by the trigger-kept `project_secret_counts` (all of the project's
+/// secrets, expired ones included, as `COUNT(*)` would); orders and containers through their
+/// `(project_id, created)` index, so the count reads one project's index entries; container consumers have no
+/// `project_id` index, so that count scans the table — it runs only for a project with a `consumers` limit
+/// (configured or default), and an index would need a new migration.
+fn statements(resource: QuotaResource) -> (&'static str, Option<&'static str>) {
     match resource {
-        QuotaResource::Secrets => ("secrets", Some("secrets")),
-        QuotaResource::Orders => ("orders", Some("orders")),
-        QuotaResource::Containers => ("containers", Some("containers")),
-        QuotaResource::Consumers => ("consumers", Some("container_consumers")),
-        QuotaResource::Cas => ("cas", None),
+        QuotaResource::Secrets => (
+            "SELECT secrets FROM project_quotas WHERE project_id = ?",
+            Some(
+                "SELECT COALESCE((SELECT total FROM project_secret_counts WHERE project_id = ?), 0)",
+            ),
+        ),
+        QuotaResource::Orders => (
+            "SELECT orders FROM project_quotas WHERE project_id = ?",
+            Some("SELECT COUNT(*) FROM orders WHERE project_id = ?"),
+        ),
+        QuotaResource::Containers => (
+            "SELECT containers FROM project_quotas WHERE project_id = ?",
+            Some("SELECT COUNT(*) FROM containers WHERE project_id = ?"),
+        ),
+        QuotaResource::Consumers => (
+            "SELECT consumers FROM project_quotas WHERE project_id = ?",
+            Some("SELECT COUNT(*) FROM container_consumers WHERE project_id = ?"),
+        ),
+        QuotaResource::Cas => ("SELECT cas FROM project_quotas WHERE project_id = ?", None),
     }
 }
 
+/// Counts a project's secret consumers, which share the `consumers` quota with container consumers but are
+/// counted on their own (Barbican's two consumer repositories each count their own rows). No `project_id`
+/// index either: the scan runs only for a project with a `consumers` limit.
+const SECRET_CONSUMERS: &str = "SELECT COUNT(*) FROM secret_consumers WHERE project_id = ?";
+
 /// Whether the project may create one more of `check.resource`. Runs on the writer's connection, inside the
 /// transaction of the insert that follows it.
-pub(super) async fn admit(
-    conn: &mut SqliteConnection,
+pub(super) fn admit(
+    conn: &Connection,
     project_id: &str,
     check: QuotaCheck,
 ) -> Result<bool, StoreError> {
-    let (column, table) = names(check.resource);
-    let configured: Option<Option<i64>> = sqlx::query_scalar(AssertSqlSafe(format!(
-        "SELECT {column} FROM project_quotas WHERE project_id = ?"
-    )))
-    .bind(project_id)
-    .fetch_optional(&mut *conn)
-    .await
-    .map_err(db_err("reading a project quota"))?;
+    let (configured_sql, count_sql) = statements(check.resource);
+    admit_with(conn, project_id, check, configured_sql, count_sql)
+}
+
+/// [`admit`] with `count_sql` counting the project's rows instead of the resource's usual table.
+fn admit_counting(
+    conn: &Connection,
+    project_id: &str,
+    check: QuotaCheck,
+    count_sql: &str,
+) -> Result<bool, StoreError> {
+    let (configured_sql, _) = statements(check.resource);
+    admit_with(conn, project_id, check, configured_sql, Some(count_sql))
+}
+
+fn admit_with(
+    conn: &Connection,
+    project_id: &str,
+    check: QuotaCheck,
+    configured_sql: &str,
+    count_sql: Option<&str>,
+) -> Result<bool, StoreError> {
+    let configured: Option<Option<i64>> = query_opt(
+        conn,
+        configured_sql,
+        [project_id],
+        "reading a project quota",
+        |row| row.get(0).map_err(sql_err("reading a project quota")),
+    )?;
     let limit = configured.flatten().unwrap_or(check.default);
     if limit < 0 {
         return Ok(true);
     }
-    let count: i64 = match table {
-        Some(table) => sqlx::query_scalar(AssertSqlSafe(format!(
-            "SELECT COUNT(*) FROM {table} WHERE project_id = ?"
-        )))
-        .bind(project_id)
-        .fetch_one(&mut *conn)
-        .await
-        .map_err(db_err("counting a project's objects"))?,
+    let count = match count_sql {
+        Some(sql) => count(conn, sql, [project_id], "counting a project's objects")?,
         None => 0,
     };
-    Ok(QuotaCheck::admits(limit, u64::try_from(count).unwrap_or(0)))
+    Ok(QuotaCheck::admits(limit, count))
 }
 
-const COLUMNS: &str = "project_id, secrets, orders, containers, consumers, cas, created, updated";
+const QUOTAS_BY_PROJECT: &str = "SELECT project_id, secrets, orders, containers, consumers, cas, created, \
+     updated FROM project_quotas WHERE project_id = ?";
+const QUOTAS_PAGE: &str = "SELECT project_id, secrets, orders, containers, consumers, cas, created, updated \
+     FROM project_quotas ORDER BY created ASC, project_id ASC LIMIT ? OFFSET ?";
 
-fn from_row(row: &SqliteRow) -> Result<ProjectQuotasRecord, StoreError> {
-    let get = |e| db_err("reading a project quotas row")(e);
+fn from_row(row: &Row<'_>) -> Result<ProjectQuotasRecord, StoreError> {
+    let get = sql_err("reading a project quotas row");
     Ok(ProjectQuotasRecord {
-        project_id: row.try_get("project_id").map_err(get)?,
+        project_id: row.get("project_id").map_err(&get)?,
         quotas: ProjectQuotas {
-            secrets: row.try_get("secrets").map_err(get)?,
-            orders: row.try_get("orders").map_err(get)?,
-            containers: row.try_get("containers").map_err(get)?,
-            consumers: row.try_get("consumers").map_err(get)?,
-            cas: row.try_get("cas").map_err(get)?,
+            secrets: row.get("secrets").map_err(&get)?,
+            orders: row.get("orders").map_err(&get)?,
+            containers: row.get("containers").map_err(&get)?,
+            consumers: row.get("consumers").map_err(&get)?,
+            cas: row.get("cas").map_err(&get)?,
         },
-        created: ts_from_db(row.try_get("created").map_err(get)?)?,
-        updated: ts_from_db(row.try_get("updated").map_err(get)?)?,
+        created: ts_from_db(row.get("created").map_err(&get)?)?,
+        updated: ts_from_db(row.get("updated").map_err(&get)?)?,
     })
 }
 
-pub(super) async fn get(
-    pool: &SqlitePool,
+pub(super) fn get(
+    conn: &Connection,
     project_id: &str,
 ) -> Result<Option<ProjectQuotasRecord>, StoreError> {
-    let row = sqlx::query(AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM project_quotas WHERE project_id = ?"
-    )))
-    .bind(project_id)
-    .fetch_optional(pool)
-    .await
-    .map_err(db_err("reading project quotas"))?;
-    row.as_ref().map(from_row).transpose()
+    query_opt(
+        conn,
+        QUOTAS_BY_PROJECT,
+        [project_id],
+        "reading project quotas",
+        from_row,
+    )
 }
 
-pub(super) async fn list(
-    pool: &SqlitePool,
+/// One page of the configured quotas and their total (every project with quotas set: a table small by nature,
+/// counted whole); run in a read transaction (`Reads::snapshot`).
+pub(super) fn list(
+    conn: &Connection,
     limit: u32,
     offset: u32,
 ) -> Result<ProjectQuotasPage, StoreError> {
-    let mut tx = pool
-        .begin()
-        .await
-        .map_err(db_err("starting a read transaction"))?;
-    let rows = sqlx::query(AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM project_quotas ORDER BY created ASC, project_id ASC LIMIT ? OFFSET ?"
-    )))
-    .bind(i64::from(limit))
-    .bind(i64::from(offset))
-    .fetch_all(&mut *tx)
-    .await
-    .map_err(db_err("listing project quotas"))?;
-    let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM project_quotas")
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(db_err("counting project quotas"))?;
-    tx.commit()
-        .await
-        .map_err(db_err("ending a read transaction"))?;
-    Ok(ProjectQuotasPage {
-        records: rows.iter().map(from_row).collect::<Result<_, _>>()?,
-        total: u64::try_from(total).unwrap_or(0),
-    })
+    let records = query_all(
+        conn,
+        QUOTAS_PAGE,
+        params![i64::from(limit), i64::from(offset)],
+        "listing project quotas",
+        from_row,
+    )?;
+    let total = count(
+        conn,
+        "SELECT COUNT(*) FROM project_quotas",
+        [],
+        "counting project quotas",
+    )?;
+    Ok(ProjectQuotasPage { records, total })
 }
 
-async fn set(conn: &mut SqliteConnection, r: &ProjectQuotasRecord) -> Result<(), StoreError> {
-    sqlx::query(
+fn set(conn: &Connection, r: &ProjectQuotasRecord) -> Result<(), StoreError> {
+    execute(
+        conn,
         "INSERT INTO project_quotas (project_id, secrets, orders, containers, consumers, cas, created, updated) \
          VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (project_id) DO UPDATE SET secrets = excluded.secrets, \
          orders = excluded.orders, containers = excluded.containers, consumers = excluded.consumers, \
          cas = excluded.cas, updated = excluded.updated",
-    )
-    .bind(&r.project_id)
-    .bind(r.quotas.secrets)
-    .bind(r.quotas.orders)
-    .bind(r.quotas.containers)
-    .bind(r.quotas.consumers)
-    .bind(r.quotas.cas)
-    .bind(ts_to_db(r.created)?)
-    .bind(ts_to_db(r.updated)?)
-    .execute(conn)
-    .await
-    .map_err(db_err("writing project quotas"))?;
+        params![
+            r.project_id,
+            r.quotas.secrets,
+            r.quotas.orders,
+            r.quotas.containers,
+            r.quotas.consumers,
+            r.quotas.cas,
+            ts_to_db(r.created)?,
+            ts_to_db(r.updated)?
+        ],
+        "writing project quotas",
+    )?;
     Ok(())
 }
 
-async fn delete(conn: &mut SqliteConnection, project_id: &str) -> Result<bool, StoreError> {
-    let done = sqlx::query("DELETE FROM project_quotas WHERE project_id = ?")
-        .bind(project_id)
-        .execute(conn)
-        .await
-        .map_err(db_err("deleting project quotas"))?;
-    Ok(done.rows_affected() > 0)
+fn delete(conn: &Connection, project_id: &str) -> Result<bool, StoreError> {
+    let done = execute(
+        conn,
+        "DELETE FROM project_quotas WHERE project_id = ?",
+        [project_id],
+        "deleting project quotas",
+    )?;
+    Ok(done > 0)
 }

@@ -1,11 +1,11 @@
 //! The SQLite schema migrations: the SQL files in `migrations/`, embedded at compile time and applied in order at
 //! start-up under `BEGIN IMMEDIATE`, with the applied versions recorded in `schema_version` (so two processes
-//! opening the same file at once do not both migrate).
+//! opening the same file at once do not both migrate). Runs on rusqlite, on the writer's connection.
 
 use arca_core::StoreError;
-use sqlx::{Connection, SqliteConnection};
+use rusqlite::{Connection, TransactionBehavior};
 
-use super::codec::db_err;
+use super::codec::{query_all, sql_err};
 
 /// Every migration, in order: (version, SQL). Versions are never renumbered or edited once released.
 const MIGRATIONS: &[(i64, &str)] = &[
@@ -18,22 +18,23 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (4, include_str!("../../migrations/0004_secret_counts.sql")),
 ];
 
-/// Brings the database up to the newest schema version; refuses a database from a newer Arca.
-pub(super) async fn migrate(conn: &mut SqliteConnection) -> Result<(), StoreError> {
-    let mut tx = conn
-        .begin_with("BEGIN IMMEDIATE")
-        .await
-        .map_err(db_err("starting the migration transaction"))?;
-    sqlx::raw_sql(
+/// Brings the database up to the newest schema version; refuses a database from a newer Arca. Runs on the
+/// writer's connection (on the writer thread) before it takes any operation.
+pub(super) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(sql_err("starting the migration transaction"))?;
+    tx.execute_batch(
         "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY NOT NULL, applied INTEGER NOT NULL)",
     )
-    .execute(&mut *tx)
-    .await
-    .map_err(db_err("creating schema_version"))?;
-    let applied: Vec<i64> = sqlx::query_scalar("SELECT version FROM schema_version")
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(db_err("reading the schema version"))?;
+    .map_err(sql_err("creating schema_version"))?;
+    let applied: Vec<i64> = query_all(
+        &tx,
+        "SELECT version FROM schema_version",
+        [],
+        "reading the schema version",
+        |row| row.get(0).map_err(sql_err("reading the schema version")),
+    )?;
     let current = applied.iter().copied().max().unwrap_or(0);
     let newest = MIGRATIONS.last().map_or(0, |(v, _)| *v);
     if current > newest {
@@ -44,16 +45,14 @@ pub(super) async fn migrate(conn: &mut SqliteConnection) -> Result<(), StoreErro
     // Every migration not yet applied, in order (not only those above the highest applied: a database made
     // by a development build may have a later migration without an earlier one).
     for (version, sql) in MIGRATIONS.iter().filter(|(v, _)| !applied.contains(v)) {
-        sqlx::raw_sql(*sql)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err(&format!("applying migration {version}")))?;
-        sqlx::query("INSERT INTO schema_version (version, applied) VALUES (?, unixepoch())")
-            .bind(version)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err("recording the schema version"))?;
+        tx.execute_batch(sql)
+            .map_err(sql_err(&format!("applying migration {version}")))?;
+        tx.execute(
+            "INSERT INTO schema_version (version, applied) VALUES (?, unixepoch())",
+            [version],
+        )
+        .map_err(sql_err("recording the schema version"))?;
         tracing::info!(version, "applied SQLite migration");
     }
-    tx.commit().await.map_err(db_err("committing migrations"))
+    tx.commit().map_err(sql_err("committing migrations"))
 }

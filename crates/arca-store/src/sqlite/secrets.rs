@@ -1,38 +1,132 @@
 //! Secret rows (`secrets`), their sealed payloads (`secret_payloads`) and their user metadata (`secret_metadata`):
-//! the payload read on the sqlx read pool (the hot reads are in `hot_reads`), writes as functions the writer task runs inside a savepoint. Payload bytes are
-//! ciphertext and are never logged.
+//! reads as functions over a pooled read connection (`reads`), writes as functions the writer thread runs inside
+//! an operation's savepoint. Payload bytes are ciphertext and are never logged.
 
 use std::collections::BTreeMap;
 
-use arca_core::{SecretRecord, StoreError, StoredPayload};
-use sqlx::{Row, SqliteConnection, SqlitePool};
+use arca_core::{SecretRecord, SecretType, StoreError, StoredPayload};
+use rusqlite::{Connection, Row, params};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::codec::{db_err, ts_to_db, uuid_to_db};
+use super::codec::{
+    execute, exists, query_all, query_opt, sql_err, ts_from_db, ts_to_db, uuid_from_db, uuid_to_db,
+};
 
-pub(super) async fn get_payload(
-    pool: &SqlitePool,
+/// The columns `secret_from_row` reads, in its order.
+pub(super) const SECRET_COLUMNS: &str = "id, project_id, creator_id, name, algorithm, bit_length, mode, \
+     secret_type, expiration, created, updated, content_type";
+
+const SECRET_BY_ID: &str = "SELECT id, project_id, creator_id, name, algorithm, bit_length, mode, secret_type, \
+     expiration, created, updated, content_type FROM secrets WHERE id = ?1";
+
+const SECRET_WITH_PAYLOAD_BY_ID: &str = "SELECT s.id, s.project_id, s.creator_id, s.name, s.algorithm, \
+     s.bit_length, s.mode, s.secret_type, s.expiration, s.created, s.updated, s.content_type, p.ciphertext, \
+     p.content_type FROM secrets s LEFT JOIN secret_payloads p ON p.secret_id = s.id WHERE s.id = ?1";
+
+/// Columns 0–11 (`SECRET_COLUMNS`) as a record. Corrupt values are errors, never panics.
+pub(super) fn secret_from_row(row: &Row<'_>) -> Result<SecretRecord, StoreError> {
+    let get = sql_err("reading a secret row");
+    let id: String = row.get(0).map_err(&get)?;
+    let secret_type: String = row.get(7).map_err(&get)?;
+    let expiration: Option<i64> = row.get(8).map_err(&get)?;
+    Ok(SecretRecord {
+        id: uuid_from_db(&id)?,
+        project_id: row.get(1).map_err(&get)?,
+        creator_id: row.get(2).map_err(&get)?,
+        name: row.get(3).map_err(&get)?,
+        algorithm: row.get(4).map_err(&get)?,
+        bit_length: row.get(5).map_err(&get)?,
+        mode: row.get(6).map_err(&get)?,
+        secret_type: SecretType::parse(&secret_type).ok_or_else(|| {
+            StoreError(format!(
+                "SQLite store: unknown secret type {secret_type:?} in secret {id}"
+            ))
+        })?,
+        expiration: expiration.map(ts_from_db).transpose()?,
+        created: ts_from_db(row.get(9).map_err(&get)?)?,
+        updated: ts_from_db(row.get(10).map_err(&get)?)?,
+        content_type: row.get(11).map_err(&get)?,
+    })
+}
+
+/// A secret by id.
+pub(super) fn get(conn: &Connection, id: Uuid) -> Result<Option<SecretRecord>, StoreError> {
+    query_opt(
+        conn,
+        SECRET_BY_ID,
+        [uuid_to_db(id)],
+        "reading a secret",
+        secret_from_row,
+    )
+}
+
+/// A secret and its payload (if any), in one statement.
+pub(super) fn get_with_payload(
+    conn: &Connection,
+    id: Uuid,
+) -> Result<Option<(SecretRecord, Option<StoredPayload>)>, StoreError> {
+    query_opt(
+        conn,
+        SECRET_WITH_PAYLOAD_BY_ID,
+        [uuid_to_db(id)],
+        "reading a secret with its payload",
+        |row| {
+            let secret = secret_from_row(row)?;
+            let get = sql_err("reading a secret with its payload");
+            let ciphertext: Option<Vec<u8>> = row.get(12).map_err(&get)?;
+            let content_type: Option<String> = row.get(13).map_err(&get)?;
+            let payload = ciphertext
+                .zip(content_type)
+                .map(|(ciphertext, content_type)| StoredPayload {
+                    ciphertext,
+                    content_type,
+                });
+            Ok((secret, payload))
+        },
+    )
+}
+
+pub(super) fn get_payload(
+    conn: &Connection,
     id: Uuid,
 ) -> Result<Option<StoredPayload>, StoreError> {
-    let row =
-        sqlx::query("SELECT ciphertext, content_type FROM secret_payloads WHERE secret_id = ?")
-            .bind(uuid_to_db(id))
-            .fetch_optional(pool)
-            .await
-            .map_err(db_err("reading a payload"))?;
-    let Some(row) = row else { return Ok(None) };
-    let get = |e| db_err("reading a payload row")(e);
-    Ok(Some(StoredPayload {
-        ciphertext: row.try_get("ciphertext").map_err(get)?,
-        content_type: row.try_get("content_type").map_err(get)?,
-    }))
+    query_opt(
+        conn,
+        "SELECT ciphertext, content_type FROM secret_payloads WHERE secret_id = ?",
+        [uuid_to_db(id)],
+        "reading a payload",
+        |row| {
+            let get = sql_err("reading a payload row");
+            Ok(StoredPayload {
+                ciphertext: row.get(0).map_err(&get)?,
+                content_type: row.get(1).map_err(&get)?,
+            })
+        },
+    )
+}
+
+pub(super) fn get_metadata(
+    conn: &Connection,
+    id: Uuid,
+) -> Result<BTreeMap<String, String>, StoreError> {
+    let pairs = query_all(
+        conn,
+        "SELECT key, value FROM secret_metadata WHERE secret_id = ?",
+        [uuid_to_db(id)],
+        "reading secret metadata",
+        |row| {
+            let get = sql_err("reading a metadata row");
+            Ok((row.get(0).map_err(&get)?, row.get(1).map_err(&get)?))
+        },
+    )?;
+    Ok(pairs.into_iter().collect())
 }
 
 /// Inserts the secret row and, if given, its payload. The row's `content_type` is the record's, or the payload's
 /// when the record has none.
-pub(super) async fn insert(
-    conn: &mut SqliteConnection,
+pub(super) fn insert(
+    conn: &Connection,
     secret: &SecretRecord,
     payload: Option<&StoredPayload>,
 ) -> Result<(), StoreError> {
@@ -41,188 +135,161 @@ pub(super) async fn insert(
         .content_type
         .as_deref()
         .or(payload.map(|p| p.content_type.as_str()));
-    sqlx::query(
+    execute(
+        conn,
         "INSERT INTO secrets (id, project_id, creator_id, name, algorithm, bit_length, mode, secret_type, \
          expiration, created, updated, content_type) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(&id)
-    .bind(&secret.project_id)
-    .bind(&secret.creator_id)
-    .bind(&secret.name)
-    .bind(&secret.algorithm)
-    .bind(secret.bit_length)
-    .bind(&secret.mode)
-    .bind(secret.secret_type.as_str())
-    .bind(secret.expiration.map(ts_to_db).transpose()?)
-    .bind(ts_to_db(secret.created)?)
-    .bind(ts_to_db(secret.updated)?)
-    .bind(content_type)
-    .execute(&mut *conn)
-    .await
-    .map_err(db_err("inserting a secret"))?;
+        params![
+            id,
+            secret.project_id,
+            secret.creator_id,
+            secret.name,
+            secret.algorithm,
+            secret.bit_length,
+            secret.mode,
+            secret.secret_type.as_str(),
+            secret.expiration.map(ts_to_db).transpose()?,
+            ts_to_db(secret.created)?,
+            ts_to_db(secret.updated)?,
+            content_type,
+        ],
+        "inserting a secret",
+    )?;
     if let Some(payload) = payload {
-        sqlx::query(
+        execute(
+            conn,
             "INSERT INTO secret_payloads (secret_id, ciphertext, content_type) VALUES (?, ?, ?)",
-        )
-        .bind(&id)
-        .bind(&payload.ciphertext)
-        .bind(&payload.content_type)
-        .execute(&mut *conn)
-        .await
-        .map_err(db_err("inserting a payload"))?;
+            params![id, payload.ciphertext, payload.content_type],
+            "inserting a payload",
+        )?;
     }
     Ok(())
 }
 
 /// Stores the payload of a secret that has none and stamps the secret's `updated` and `content_type`.
-pub(super) async fn attach_payload(
-    conn: &mut SqliteConnection,
+pub(super) fn attach_payload(
+    conn: &Connection,
     id: Uuid,
     payload: &StoredPayload,
     updated: OffsetDateTime,
 ) -> Result<bool, StoreError> {
     let id = uuid_to_db(id);
     let updated = ts_to_db(updated)?;
-    let done = sqlx::query(
+    let done = execute(
+        conn,
         "INSERT INTO secret_payloads (secret_id, ciphertext, content_type) \
          SELECT ?1, ?2, ?3 WHERE EXISTS (SELECT 1 FROM secrets WHERE id = ?1) \
          ON CONFLICT (secret_id) DO NOTHING",
-    )
-    .bind(&id)
-    .bind(&payload.ciphertext)
-    .bind(&payload.content_type)
-    .execute(&mut *conn)
-    .await
-    .map_err(db_err("attaching a payload"))?;
-    if done.rows_affected() != 1 {
+        params![id, payload.ciphertext, payload.content_type],
+        "attaching a payload",
+    )?;
+    if done != 1 {
         return Ok(false);
     }
-    sqlx::query("UPDATE secrets SET updated = ?, content_type = ? WHERE id = ?")
-        .bind(updated)
-        .bind(&payload.content_type)
-        .bind(&id)
-        .execute(&mut *conn)
-        .await
-        .map_err(db_err("stamping a secret after attaching its payload"))?;
+    execute(
+        conn,
+        "UPDATE secrets SET updated = ?, content_type = ? WHERE id = ?",
+        params![updated, payload.content_type, id],
+        "stamping a secret after attaching its payload",
+    )?;
     Ok(true)
 }
 
 /// Deletes a secret; its payload and metadata go by cascade.
-pub(super) async fn delete(conn: &mut SqliteConnection, id: Uuid) -> Result<bool, StoreError> {
-    let done = sqlx::query("DELETE FROM secrets WHERE id = ?")
-        .bind(uuid_to_db(id))
-        .execute(conn)
-        .await
-        .map_err(db_err("deleting a secret"))?;
-    Ok(done.rows_affected() > 0)
+pub(super) fn delete(conn: &Connection, id: Uuid) -> Result<bool, StoreError> {
+    let done = execute(
+        conn,
+        "DELETE FROM secrets WHERE id = ?",
+        [uuid_to_db(id)],
+        "deleting a secret",
+    )?;
+    Ok(done > 0)
 }
 
-pub(super) async fn get_metadata(
-    pool: &SqlitePool,
-    id: Uuid,
-) -> Result<BTreeMap<String, String>, StoreError> {
-    let rows = sqlx::query("SELECT key, value FROM secret_metadata WHERE secret_id = ?")
-        .bind(uuid_to_db(id))
-        .fetch_all(pool)
-        .await
-        .map_err(db_err("reading secret metadata"))?;
-    rows.iter()
-        .map(|row| {
-            let get = |e| db_err("reading a metadata row")(e);
-            Ok((
-                row.try_get("key").map_err(get)?,
-                row.try_get("value").map_err(get)?,
-            ))
-        })
-        .collect()
+/// Whether a secret exists (on the writer's connection, inside the savepoint that depends on the answer).
+pub(super) fn exists_by_id(conn: &Connection, id: &str) -> Result<bool, StoreError> {
+    exists(
+        conn,
+        "SELECT 1 FROM secrets WHERE id = ?",
+        [id],
+        "looking up a secret",
+    )
 }
 
 /// Metadata belongs to a secret: writing it for an unknown one is an error with a clear message (rather than a
 /// bare foreign-key failure).
-async fn ensure_secret(conn: &mut SqliteConnection, id: &str) -> Result<(), StoreError> {
-    let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM secrets WHERE id = ?")
-        .bind(id)
-        .fetch_optional(conn)
-        .await
-        .map_err(db_err("looking up a secret"))?;
-    match found {
-        Some(_) => Ok(()),
-        None => Err(StoreError(format!(
+fn ensure_secret(conn: &Connection, id: &str) -> Result<(), StoreError> {
+    if exists_by_id(conn, id)? {
+        Ok(())
+    } else {
+        Err(StoreError(format!(
             "SQLite store: no secret {id} to hold metadata"
-        ))),
+        )))
     }
 }
 
-pub(super) async fn replace_metadata(
-    conn: &mut SqliteConnection,
+pub(super) fn replace_metadata(
+    conn: &Connection,
     id: Uuid,
     metadata: &BTreeMap<String, String>,
 ) -> Result<(), StoreError> {
     let id = uuid_to_db(id);
-    ensure_secret(conn, &id).await?;
-    sqlx::query("DELETE FROM secret_metadata WHERE secret_id = ?")
-        .bind(&id)
-        .execute(&mut *conn)
-        .await
-        .map_err(db_err("clearing secret metadata"))?;
+    ensure_secret(conn, &id)?;
+    execute(
+        conn,
+        "DELETE FROM secret_metadata WHERE secret_id = ?",
+        [&id],
+        "clearing secret metadata",
+    )?;
     for (key, value) in metadata {
-        sqlx::query("INSERT INTO secret_metadata (secret_id, key, value) VALUES (?, ?, ?)")
-            .bind(&id)
-            .bind(key)
-            .bind(value)
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err("inserting secret metadata"))?;
+        execute(
+            conn,
+            "INSERT INTO secret_metadata (secret_id, key, value) VALUES (?, ?, ?)",
+            params![id, key, value],
+            "inserting secret metadata",
+        )?;
     }
     Ok(())
 }
 
-pub(super) async fn insert_metadatum(
-    conn: &mut SqliteConnection,
+pub(super) fn insert_metadatum(
+    conn: &Connection,
     id: Uuid,
     key: &str,
     value: &str,
 ) -> Result<bool, StoreError> {
     let id = uuid_to_db(id);
-    ensure_secret(conn, &id).await?;
-    let done = sqlx::query(
+    ensure_secret(conn, &id)?;
+    let done = execute(
+        conn,
         "INSERT INTO secret_metadata (secret_id, key, value) VALUES (?, ?, ?) ON CONFLICT (secret_id, key) DO NOTHING",
-    )
-    .bind(&id)
-    .bind(key)
-    .bind(value)
-    .execute(conn)
-    .await
-    .map_err(db_err("inserting a metadata key"))?;
-    Ok(done.rows_affected() == 1)
+        params![id, key, value],
+        "inserting a metadata key",
+    )?;
+    Ok(done == 1)
 }
 
-pub(super) async fn update_metadatum(
-    conn: &mut SqliteConnection,
+pub(super) fn update_metadatum(
+    conn: &Connection,
     id: Uuid,
     key: &str,
     value: &str,
 ) -> Result<bool, StoreError> {
-    let done = sqlx::query("UPDATE secret_metadata SET value = ? WHERE secret_id = ? AND key = ?")
-        .bind(value)
-        .bind(uuid_to_db(id))
-        .bind(key)
-        .execute(conn)
-        .await
-        .map_err(db_err("updating a metadata key"))?;
-    Ok(done.rows_affected() > 0)
+    let done = execute(
+        conn,
+        "UPDATE secret_metadata SET value = ? WHERE secret_id = ? AND key = ?",
+        params![value, uuid_to_db(id), key],
+        "updating a metadata key",
+    )?;
+    Ok(done > 0)
 }
 
-pub(super) async fn delete_metadatum(
-    conn: &mut SqliteConnection,
-    id: Uuid,
-    key: &str,
-) -> Result<bool, StoreError> {
-    let done = sqlx::query("DELETE FROM secret_metadata WHERE secret_id = ? AND key = ?")
-        .bind(uuid_to_db(id))
-        .bind(key)
-        .execute(conn)
-        .await
-        .map_err(db_err("deleting a metadata key"))?;
-    Ok(done.rows_affected() > 0)
+pub(super) fn delete_metadatum(conn: &Connection, id: Uuid, key: &str) -> Result<bool, StoreError> {
+    let done = execute(
+        conn,
+        "DELETE FROM secret_metadata WHERE secret_id = ? AND key = ?",
+        params![uuid_to_db(id), key],
+        "deleting a metadata key",
+    )?;
+    Ok(done > 0)
 }

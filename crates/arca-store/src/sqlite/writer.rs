@@ -1,40 +1,48 @@
-//! The group-committing writer: one task owns the only writable connection, receives write operations over a
-//! channel, and runs everything pending (up to `MAX_BATCH` operations) in ONE `BEGIN IMMEDIATE` transaction with a
-//! savepoint per operation, so a failing operation (a conflict, say) is rolled back alone. Callers are answered
-//! only after `COMMIT` returns, so an acknowledged write is durable (`synchronous=FULL`) and concurrent writers
-//! share one fsync. If the transaction as a whole fails, every operation in the batch gets the error. After
-//! deletes the WAL is checkpointed (PASSIVE) once things go quiet, so `secure_delete` reaches the main file.
+//! The group-committing writer: one OS thread (`arca-sqlite-writer`) owns the only writable rusqlite connection,
+//! receives write operations over a channel, and runs everything pending (up to `MAX_BATCH` operations) in ONE
+//! `BEGIN IMMEDIATE` transaction with a savepoint per operation, so a failing operation (a conflict, say) is
+//! rolled back alone. Callers are answered (through a oneshot each) only after `COMMIT` returns, so an
+//! acknowledged write is durable (`synchronous=FULL`) and concurrent writers share one fsync. If the transaction
+//! as a whole fails, every operation in the batch gets the error. After deletes the WAL is checkpointed
+//! (PASSIVE) once things go quiet, or every `CHECKPOINT_EVERY` deletes, so `secure_delete` reaches the main file.
+//! The thread also opens, configures and migrates the connection, so no write (and no fsync) ever runs on the
+//! async runtime. On shutdown it drains the queue, checkpoints, and closes the connection.
 
 use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::time::Duration;
 
 use arca_core::{KekRow, SecretRecord, StoreError, StoredPayload, TokenRow, WrappedKeyRow};
-use sqlx::{Connection, SqliteConnection};
+use rusqlite::{Connection, Transaction, TransactionBehavior};
 use time::OffsetDateTime;
-use tokio::sync::{mpsc, oneshot};
-use tokio::task::JoinHandle;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
 use uuid::Uuid;
 
 use super::acls::AclWrite;
-use super::codec::db_err;
+use super::codec::sql_err;
 use super::orders::OrderWrite;
 use super::quotas::QuotaWrite;
-use super::{consumers, containers, secret_stores};
+use super::{consumers, containers, schema, secret_stores};
 use super::{keys, secrets, tokens};
-use arca_core::{ContainerConsumer, ContainerRecord, ContainerSecretRef, SecretConsumer};
+use arca_core::ContainerSecretRef;
 
 /// Most operations run in one transaction.
 const MAX_BATCH: usize = 256;
-/// Operations that may wait in the channel before senders are made to wait.
+/// Operations that may wait for the writer before senders are made to wait.
 const QUEUE_DEPTH: usize = 4096;
 /// How long the writer waits for quiet after a delete before checkpointing the WAL.
 const CHECKPOINT_DELAY: Duration = Duration::from_secs(1);
 /// Deletes after which the WAL is checkpointed even if writes keep coming.
 const CHECKPOINT_EVERY: u64 = 256;
+/// Prepared statements the writer's connection keeps (every write statement has its own text).
+const STATEMENT_CACHE: usize = 128;
+/// The writer thread's name (as `top -H` and debuggers show it).
+const THREAD_NAME: &str = "arca-sqlite-writer";
 
-/// One write, with everything it needs owned so it can cross to the writer task.
+/// One write, with everything it needs owned so it can cross to the writer thread.
 pub(super) enum WriteKind {
     InsertSystemKey {
         name: String,
@@ -71,7 +79,6 @@ pub(super) enum WriteKind {
         id: Uuid,
         key: String,
     },
-    InsertContainer(ContainerRecord),
     DeleteContainer(Uuid),
     AddContainerSecret {
         id: Uuid,
@@ -83,18 +90,10 @@ pub(super) enum WriteKind {
         reference: ContainerSecretRef,
         updated: OffsetDateTime,
     },
-    UpsertContainerConsumer {
-        id: Uuid,
-        consumer: ContainerConsumer,
-    },
     DeleteContainerConsumer {
         id: Uuid,
         name: String,
         url: String,
-    },
-    UpsertSecretConsumer {
-        id: Uuid,
-        consumer: SecretConsumer,
     },
     DeleteSecretConsumer {
         id: Uuid,
@@ -114,87 +113,73 @@ pub(super) enum WriteKind {
 }
 
 impl WriteKind {
-    /// Runs the operation on the writer's connection (inside its savepoint). `Ok(false)` is the trait's "nothing
+    /// Runs the operation on the writer's connection (inside its savepoint, which derefs to it). `Ok(false)` is the trait's "nothing
     /// done" answer (conflict, not found); operations without one answer `true`.
-    async fn apply(&self, conn: &mut SqliteConnection) -> Result<bool, StoreError> {
+    fn apply(&self, conn: &Connection) -> Result<bool, StoreError> {
         match self {
-            WriteKind::InsertSystemKey { name, row } => {
-                keys::insert_system_key(conn, name, row).await
-            }
-            WriteKind::InsertKek(row) => keys::insert_kek(conn, row).await,
-            WriteKind::InsertToken(row) => tokens::insert(conn, row).await.map(|()| true),
-            WriteKind::RevokeToken(id) => tokens::revoke(conn, id).await,
+            WriteKind::InsertSystemKey { name, row } => keys::insert_system_key(conn, name, row),
+            WriteKind::InsertKek(row) => keys::insert_kek(conn, row),
+            WriteKind::InsertToken(row) => tokens::insert(conn, row).map(|()| true),
+            WriteKind::RevokeToken(id) => tokens::revoke(conn, id),
             WriteKind::InsertSecret { secret, payload } => {
-                secrets::insert(conn, secret, payload.as_ref())
-                    .await
-                    .map(|()| true)
+                secrets::insert(conn, secret, payload.as_ref()).map(|()| true)
             }
             WriteKind::AttachPayload {
                 id,
                 payload,
                 updated,
-            } => secrets::attach_payload(conn, *id, payload, *updated).await,
-            WriteKind::DeleteSecret(id) => secrets::delete(conn, *id).await,
+            } => secrets::attach_payload(conn, *id, payload, *updated),
+            WriteKind::DeleteSecret(id) => secrets::delete(conn, *id),
             WriteKind::ReplaceMetadata { id, metadata } => {
-                secrets::replace_metadata(conn, *id, metadata)
-                    .await
-                    .map(|()| true)
+                secrets::replace_metadata(conn, *id, metadata).map(|()| true)
             }
             WriteKind::InsertMetadatum { id, key, value } => {
-                secrets::insert_metadatum(conn, *id, key, value).await
+                secrets::insert_metadatum(conn, *id, key, value)
             }
             WriteKind::UpdateMetadatum { id, key, value } => {
-                secrets::update_metadatum(conn, *id, key, value).await
+                secrets::update_metadatum(conn, *id, key, value)
             }
-            WriteKind::DeleteMetadatum { id, key } => {
-                secrets::delete_metadatum(conn, *id, key).await
-            }
-            WriteKind::InsertContainer(container) => containers::insert(conn, container).await,
-            WriteKind::DeleteContainer(id) => containers::delete(conn, *id).await,
+            WriteKind::DeleteMetadatum { id, key } => secrets::delete_metadatum(conn, *id, key),
+            WriteKind::DeleteContainer(id) => containers::delete(conn, *id),
             WriteKind::AddContainerSecret {
                 id,
                 reference,
                 updated,
-            } => containers::add_secret(conn, *id, reference, *updated).await,
+            } => containers::add_secret(conn, *id, reference, *updated),
             WriteKind::RemoveContainerSecret {
                 id,
                 reference,
                 updated,
-            } => containers::remove_secret(conn, *id, reference, *updated).await,
-            WriteKind::UpsertContainerConsumer { id, consumer } => {
-                containers::upsert_consumer(conn, *id, consumer).await
-            }
+            } => containers::remove_secret(conn, *id, reference, *updated),
             WriteKind::DeleteContainerConsumer { id, name, url } => {
-                containers::delete_consumer(conn, *id, name, url).await
-            }
-            WriteKind::UpsertSecretConsumer { id, consumer } => {
-                consumers::upsert(conn, *id, consumer).await
+                containers::delete_consumer(conn, *id, name, url)
             }
             WriteKind::DeleteSecretConsumer {
                 id,
                 service,
                 resource_type,
                 resource_id,
-            } => consumers::delete(conn, *id, service, resource_type, resource_id).await,
+            } => consumers::delete(conn, *id, service, resource_type, resource_id),
             WriteKind::SetPreferredSecretStore {
                 project_id,
                 store_id,
                 now,
-            } => secret_stores::set_preferred(conn, project_id, *store_id, *now).await,
+            } => secret_stores::set_preferred(conn, project_id, *store_id, *now),
             WriteKind::DeletePreferredSecretStore(project_id) => {
-                secret_stores::delete_preferred(conn, project_id).await
+                secret_stores::delete_preferred(conn, project_id)
             }
-            WriteKind::Acl(write) => write.apply(conn).await,
-            WriteKind::Order(write) => write.apply(conn).await,
-            WriteKind::Quota(write) => write.apply(conn).await,
+            WriteKind::Acl(write) => write.apply(conn),
+            WriteKind::Order(write) => write.apply(conn),
+            WriteKind::Quota(write) => write.apply(conn),
         }
     }
 }
 
-/// A queued write and where its answer goes.
+/// A queued write, where its answer goes, and its place in the queue (released once answered).
 struct WriteOp {
     kind: WriteKind,
     reply: oneshot::Sender<Result<bool, StoreError>>,
+    _slot: OwnedSemaphorePermit,
 }
 
 /// Counters the writer keeps; read through `SqliteStore::commit_count` and friends.
@@ -206,89 +191,171 @@ pub(super) struct WriterStats {
     pub(super) ops: AtomicU64,
 }
 
-/// The store's handle on the writer task.
+/// The store's handle on the writer thread. Dropping it stops the thread once the queue is drained (without
+/// waiting for it); [`shut_down`](Writer::shut_down) waits.
 pub(super) struct Writer {
     tx: mpsc::Sender<WriteOp>,
+    /// `QUEUE_DEPTH` permits: a sender waits (asynchronously) for one before queueing.
+    slots: Arc<Semaphore>,
     pub(super) stats: Arc<WriterStats>,
-    task: JoinHandle<()>,
+    /// Resolves when the thread has closed its connection (an error if it panicked).
+    done: oneshot::Receiver<()>,
 }
 
 impl Writer {
-    /// Starts the writer task on an open, migrated connection.
-    pub(super) fn spawn(conn: SqliteConnection) -> Self {
-        let (tx, rx) = mpsc::channel(QUEUE_DEPTH);
+    /// Starts the writer thread, which opens (creating if missing) the database at `path`, configures the
+    /// connection and applies migrations; resolves once it is ready to take operations, or with why it is not.
+    pub(super) async fn start(path: &Path, busy_timeout: Duration) -> Result<Self, StoreError> {
+        let (tx, rx) = mpsc::channel();
+        let (ready_tx, ready) = oneshot::channel();
+        let (done_tx, done) = oneshot::channel();
         let stats = Arc::new(WriterStats::default());
-        let task = tokio::spawn(run(conn, rx, Arc::clone(&stats)));
-        Self { tx, stats, task }
+        let thread_stats = Arc::clone(&stats);
+        let path: PathBuf = path.to_path_buf();
+        std::thread::Builder::new()
+            .name(THREAD_NAME.to_owned())
+            .spawn(move || {
+                let conn = match open(&path, busy_timeout) {
+                    Ok(conn) => conn,
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(e));
+                        return;
+                    }
+                };
+                let _ = ready_tx.send(Ok(()));
+                run(conn, &rx, &thread_stats);
+                let _ = done_tx.send(());
+            })
+            .map_err(|e| StoreError(format!("SQLite store: starting the writer thread: {e}")))?;
+        ready.await.map_err(|_| {
+            StoreError("SQLite store: the writer thread stopped while opening the database".into())
+        })??;
+        Ok(Self {
+            tx,
+            slots: Arc::new(Semaphore::new(QUEUE_DEPTH)),
+            stats,
+            done,
+        })
     }
 
     /// Queues a write and waits until its batch has committed (or failed).
     pub(super) async fn submit(&self, kind: WriteKind) -> Result<bool, StoreError> {
+        let stopped = || StoreError("SQLite store: the writer thread has stopped".into());
+        let slot = Arc::clone(&self.slots)
+            .acquire_owned()
+            .await
+            .map_err(|_| stopped())?;
         let (reply, answer) = oneshot::channel();
         self.tx
-            .send(WriteOp { kind, reply })
-            .await
-            .map_err(|_| StoreError("SQLite store: the writer task has stopped".into()))?;
+            .send(WriteOp {
+                kind,
+                reply,
+                _slot: slot,
+            })
+            .map_err(|_| stopped())?;
         answer.await.map_err(|_| {
-            StoreError("SQLite store: the writer task stopped before answering".into())
+            StoreError("SQLite store: the writer thread stopped before answering".into())
         })?
     }
 
-    /// Stops accepting writes, lets the task finish what is queued, checkpoint and close its connection.
+    /// Stops accepting writes and waits for the thread to finish what is queued, checkpoint and close its
+    /// connection.
     pub(super) async fn shut_down(self) {
-        let Writer { tx, task, .. } = self;
+        let Writer { tx, done, .. } = self;
         drop(tx);
-        if let Err(e) = task.await {
-            tracing::error!(error = %e, "SQLite writer task failed");
+        if done.await.is_err() {
+            tracing::error!("SQLite writer thread failed");
         }
     }
 }
 
-/// The writer loop: runs until every sender is gone, then checkpoints and closes the connection.
-async fn run(mut conn: SqliteConnection, mut rx: mpsc::Receiver<WriteOp>, stats: Arc<WriterStats>) {
+/// Opens the writable connection: WAL, `synchronous=FULL`, foreign keys, `secure_delete`, in-memory statement
+/// journals, a busy timeout for other processes writing the same file; then migrations.
+fn open(path: &Path, busy_timeout: Duration) -> Result<Connection, StoreError> {
+    let shown = path.display();
+    let failed = |e: rusqlite::Error| StoreError(format!("SQLite store: opening {shown}: {e}"));
+    let mut conn = Connection::open(path).map_err(failed)?;
+    conn.busy_timeout(busy_timeout).map_err(failed)?;
+    let mode: String = conn
+        .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))
+        .map_err(failed)?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(StoreError(format!(
+            "SQLite store: opening {shown}: the journal mode stays {mode:?}, not WAL"
+        )));
+    }
+    conn.pragma_update(None, "synchronous", "FULL")
+        .map_err(failed)?;
+    conn.pragma_update(None, "foreign_keys", "ON")
+        .map_err(failed)?;
+    conn.pragma_update(None, "secure_delete", "ON")
+        .map_err(failed)?;
+    // Each operation's savepoint keeps the original images of the pages it changes in a statement journal, so
+    // that `ROLLBACK TO` can restore them. By default those spill to temporary files past 64 KiB (thousands of
+    // writes a second under load); they are never needed after the batch, crash or not, so keep them in memory.
+    conn.pragma_update(None, "temp_store", "MEMORY")
+        .map_err(failed)?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    schema::migrate(&mut conn)?;
+    Ok(conn)
+}
+
+/// The writer loop: runs until every sender is gone and the queue is empty, then checkpoints and closes.
+fn run(mut conn: Connection, rx: &Receiver<WriteOp>, stats: &WriterStats) {
     let mut deletes_since_checkpoint: u64 = 0;
     loop {
         let first = if deletes_since_checkpoint > 0 {
-            match tokio::time::timeout(CHECKPOINT_DELAY, rx.recv()).await {
-                Ok(Some(op)) => op,
-                Ok(None) => break,
-                Err(_quiet) => {
-                    checkpoint(&mut conn).await;
+            match rx.recv_timeout(CHECKPOINT_DELAY) {
+                Ok(op) => op,
+                Err(RecvTimeoutError::Disconnected) => break,
+                Err(RecvTimeoutError::Timeout) => {
+                    checkpoint(&conn);
                     deletes_since_checkpoint = 0;
                     continue;
                 }
             }
         } else {
-            match rx.recv().await {
-                Some(op) => op,
-                None => break,
-            }
-        };
-        let mut batch = vec![first];
-        while batch.len() < MAX_BATCH {
-            match rx.try_recv() {
-                Ok(op) => batch.push(op),
+            match rx.recv() {
+                Ok(op) => op,
                 Err(_) => break,
             }
-        }
-        deletes_since_checkpoint += run_batch(&mut conn, batch, &stats).await;
+        };
+        deletes_since_checkpoint += run_batch(&mut conn, first, rx, stats);
         if deletes_since_checkpoint >= CHECKPOINT_EVERY {
-            checkpoint(&mut conn).await;
+            checkpoint(&conn);
             deletes_since_checkpoint = 0;
         }
     }
     if deletes_since_checkpoint > 0 {
-        checkpoint(&mut conn).await;
+        checkpoint(&conn);
     }
-    if let Err(e) = conn.close().await {
+    if let Err((_, e)) = conn.close() {
         tracing::warn!(error = %e, "closing the SQLite writer connection");
     }
 }
 
-/// Runs one batch in one transaction and answers every caller; returns how many secrets it deleted.
-async fn run_batch(conn: &mut SqliteConnection, batch: Vec<WriteOp>, stats: &WriterStats) -> u64 {
+/// Runs `first` and whatever else is pending (up to `MAX_BATCH`) in one transaction and answers every caller;
+/// returns how many secrets it deleted. The transaction is begun before the queue is drained, so operations
+/// that arrive while `BEGIN IMMEDIATE` takes the write lock join this batch.
+fn run_batch(
+    conn: &mut Connection,
+    first: WriteOp,
+    rx: &Receiver<WriteOp>,
+    stats: &WriterStats,
+) -> u64 {
+    let begun = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(sql_err("starting a write transaction"));
+    let mut batch = Vec::with_capacity(8);
+    batch.push(first);
+    while batch.len() < MAX_BATCH {
+        match rx.try_recv() {
+            Ok(op) => batch.push(op),
+            Err(_) => break,
+        }
+    }
     let count = batch.len() as u64;
-    match run_transaction(conn, &batch).await {
+    match begun.and_then(|tx| run_transaction(tx, &batch)) {
         Ok(results) => {
             stats.commits.fetch_add(1, Ordering::Relaxed);
             stats.ops.fetch_add(count, Ordering::Relaxed);
@@ -312,45 +379,35 @@ async fn run_batch(conn: &mut SqliteConnection, batch: Vec<WriteOp>, stats: &Wri
     }
 }
 
-/// `BEGIN IMMEDIATE`, a savepoint per operation, `COMMIT`. The outer error fails the whole batch; the inner
-/// results are each operation's own outcome. A transaction dropped on an error path is rolled back by sqlx.
-async fn run_transaction(
-    conn: &mut SqliteConnection,
+/// A savepoint per operation, then `COMMIT`. The outer error fails the whole batch; the inner results are each
+/// operation's own outcome. A transaction dropped on an error path is rolled back by rusqlite.
+fn run_transaction(
+    mut tx: Transaction<'_>,
     batch: &[WriteOp],
 ) -> Result<Vec<Result<bool, StoreError>>, StoreError> {
-    let mut tx = conn
-        .begin_with("BEGIN IMMEDIATE")
-        .await
-        .map_err(db_err("starting a write transaction"))?;
     let mut results = Vec::with_capacity(batch.len());
     for op in batch {
-        let mut savepoint = tx.begin().await.map_err(db_err("opening a savepoint"))?;
-        let result = op.kind.apply(&mut savepoint).await;
+        let savepoint = tx.savepoint().map_err(sql_err("opening a savepoint"))?;
+        let result = op.kind.apply(&savepoint);
         if result.is_ok() {
             savepoint
                 .commit()
-                .await
-                .map_err(db_err("releasing a savepoint"))?;
+                .map_err(sql_err("releasing a savepoint"))?;
         } else {
+            // A savepoint finishes by rolling back to its start and releasing itself.
             savepoint
-                .rollback()
-                .await
-                .map_err(db_err("rolling back a savepoint"))?;
+                .finish()
+                .map_err(sql_err("rolling back a savepoint"))?;
         }
         results.push(result);
     }
-    tx.commit()
-        .await
-        .map_err(db_err("committing a write batch"))?;
+    tx.commit().map_err(sql_err("committing a write batch"))?;
     Ok(results)
 }
 
 /// A PASSIVE WAL checkpoint: copies what it can into the main file without waiting for readers.
-async fn checkpoint(conn: &mut SqliteConnection) {
-    if let Err(e) = sqlx::raw_sql("PRAGMA wal_checkpoint(PASSIVE)")
-        .execute(&mut *conn)
-        .await
-    {
+fn checkpoint(conn: &Connection) {
+    if let Err(e) = conn.execute_batch("PRAGMA wal_checkpoint(PASSIVE)") {
         tracing::warn!(error = %e, "SQLite WAL checkpoint failed");
     }
 }

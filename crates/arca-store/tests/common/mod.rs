@@ -82,26 +82,21 @@ pub fn token(id: &str) -> TokenRow {
 }
 
 /// A raw read-write connection to the same file, for inspecting or corrupting rows behind the store's back.
-pub async fn raw(path: &std::path::Path) -> sqlx::SqliteConnection {
-    use sqlx::ConnectOptions;
-    sqlx::sqlite::SqliteConnectOptions::new()
-        .filename(path)
-        .connect()
-        .await
-        .expect("raw connection")
+pub fn raw(path: &std::path::Path) -> rusqlite::Connection {
+    let conn = rusqlite::Connection::open(path).expect("raw connection");
+    conn.busy_timeout(std::time::Duration::from_secs(5))
+        .expect("busy timeout");
+    conn
 }
 
 /// Rows in a table (a fixed name from the test).
 pub async fn count_rows(path: &std::path::Path, table: &'static str) -> i64 {
-    let mut conn = raw(path).await;
+    let conn = raw(path);
     let sql = match table {
         "secrets" => "SELECT COUNT(*) FROM secrets",
         "secret_payloads" => "SELECT COUNT(*) FROM secret_payloads",
         "secret_metadata" => "SELECT COUNT(*) FROM secret_metadata",
         other => panic!("unknown table {other}"),
     };
-    sqlx::query_scalar(sql)
-        .fetch_one(&mut conn)
-        .await
-        .expect("count")
+    conn.query_row(sql, [], |row| row.get(0)).expect("count")
 }
