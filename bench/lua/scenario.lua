@@ -1,6 +1,7 @@
 -- One parametric wrk scenario. Arguments after `--` are key=value pairs:
 --   method=GET|POST|DELETE   path=/v1/secrets/{id}/payload ({id} is replaced by an id from ids=FILE)
 --   token=...                accept=...   content_type=...   body=FILE
+--   trace_errors=1           print every failed response to stderr (diagnosis only)
 --   ids=FILE                 pick=cycle|consume   (consume: every request uses a fresh id, threads split the
 --                            file, and a thread stops when its ids are used up)
 -- done() prints one line `BENCH_JSON {...}` that the harness parses.
@@ -46,6 +47,12 @@ function init(args)
     end
   end
   cursor = (opts.pick == "consume") and 0 or (tid * 7919)
+  if opts.trace_errors then
+    -- Only when asked (ARCA_BENCH_TRACE): a response hook costs wrk header parsing on every response.
+    response = function(status, _, body)
+      if status >= 400 then io.stderr:write(string.format("HTTP %d %s\n", status, body)) end
+    end
+  end
 end
 
 function request()

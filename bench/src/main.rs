@@ -55,7 +55,7 @@ pub struct RunArgs {
     /// A quick check that the harness works (1 s scenarios, 2,000 secrets); no targets are judged.
     #[arg(long)]
     pub smoke: bool,
-    /// Only run scenarios whose name contains this.
+    /// Only run scenarios whose name contains this (several: comma-separated).
     #[arg(long)]
     pub only: Option<String>,
     /// The `arca` binary (default: beside this one).

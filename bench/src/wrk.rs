@@ -50,6 +50,8 @@ pub fn run(
     args: &[String],
 ) -> anyhow::Result<Measured> {
     let threads = 2u32.min(connections.max(1));
+    // ARCA_BENCH_TRACE=1 prints every failed response (slower: for finding out why a scenario fails).
+    let trace = std::env::var_os("ARCA_BENCH_TRACE").is_some();
     let out = Command::new("wrk")
         .arg(format!("-t{threads}"))
         .arg(format!("-c{connections}"))
@@ -62,9 +64,13 @@ pub fn run(
         .arg("--")
         .arg(format!("threads={threads}"))
         .args(args)
+        .args(trace.then_some("trace_errors=1"))
         .output()
         .context("cannot run wrk (Debian package `wrk`; bench/run installs it)")?;
     let stdout = String::from_utf8_lossy(&out.stdout);
+    if trace {
+        eprint!("{}", String::from_utf8_lossy(&out.stderr));
+    }
     if !out.status.success() {
         bail!(
             "wrk failed: {}{}",
