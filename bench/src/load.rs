@@ -204,12 +204,16 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
             report.push(run_one(s, &label, &server)?);
         }
     }
+    let stored_label = format!(
+        " @{}",
+        count_label(total_secrets(&server.url, &token).await?)
+    );
     write_ids(files.consume, &ids)?;
     for s in SCENARIOS
         .iter()
         .filter(|s| s.after_population && !s.scale && wanted(s))
     {
-        report.push(run_one(s, &population_label, &server)?);
+        report.push(run_one(s, &stored_label, &server)?);
     }
     report.peak_rss = server.memory()?.1;
     server.stop()?;
