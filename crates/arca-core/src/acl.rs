@@ -6,6 +6,15 @@
 
 use time::OffsetDateTime;
 
+/// What kind of object an ACL belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AclTarget {
+    /// A secret's ACL.
+    Secret,
+    /// A container's ACL.
+    Container,
+}
+
 /// The `read` ACL stored for an object.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Acl {

@@ -7,16 +7,24 @@ use std::sync::Arc;
 
 use uuid::Uuid;
 
-use crate::container_service::container_not_found;
-use crate::policy::{authorize_container_with_acl, authorize_secret};
+use crate::container_service::{container_not_found, load_container};
+use crate::policy::authorize_secret;
 use crate::secret_service::not_found;
-use crate::{Acl, AclChange, Action, Clock, CoreError, Principal, SecretRecord, Store};
+use crate::{Acl, AclChange, AclTarget, Action, Clock, CoreError, Principal, Store};
 
-/// Secret ACLs.
+/// Secret and container ACLs.
 #[derive(Clone)]
 pub struct AclService {
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
+}
+
+/// The 404 for an unknown object of this kind.
+fn target_not_found(target: AclTarget) -> CoreError {
+    match target {
+        AclTarget::Secret => not_found(),
+        AclTarget::Container => container_not_found(),
+    }
 }
 
 impl AclService {
@@ -25,128 +33,90 @@ impl AclService {
         Self { store, clock }
     }
 
-    /// Loads a live secret and its ACL and authorises `action` on it.
+    /// Loads a live object (a secret must not have expired) and its ACL and authorises reading (`write`
+    /// false) or changing the ACL on it.
     async fn load(
         &self,
         caller: &Principal,
+        target: AclTarget,
         id: Uuid,
-        action: Action,
-    ) -> Result<(SecretRecord, Option<Acl>), CoreError> {
-        let secret = self.store.get_secret(id).await?.ok_or_else(not_found)?;
-        if secret.is_expired(self.clock.now()) {
-            return Err(not_found());
+        write: bool,
+    ) -> Result<Option<Acl>, CoreError> {
+        let action = match (target, write) {
+            (AclTarget::Secret, false) => Action::SecretAclRead,
+            (AclTarget::Secret, true) => Action::SecretAclWrite,
+            (AclTarget::Container, false) => Action::ContainerAclRead,
+            (AclTarget::Container, true) => Action::ContainerAclWrite,
+        };
+        match target {
+            AclTarget::Secret => {
+                let secret = self.store.get_secret(id).await?.ok_or_else(not_found)?;
+                if secret.is_expired(self.clock.now()) {
+                    return Err(not_found());
+                }
+                let acl = self.store.get_acl(target, id).await?;
+                authorize_secret(caller, action, &secret, acl.as_ref())?;
+                Ok(acl)
+            }
+            AclTarget::Container => {
+                let (_, acl) = load_container(self.store.as_ref(), caller, id, action).await?;
+                Ok(acl)
+            }
         }
-        let acl = self.store.get_secret_acl(id).await?;
-        authorize_secret(caller, action, &secret, acl.as_ref())?;
-        Ok((secret, acl))
     }
 
-    /// A secret's ACL (`None`: the default ACL).
-    pub async fn secret_acl(&self, caller: &Principal, id: Uuid) -> Result<Option<Acl>, CoreError> {
-        Ok(self.load(caller, id, Action::SecretAclRead).await?.1)
-    }
-
-    /// Whether the caller may change the secret's ACL (checked before the request body is read, as Barbican's
-    /// policy check precedes body validation).
-    pub async fn check_change(&self, caller: &Principal, id: Uuid) -> Result<(), CoreError> {
-        self.load(caller, id, Action::SecretAclWrite)
-            .await
-            .map(|_| ())
-    }
-
-    /// Replaces (`PUT`) or changes (`PATCH`) a secret's ACL.
-    pub async fn change_secret_acl(
+    /// An object's ACL (`None`: the default ACL).
+    pub async fn acl(
         &self,
         caller: &Principal,
+        target: AclTarget,
+        id: Uuid,
+    ) -> Result<Option<Acl>, CoreError> {
+        self.load(caller, target, id, false).await
+    }
+
+    /// Whether the caller may change the object's ACL (checked before the request body is read, as Barbican's
+    /// policy check precedes body validation).
+    pub async fn check_change(
+        &self,
+        caller: &Principal,
+        target: AclTarget,
+        id: Uuid,
+    ) -> Result<(), CoreError> {
+        self.load(caller, target, id, true).await.map(|_| ())
+    }
+
+    /// Replaces (`PUT`) or changes (`PATCH`) an object's ACL.
+    pub async fn change(
+        &self,
+        caller: &Principal,
+        target: AclTarget,
         id: Uuid,
         change: &AclChange,
     ) -> Result<(), CoreError> {
-        self.load(caller, id, Action::SecretAclWrite).await?;
+        self.load(caller, target, id, true).await?;
         // The store merges the change into the ACL as it is inside its write, so concurrent PATCHes of
         // different fields never undo each other.
         let done = self
             .store
-            .change_secret_acl(id, change, self.clock.now())
-            .await?;
-        if done { Ok(()) } else { Err(not_found()) }
-    }
-
-    /// Removes a secret's ACL (back to the default); not an error when it has none.
-    pub async fn delete_secret_acl(&self, caller: &Principal, id: Uuid) -> Result<(), CoreError> {
-        self.load(caller, id, Action::SecretAclWrite).await?;
-        self.store.delete_secret_acl(id).await?;
-        Ok(())
-    }
-}
-
-impl AclService {
-    /// Loads a container and its ACL and authorises `action` on it.
-    async fn load_container(
-        &self,
-        caller: &Principal,
-        id: Uuid,
-        action: Action,
-    ) -> Result<Option<Acl>, CoreError> {
-        let container = self
-            .store
-            .get_container(id)
-            .await?
-            .ok_or_else(container_not_found)?;
-        let acl = self.store.get_container_acl(id).await?;
-        authorize_container_with_acl(caller, action, &container, acl.as_ref())?;
-        Ok(acl)
-    }
-
-    /// A container's ACL (`None`: the default ACL).
-    pub async fn container_acl(
-        &self,
-        caller: &Principal,
-        id: Uuid,
-    ) -> Result<Option<Acl>, CoreError> {
-        self.load_container(caller, id, Action::ContainerAclRead)
-            .await
-    }
-
-    /// Whether the caller may change the container's ACL (checked before the body is read).
-    pub async fn check_container_change(
-        &self,
-        caller: &Principal,
-        id: Uuid,
-    ) -> Result<(), CoreError> {
-        self.load_container(caller, id, Action::ContainerAclWrite)
-            .await
-            .map(|_| ())
-    }
-
-    /// Replaces (`PUT`) or changes (`PATCH`) a container's ACL.
-    pub async fn change_container_acl(
-        &self,
-        caller: &Principal,
-        id: Uuid,
-        change: &AclChange,
-    ) -> Result<(), CoreError> {
-        self.load_container(caller, id, Action::ContainerAclWrite)
-            .await?;
-        let done = self
-            .store
-            .change_container_acl(id, change, self.clock.now())
+            .change_acl(target, id, change, self.clock.now())
             .await?;
         if done {
             Ok(())
         } else {
-            Err(container_not_found())
+            Err(target_not_found(target))
         }
     }
 
-    /// Removes a container's ACL; not an error when it has none.
-    pub async fn delete_container_acl(
+    /// Removes an object's ACL (back to the default); not an error when it has none.
+    pub async fn delete(
         &self,
         caller: &Principal,
+        target: AclTarget,
         id: Uuid,
     ) -> Result<(), CoreError> {
-        self.load_container(caller, id, Action::ContainerAclWrite)
-            .await?;
-        self.store.delete_container_acl(id).await?;
+        self.load(caller, target, id, true).await?;
+        self.store.delete_acl(target, id).await?;
         Ok(())
     }
 }

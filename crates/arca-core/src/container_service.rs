@@ -11,9 +11,9 @@ use uuid::Uuid;
 
 use crate::policy::{authorize, authorize_container_with_acl};
 use crate::{
-    Action, Clock, ContainerPage, ContainerQuery, ContainerRecord, ContainerSecretRef,
-    ContainerType, CoreError, NewContainer, Principal, QuotaCheck, QuotaResource, SecretRecord,
-    Store, UNLIMITED,
+    Acl, AclTarget, Action, Clock, ContainerPage, ContainerQuery, ContainerRecord,
+    ContainerSecretRef, ContainerType, CoreError, NewContainer, Principal, QuotaCheck,
+    QuotaResource, SecretRecord, Store, UNLIMITED,
 };
 
 /// Containers and the secrets they reference.
@@ -28,6 +28,22 @@ pub struct ContainerService {
 /// Barbican's 404 for an unknown container.
 pub(crate) fn container_not_found() -> CoreError {
     CoreError::NotFound("Secrets container not found.".into())
+}
+
+/// Loads a container with its ACL and authorises `action` on it (404 for an unknown one, whatever its project).
+pub(crate) async fn load_container(
+    store: &dyn Store,
+    caller: &Principal,
+    id: Uuid,
+    action: Action,
+) -> Result<(ContainerRecord, Option<Acl>), CoreError> {
+    let container = store
+        .get_container(id)
+        .await?
+        .ok_or_else(container_not_found)?;
+    let acl = store.get_acl(AclTarget::Container, id).await?;
+    authorize_container_with_acl(caller, action, &container, acl.as_ref())?;
+    Ok((container, acl))
 }
 
 /// Python's `str()` of an optional name, as Barbican formats it into messages.
@@ -59,13 +75,7 @@ impl ContainerService {
         id: Uuid,
         action: Action,
     ) -> Result<ContainerRecord, CoreError> {
-        let container = self
-            .store
-            .get_container(id)
-            .await?
-            .ok_or_else(container_not_found)?;
-        let acl = self.store.get_container_acl(id).await?;
-        authorize_container_with_acl(caller, action, &container, acl.as_ref())?;
+        let (container, _) = load_container(self.store.as_ref(), caller, id, action).await?;
         Ok(container)
     }
 

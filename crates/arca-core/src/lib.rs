@@ -27,7 +27,7 @@ mod services;
 mod store;
 mod token_service;
 
-pub use acl::{Acl, AclChange, AclFields};
+pub use acl::{Acl, AclChange, AclFields, AclTarget};
 pub use acl_service::AclService;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use consumer::{ContainerConsumerPage, SecretConsumer, SecretConsumerPage};

@@ -138,6 +138,63 @@ const ALL_USERS: [Role; 5] = [
 const ALL_BUT_AUDIT: [Role; 3] = [Role::Admin, Role::Observer, Role::Creator];
 const ADMIN_OR_CREATOR: [Role; 2] = [Role::Admin, Role::Creator];
 
+/// `Ok` when `allowed`; otherwise the 403 naming the caller and the action.
+fn permit(allowed: bool, caller: &Principal, action: Action) -> Result<(), CoreError> {
+    if allowed {
+        Ok(())
+    } else {
+        Err(CoreError::Forbidden(format!(
+            "{} is not permitted to perform {:?}",
+            caller.user_id, action
+        )))
+    }
+}
+
+/// What an object's project, creator and ACL (`None`: the default ACL) make of the caller, for the rules that
+/// read them; "private" means `project-access` false.
+struct AclView {
+    same_project: bool,
+    private: bool,
+    acl_read: bool,
+    project_admin: bool,
+    creator_role: bool,
+    project_creator: bool,
+}
+
+impl AclView {
+    fn new(caller: &Principal, project_id: &str, creator_id: &str, acl: Option<&Acl>) -> Self {
+        let same_project = project_id == caller.project_id;
+        let creator_role = same_project && caller.has(&Role::Creator);
+        AclView {
+            same_project,
+            private: acl.is_some_and(|a| !a.project_access),
+            acl_read: acl.is_some_and(|a| a.lists(&caller.user_id)),
+            project_admin: same_project && caller.has(&Role::Admin),
+            creator_role,
+            project_creator: creator_role && caller.user_id == creator_id,
+        }
+    }
+
+    /// The read rule: one of `roles` in the object's project unless it is private, the creator, the project's
+    /// admins, or a user on the read list.
+    fn may_read(&self, caller: &Principal, roles: &[Role]) -> bool {
+        (self.same_project && caller.any(roles) && !self.private)
+            || self.project_creator
+            || self.project_admin
+            || self.acl_read
+    }
+
+    /// Reading the ACL itself (`*_acls:get`): any role but audit in the object's project.
+    fn may_read_acl(&self, caller: &Principal) -> bool {
+        self.same_project && caller.any(&ALL_BUT_AUDIT)
+    }
+
+    /// Changing or removing the ACL (`*_acls:put_patch`, `*_acls:delete`): the project's admins or the creator.
+    fn may_write_acl(&self) -> bool {
+        self.project_admin || self.project_creator
+    }
+}
+
 /// Decides `action` for `caller`. `target` is the secret acted on, if any; a secret of another project is
 /// always refused (Barbican's `secret_project_match`).
 pub fn authorize(
@@ -180,14 +237,7 @@ pub fn authorize(
             | Action::ContainerSecretWrite
             | Action::ContainerConsumers => false,
         };
-    if allowed {
-        Ok(())
-    } else {
-        Err(CoreError::Forbidden(format!(
-            "{} is not permitted to perform {:?}",
-            caller.user_id, action
-        )))
-    }
+    permit(allowed, caller, action)
 }
 
 /// Decides an action on one container (`barbican/common/policies/containers.py` and `consumers.py`, legacy
@@ -210,14 +260,7 @@ pub fn authorize_container(
             Action::ContainerSecretWrite => caller.any(&ADMIN_OR_CREATOR),
             _ => false,
         };
-    if allowed {
-        Ok(())
-    } else {
-        Err(CoreError::Forbidden(format!(
-            "{} is not permitted to perform {:?}",
-            caller.user_id, action
-        )))
-    }
+    permit(allowed, caller, action)
 }
 
 /// Decides `action` on one secret with its ACL, as Barbican's legacy rules do once the ACL is in the policy
@@ -238,41 +281,19 @@ pub fn authorize_secret(
     secret: &SecretRecord,
     acl: Option<&Acl>,
 ) -> Result<(), CoreError> {
-    let same_project = secret.project_id == caller.project_id;
-    let private = acl.is_some_and(|a| !a.project_access);
-    let acl_read = acl.is_some_and(|a| a.lists(&caller.user_id));
-    let project_admin = same_project && caller.has(&Role::Admin);
-    let creator_role = same_project && caller.has(&Role::Creator);
-    let project_creator = creator_role && caller.user_id == secret.creator_id;
+    let v = AclView::new(caller, &secret.project_id, &secret.creator_id, acl);
     let allowed = match action {
-        Action::SecretRead | Action::MetadataRead => {
-            (same_project && caller.any(&ALL_USERS) && !private)
-                || project_creator
-                || project_admin
-                || acl_read
-        }
-        Action::SecretDecrypt => {
-            (same_project && caller.any(&ALL_BUT_AUDIT) && !private)
-                || project_creator
-                || project_admin
-                || acl_read
-        }
+        Action::SecretRead | Action::MetadataRead => v.may_read(caller, &ALL_USERS),
+        Action::SecretDecrypt => v.may_read(caller, &ALL_BUT_AUDIT),
         Action::SecretDelete | Action::MetadataWrite => {
-            project_admin || project_creator || (creator_role && !private)
+            v.project_admin || v.project_creator || (v.creator_role && !v.private)
         }
-        Action::SecretPut => same_project && caller.any(&ADMIN_OR_CREATOR),
-        Action::SecretAclRead => same_project && caller.any(&ALL_BUT_AUDIT),
-        Action::SecretAclWrite => project_admin || project_creator,
+        Action::SecretPut => v.same_project && caller.any(&ADMIN_OR_CREATOR),
+        Action::SecretAclRead => v.may_read_acl(caller),
+        Action::SecretAclWrite => v.may_write_acl(),
         other => return authorize(caller, other, Some(secret)),
     };
-    if allowed {
-        Ok(())
-    } else {
-        Err(CoreError::Forbidden(format!(
-            "{} is not permitted to perform {:?}",
-            caller.user_id, action
-        )))
-    }
+    permit(allowed, caller, action)
 }
 
 /// Decides `action` on one container with its ACL (legacy rules of `barbican/common/policies/containers.py`,
@@ -285,31 +306,14 @@ pub fn authorize_container_with_acl(
     container: &ContainerRecord,
     acl: Option<&Acl>,
 ) -> Result<(), CoreError> {
-    let same_project = container.project_id == caller.project_id;
-    let private = acl.is_some_and(|a| !a.project_access);
-    let acl_read = acl.is_some_and(|a| a.lists(&caller.user_id));
-    let project_admin = same_project && caller.has(&Role::Admin);
-    let project_creator =
-        same_project && caller.has(&Role::Creator) && caller.user_id == container.creator_id;
+    let v = AclView::new(caller, &container.project_id, &container.creator_id, acl);
     let allowed = match action {
-        Action::ContainerRead | Action::ContainerConsumers => {
-            (same_project && caller.any(&ALL_USERS) && !private)
-                || project_creator
-                || project_admin
-                || acl_read
-        }
-        Action::ContainerAclRead => same_project && caller.any(&ALL_BUT_AUDIT),
-        Action::ContainerAclWrite => project_admin || project_creator,
+        Action::ContainerRead | Action::ContainerConsumers => v.may_read(caller, &ALL_USERS),
+        Action::ContainerAclRead => v.may_read_acl(caller),
+        Action::ContainerAclWrite => v.may_write_acl(),
         other => return authorize_container(caller, other, container),
     };
-    if allowed {
-        Ok(())
-    } else {
-        Err(CoreError::Forbidden(format!(
-            "{} is not permitted to perform {:?}",
-            caller.user_id, action
-        )))
-    }
+    permit(allowed, caller, action)
 }
 
 /// Whether the secret's ACL can change the outcome of `action` for `caller`: the project's admins and the

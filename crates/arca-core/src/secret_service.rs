@@ -10,8 +10,9 @@ use zeroize::Zeroizing;
 
 use crate::policy::{acl_matters, authorize, authorize_secret};
 use crate::{
-    Action, Clock, CoreError, KeyHierarchy, NewSecret, ObjectKind, Payload, Principal, QuotaCheck,
-    QuotaResource, SecretPage, SecretQuery, SecretRecord, Store, StoredPayload, UNLIMITED,
+    AclTarget, Action, Clock, CoreError, KeyHierarchy, NewSecret, ObjectKind, Payload, Principal,
+    QuotaCheck, QuotaResource, SecretPage, SecretQuery, SecretRecord, Store, StoredPayload,
+    UNLIMITED,
 };
 
 /// Payloads are sealed once; their revision in the associated data is always 1 until rewrap arrives.
@@ -128,7 +129,7 @@ impl SecretService {
         }
         // The ACL is read only when it can change the answer (not for the project's admins or the creator).
         let acl = if acl_matters(caller, action, &secret) {
-            self.store.get_secret_acl(id).await?
+            self.store.get_acl(AclTarget::Secret, id).await?
         } else {
             None
         };

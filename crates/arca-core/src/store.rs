@@ -10,7 +10,8 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::{
-    Acl, AclChange, OrderPage, OrderRecord, ProjectQuotasPage, ProjectQuotasRecord, QuotaCheck,
+    Acl, AclChange, AclTarget, OrderPage, OrderRecord, ProjectQuotasPage, ProjectQuotasRecord,
+    QuotaCheck,
 };
 use crate::{
     ContainerConsumer, ContainerConsumerPage, ContainerPage, ContainerQuery, ContainerRecord,
@@ -254,30 +255,17 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<bool, StoreError>;
     /// Clears a project's preferred secret store; `false` if it had none.
     async fn delete_preferred_secret_store(&self, project_id: &str) -> Result<bool, StoreError>;
-    /// A secret's `read` ACL; `None` when it has none (the default ACL applies).
-    async fn get_secret_acl(&self, id: Uuid) -> Result<Option<Acl>, StoreError>;
-    /// Sets (creates or replaces) a secret's ACL; `false` if the secret does not exist.
-    async fn put_secret_acl(&self, id: Uuid, acl: &Acl) -> Result<bool, StoreError>;
-    /// Removes a secret's ACL; `false` if it had none.
-    async fn delete_secret_acl(&self, id: Uuid) -> Result<bool, StoreError>;
-    /// Applies `change` to a secret's ACL as it is inside the write (one step: concurrent changes never undo
-    /// each other); `false` if the secret does not exist.
-    async fn change_secret_acl(
+    /// An object's `read` ACL; `None` when it has none (the default ACL applies).
+    async fn get_acl(&self, target: AclTarget, id: Uuid) -> Result<Option<Acl>, StoreError>;
+    /// Sets (creates or replaces) an object's ACL; `false` if the object does not exist.
+    async fn put_acl(&self, target: AclTarget, id: Uuid, acl: &Acl) -> Result<bool, StoreError>;
+    /// Removes an object's ACL; `false` if it had none.
+    async fn delete_acl(&self, target: AclTarget, id: Uuid) -> Result<bool, StoreError>;
+    /// Applies `change` to an object's ACL as it is inside the write (one step: concurrent changes never undo
+    /// each other); `false` if the object does not exist.
+    async fn change_acl(
         &self,
-        id: Uuid,
-        change: &AclChange,
-        now: OffsetDateTime,
-    ) -> Result<bool, StoreError>;
-    /// A container's `read` ACL; `None` when it has none.
-    async fn get_container_acl(&self, id: Uuid) -> Result<Option<Acl>, StoreError>;
-    /// Sets (creates or replaces) a container's ACL; `false` if the container does not exist.
-    async fn put_container_acl(&self, id: Uuid, acl: &Acl) -> Result<bool, StoreError>;
-    /// Removes a container's ACL; `false` if it had none.
-    async fn delete_container_acl(&self, id: Uuid) -> Result<bool, StoreError>;
-    /// Applies `change` to a container's ACL as it is inside the write; `false` if the container does not
-    /// exist.
-    async fn change_container_acl(
-        &self,
+        target: AclTarget,
         id: Uuid,
         change: &AclChange,
         now: OffsetDateTime,

@@ -8,9 +8,10 @@
 use axum::Json;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
-use arca_core::{AclChange, AclFields};
+use arca_core::{AclChange, AclFields, AclTarget, Principal};
+use uuid::Uuid;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, CoreResultExt};
@@ -23,30 +24,9 @@ use super::openapi_types as doc;
 use super::order_wire::{AclRef, Acls};
 use super::path::SecretPath;
 use super::resource_path::ContainerPath;
-use super::schema::{Ty, check_max_len, check_type, invalid, py_repr};
+use super::schema::{Ty, additional_properties, check_max_len, check_type, invalid, py_repr};
 
 const SCHEMA: &str = "ACL";
-
-/// `Additional properties are not allowed (...)`, as `jsonschema` words it (extras sorted).
-fn additional(map: &Map<String, Value>, allowed: &[&str]) -> Option<String> {
-    let mut extra: Vec<&String> = map
-        .keys()
-        .filter(|k| !allowed.contains(&k.as_str()))
-        .collect();
-    if extra.is_empty() {
-        return None;
-    }
-    extra.sort();
-    let verb = if extra.len() == 1 { "was" } else { "were" };
-    let list = extra
-        .iter()
-        .map(|k| py_repr(&Value::String((*k).clone())))
-        .collect::<Vec<_>>()
-        .join(", ");
-    Some(format!(
-        "Additional properties are not allowed ({list} {verb} unexpected)"
-    ))
-}
 
 /// `ACLValidator`: the body as an ACL change. Barbican validates `users` with a one-item tuple schema, so only
 /// its first item is checked; here every item must be a string of at most 255 characters, since a user id is one.
@@ -58,7 +38,7 @@ pub(crate) fn validate(body: &Value, replace: bool) -> Result<AclChange, ApiErro
             None,
         )
     })?;
-    if let Some(reason) = additional(root, &["read"]) {
+    if let Some(reason) = additional_properties(root, &["read"]) {
         return Err(invalid(SCHEMA, &reason, None));
     }
     let fail = |reason: String| invalid(SCHEMA, &reason, Some("read"));
@@ -71,7 +51,7 @@ pub(crate) fn validate(body: &Value, replace: bool) -> Result<AclChange, ApiErro
     let entry = read
         .as_object()
         .ok_or_else(|| fail(format!("{} is not of type 'object'", py_repr(read))))?;
-    if let Some(reason) = additional(entry, &["users", "project-access"]) {
+    if let Some(reason) = additional_properties(entry, &["users", "project-access"]) {
         return Err(fail(reason));
     }
     let mut fields = AclFields::default();
@@ -109,8 +89,87 @@ fn change_from(body: &RawBody, replace: bool) -> Result<AclChange, ApiError> {
     validate(&parse_json(&body.bytes)?, replace)
 }
 
-fn acl_ref(host: &HostHref, secret: uuid::Uuid) -> String {
-    format!("{}/acl", host.secret(secret))
+/// How Barbican's error messages name the ACL operations on one kind of object.
+struct Ops {
+    read: &'static str,
+    update: &'static str,
+    delete: &'static str,
+}
+
+fn ops(target: AclTarget) -> Ops {
+    match target {
+        AclTarget::Secret => Ops {
+            read: "SecretACL(s) retrieval",
+            update: "SecretACL(s) Update",
+            delete: "SecretACL(s) deletion",
+        },
+        AclTarget::Container => Ops {
+            read: "ContainerACL(s) retrieval",
+            update: "ContainerACL(s) Update",
+            delete: "ContainerACL(s) deletion",
+        },
+    }
+}
+
+/// The `acl_ref` of an object's ACL.
+fn acl_ref(host: &HostHref, target: AclTarget, id: Uuid) -> String {
+    let object = match target {
+        AclTarget::Secret => host.secret(id),
+        AclTarget::Container => container_ref(host, id),
+    };
+    format!("{object}/acl")
+}
+
+/// `GET`: the object's ACL (Barbican's default when none is set).
+async fn get_acl(
+    state: AppState,
+    caller: Principal,
+    target: AclTarget,
+    id: Uuid,
+) -> Result<Json<Acls>, ApiError> {
+    let acl = state
+        .services
+        .acls
+        .acl(&caller, target, id)
+        .await
+        .op(ops(target).read)?;
+    Ok(Json(Acls::new(acl.as_ref())))
+}
+
+/// `PUT` (`replace`) or `PATCH`: authorises, then validates the body, then changes the object's ACL.
+async fn change_acl(
+    state: AppState,
+    caller: Principal,
+    target: AclTarget,
+    id: Uuid,
+    host: HostHref,
+    body: RawBody,
+    replace: bool,
+) -> Result<Json<AclRef>, ApiError> {
+    let op = ops(target).update;
+    let acls = &state.services.acls;
+    acls.check_change(&caller, target, id).await.op(op)?;
+    let change = change_from(&body, replace)?;
+    acls.change(&caller, target, id, &change).await.op(op)?;
+    Ok(Json(AclRef {
+        acl_ref: acl_ref(&host, target, id),
+    }))
+}
+
+/// `DELETE`: removes the object's ACL → 200 `null`.
+async fn delete_acl(
+    state: AppState,
+    caller: Principal,
+    target: AclTarget,
+    id: Uuid,
+) -> Result<Response, ApiError> {
+    state
+        .services
+        .acls
+        .delete(&caller, target, id)
+        .await
+        .op(ops(target).delete)?;
+    Ok(Json(Value::Null).into_response())
 }
 
 /// `GET /v1/secrets/{id}/acl`.
@@ -125,33 +184,7 @@ pub(crate) async fn get_secret_acl(
     Caller(caller): Caller,
     path: SecretPath,
 ) -> Result<Json<Acls>, ApiError> {
-    let acl = state
-        .services
-        .acls
-        .secret_acl(&caller, path.id)
-        .await
-        .op("SecretACL(s) retrieval")?;
-    Ok(Json(Acls::new(acl.as_ref())))
-}
-
-async fn change_secret_acl(
-    state: AppState,
-    caller: arca_core::Principal,
-    path: SecretPath,
-    host: HostHref,
-    body: RawBody,
-    replace: bool,
-) -> Result<Json<AclRef>, ApiError> {
-    const OP: &str = "SecretACL(s) Update";
-    let acls = &state.services.acls;
-    acls.check_change(&caller, path.id).await.op(OP)?;
-    let change = change_from(&body, replace)?;
-    acls.change_secret_acl(&caller, path.id, &change)
-        .await
-        .op(OP)?;
-    Ok(Json(AclRef {
-        acl_ref: acl_ref(&host, path.id),
-    }))
+    get_acl(state, caller, AclTarget::Secret, path.id).await
 }
 
 /// `PUT /v1/secrets/{id}/acl`: replaces the ACL → 200.
@@ -171,7 +204,7 @@ pub(crate) async fn put_secret_acl(
     host: HostHref,
     body: RawBody,
 ) -> Result<Json<AclRef>, ApiError> {
-    change_secret_acl(state, caller, path, host, body, true).await
+    change_acl(state, caller, AclTarget::Secret, path.id, host, body, true).await
 }
 
 /// `PATCH /v1/secrets/{id}/acl`: changes the given fields → 200.
@@ -191,7 +224,7 @@ pub(crate) async fn patch_secret_acl(
     host: HostHref,
     body: RawBody,
 ) -> Result<Json<AclRef>, ApiError> {
-    change_secret_acl(state, caller, path, host, body, false).await
+    change_acl(state, caller, AclTarget::Secret, path.id, host, body, false).await
 }
 
 /// `DELETE /v1/secrets/{id}/acl` → 200 `null`.
@@ -206,13 +239,7 @@ pub(crate) async fn delete_secret_acl(
     Caller(caller): Caller,
     path: SecretPath,
 ) -> Result<Response, ApiError> {
-    state
-        .services
-        .acls
-        .delete_secret_acl(&caller, path.id)
-        .await
-        .op("SecretACL(s) deletion")?;
-    Ok(Json(Value::Null).into_response())
+    delete_acl(state, caller, AclTarget::Secret, path.id).await
 }
 
 /// `GET /v1/containers/{id}/acl`.
@@ -227,33 +254,7 @@ pub(crate) async fn get_container_acl(
     Caller(caller): Caller,
     path: ContainerPath,
 ) -> Result<Json<Acls>, ApiError> {
-    let acl = state
-        .services
-        .acls
-        .container_acl(&caller, path.id)
-        .await
-        .op("ContainerACL(s) retrieval")?;
-    Ok(Json(Acls::new(acl.as_ref())))
-}
-
-async fn change_container_acl(
-    state: AppState,
-    caller: arca_core::Principal,
-    path: ContainerPath,
-    host: HostHref,
-    body: RawBody,
-    replace: bool,
-) -> Result<Json<AclRef>, ApiError> {
-    const OP: &str = "ContainerACL(s) Update";
-    let acls = &state.services.acls;
-    acls.check_container_change(&caller, path.id).await.op(OP)?;
-    let change = change_from(&body, replace)?;
-    acls.change_container_acl(&caller, path.id, &change)
-        .await
-        .op(OP)?;
-    Ok(Json(AclRef {
-        acl_ref: format!("{}/acl", container_ref(&host, path.id)),
-    }))
+    get_acl(state, caller, AclTarget::Container, path.id).await
 }
 
 /// `PUT /v1/containers/{id}/acl` → 200.
@@ -273,7 +274,16 @@ pub(crate) async fn put_container_acl(
     host: HostHref,
     body: RawBody,
 ) -> Result<Json<AclRef>, ApiError> {
-    change_container_acl(state, caller, path, host, body, true).await
+    change_acl(
+        state,
+        caller,
+        AclTarget::Container,
+        path.id,
+        host,
+        body,
+        true,
+    )
+    .await
 }
 
 /// `PATCH /v1/containers/{id}/acl` → 200.
@@ -293,7 +303,16 @@ pub(crate) async fn patch_container_acl(
     host: HostHref,
     body: RawBody,
 ) -> Result<Json<AclRef>, ApiError> {
-    change_container_acl(state, caller, path, host, body, false).await
+    change_acl(
+        state,
+        caller,
+        AclTarget::Container,
+        path.id,
+        host,
+        body,
+        false,
+    )
+    .await
 }
 
 /// `DELETE /v1/containers/{id}/acl` → 200 `null`.
@@ -308,13 +327,7 @@ pub(crate) async fn delete_container_acl(
     Caller(caller): Caller,
     path: ContainerPath,
 ) -> Result<Response, ApiError> {
-    state
-        .services
-        .acls
-        .delete_container_acl(&caller, path.id)
-        .await
-        .op("ContainerACL(s) deletion")?;
-    Ok(Json(Value::Null).into_response())
+    delete_acl(state, caller, AclTarget::Container, path.id).await
 }
 
 #[cfg(test)]

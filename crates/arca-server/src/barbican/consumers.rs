@@ -43,6 +43,29 @@ fn consumer_location(host: &HostHref, id: uuid::Uuid) -> String {
     host.v1(&format!("consumers/{id}/consumers"))
 }
 
+/// A page of consumers as listed: the items, the total and, unless the page is empty, the links to the
+/// neighbouring pages of `resource` (`containers/{id}/consumers`, `secrets/{id}/consumers`).
+fn consumer_list<C, T>(
+    host: &HostHref,
+    q: &PageQuery,
+    resource: &str,
+    consumers: &[C],
+    total: u64,
+    item: impl Fn(&C) -> T,
+) -> ConsumerList<T> {
+    let (previous, next) = if consumers.is_empty() {
+        (None, None)
+    } else {
+        nav_links_for(host, resource, q.offset, q.limit, total, &q.passthrough)
+    };
+    ConsumerList {
+        consumers: consumers.iter().map(item).collect(),
+        total,
+        next,
+        previous,
+    }
+}
+
 /// `GET /v1/containers/{id}/consumers`.
 #[utoipa::path(get, path = "/v1/containers/{id}/consumers", tag = "consumers", params(doc::ContainerId, doc::Paging),
     responses(
@@ -64,29 +87,15 @@ pub(crate) async fn list_container_consumers(
         .container_consumers(&caller, path.id, q.limit, q.offset)
         .await
         .op("ContainerConsumers(s) retrieval")?;
-    let (previous, next) = if page.consumers.is_empty() {
-        (None, None)
-    } else {
-        let resource = format!("containers/{}/consumers", path.id);
-        nav_links_for(
-            &host,
-            &resource,
-            q.offset,
-            q.limit,
-            page.total,
-            &q.passthrough,
-        )
-    };
-    Ok(Json(ConsumerList {
-        consumers: page
-            .consumers
-            .iter()
-            .map(cwire::ContainerConsumerItem::new)
-            .collect(),
-        total: page.total,
-        next,
-        previous,
-    }))
+    let resource = format!("containers/{}/consumers", path.id);
+    Ok(Json(consumer_list(
+        &host,
+        &q,
+        &resource,
+        &page.consumers,
+        page.total,
+        cwire::ContainerConsumerItem::new,
+    )))
 }
 
 /// `POST /v1/containers/{id}/consumers` → 200 with the container.
@@ -181,29 +190,15 @@ pub(crate) async fn list_secret_consumers(
         .secret_consumers(&caller, path.id, q.limit, q.offset)
         .await
         .op("SecretConsumers(s) retrieval")?;
-    let (previous, next) = if page.consumers.is_empty() {
-        (None, None)
-    } else {
-        let resource = format!("secrets/{}/consumers", path.id);
-        nav_links_for(
-            &host,
-            &resource,
-            q.offset,
-            q.limit,
-            page.total,
-            &q.passthrough,
-        )
-    };
-    Ok(Json(ConsumerList {
-        consumers: page
-            .consumers
-            .iter()
-            .map(cwire::SecretConsumerItem::new)
-            .collect(),
-        total: page.total,
-        next,
-        previous,
-    }))
+    let resource = format!("secrets/{}/consumers", path.id);
+    Ok(Json(consumer_list(
+        &host,
+        &q,
+        &resource,
+        &page.consumers,
+        page.total,
+        cwire::SecretConsumerItem::new,
+    )))
 }
 
 /// `POST /v1/secrets/{id}/consumers` → 200 with the secret and its consumers.

@@ -12,7 +12,7 @@ use axum::Json;
 use axum::extract::{FromRequestParts, Path, RawQuery, State};
 use http::StatusCode;
 use http::request::Parts;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use arca_core::ProjectQuotas;
 
@@ -28,7 +28,7 @@ use super::order_wire::{
     EffectiveQuotas, ProjectQuotasBody, ProjectQuotasItem, ProjectQuotasList, QuotaValues,
 };
 use super::page_query::PageQuery;
-use super::schema::{Ty, check_type, invalid, py_repr};
+use super::schema::{Ty, additional_properties, check_type, invalid, py_repr};
 
 const OP: &str = "Project Quotas";
 const SCHEMA: &str = "Project Quota";
@@ -56,26 +56,6 @@ impl<S: Send + Sync> FromRequestParts<S> for ProjectPath {
     }
 }
 
-fn extras(map: &Map<String, Value>, allowed: &[&str]) -> Option<String> {
-    let mut extra: Vec<&String> = map
-        .keys()
-        .filter(|k| !allowed.contains(&k.as_str()))
-        .collect();
-    if extra.is_empty() {
-        return None;
-    }
-    extra.sort();
-    let verb = if extra.len() == 1 { "was" } else { "were" };
-    let list = extra
-        .iter()
-        .map(|k| py_repr(&Value::String((*k).clone())))
-        .collect::<Vec<_>>()
-        .join(", ");
-    Some(format!(
-        "Additional properties are not allowed ({list} {verb} unexpected)"
-    ))
-}
-
 /// `ProjectQuotaValidator`, reporting what `jsonschema`'s best match would: errors nearer the root first.
 pub(crate) fn validate(body: &Value) -> Result<ProjectQuotas, ApiError> {
     let root = body.as_object().ok_or_else(|| {
@@ -92,14 +72,14 @@ pub(crate) fn validate(body: &Value) -> Result<ProjectQuotas, ApiError> {
             None,
         ));
     };
-    if let Some(reason) = extras(root, &["project_quotas"]) {
+    if let Some(reason) = additional_properties(root, &["project_quotas"]) {
         return Err(invalid(SCHEMA, &reason, None));
     }
     let fail = |reason: &str| invalid(SCHEMA, reason, Some("project_quotas"));
     let map = quotas
         .as_object()
         .ok_or_else(|| fail(&format!("{} is not of type 'object'", py_repr(quotas))))?;
-    if let Some(reason) = extras(map, &RESOURCES) {
+    if let Some(reason) = additional_properties(map, &RESOURCES) {
         return Err(fail(&reason));
     }
     let mut values = [None; 5];

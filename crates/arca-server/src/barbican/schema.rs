@@ -2,7 +2,7 @@
 //! descriptions read as Barbican's do: Python `repr` of values, type, length, range and enum checks, and the
 //! `InvalidObject` message `Provided object does not match schema '<S>': <reason>. Invalid property: '<P>'`.
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::error::ApiError;
 
@@ -111,6 +111,27 @@ pub(crate) fn check_enum(value: &Value, allowed: &[&str]) -> Result<(), String> 
         .collect::<Vec<_>>()
         .join(", ");
     Err(format!("{} is not one of [{list}]", py_repr(value)))
+}
+
+/// `Additional properties are not allowed (...)`, as `jsonschema` words it (extras sorted).
+pub(crate) fn additional_properties(map: &Map<String, Value>, allowed: &[&str]) -> Option<String> {
+    let mut extra: Vec<&String> = map
+        .keys()
+        .filter(|k| !allowed.contains(&k.as_str()))
+        .collect();
+    if extra.is_empty() {
+        return None;
+    }
+    extra.sort();
+    let verb = if extra.len() == 1 { "was" } else { "were" };
+    let list = extra
+        .iter()
+        .map(|k| py_repr(&Value::String((*k).clone())))
+        .collect::<Vec<_>>()
+        .join(", ");
+    Some(format!(
+        "Additional properties are not allowed ({list} {verb} unexpected)"
+    ))
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 //! savepoint, so concurrent changes never undo each other. Deleting the object removes its ACL (foreign keys
 //! cascade).
 
-use arca_core::{Acl, AclChange, StoreError};
+use arca_core::{Acl, AclChange, AclTarget, StoreError};
 use rusqlite::{Connection, params};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -13,13 +13,6 @@ use uuid::Uuid;
 use super::codec::{
     execute, exists, query_all, query_opt, sql_err, ts_from_db, ts_to_db, uuid_to_db,
 };
-
-/// What kind of object an ACL belongs to; its statements name its tables (fixed names, never input).
-#[derive(Debug, Clone, Copy)]
-pub(super) enum AclOwner {
-    Secret,
-    Container,
-}
 
 /// The statements of one owner's ACL tables, spelled out so each is a constant for the statement cache.
 struct AclSql {
@@ -57,24 +50,27 @@ const CONTAINER_SQL: AclSql = AclSql {
     delete: "DELETE FROM container_acls WHERE container_id = ?",
 };
 
-impl AclOwner {
-    fn sql(self) -> &'static AclSql {
-        match self {
-            AclOwner::Secret => &SECRET_SQL,
-            AclOwner::Container => &CONTAINER_SQL,
-        }
+/// The statements of an owner's ACL tables (fixed names, never input).
+fn statements(owner: AclTarget) -> &'static AclSql {
+    match owner {
+        AclTarget::Secret => &SECRET_SQL,
+        AclTarget::Container => &CONTAINER_SQL,
     }
 }
 
 /// An ACL write.
 pub(super) enum AclWrite {
     /// Sets (creates or replaces) an object's ACL; `false` if the object does not exist.
-    Put { owner: AclOwner, id: Uuid, acl: Acl },
+    Put {
+        owner: AclTarget,
+        id: Uuid,
+        acl: Acl,
+    },
     /// Removes an object's ACL; `false` if it had none.
-    Delete { owner: AclOwner, id: Uuid },
+    Delete { owner: AclTarget, id: Uuid },
     /// Applies a change to the object's ACL as it is now; `false` if the object does not exist.
     Change {
-        owner: AclOwner,
+        owner: AclTarget,
         id: Uuid,
         change: AclChange,
         now: OffsetDateTime,
@@ -97,7 +93,7 @@ impl AclWrite {
                     Some(acl) => put(conn, *owner, *id, &acl),
                     None => {
                         let object = uuid_to_db(*id);
-                        let sql = owner.sql().object_exists;
+                        let sql = statements(*owner).object_exists;
                         if !exists(conn, sql, [&object], "looking up an ACL's object")? {
                             return Ok(false);
                         }
@@ -110,8 +106,12 @@ impl AclWrite {
 }
 
 /// An object's ACL with its users; run in a read transaction (`Reads::snapshot`) or inside a write.
-pub(super) fn get(conn: &Connection, owner: AclOwner, id: Uuid) -> Result<Option<Acl>, StoreError> {
-    let sql = owner.sql();
+pub(super) fn get(
+    conn: &Connection,
+    owner: AclTarget,
+    id: Uuid,
+) -> Result<Option<Acl>, StoreError> {
+    let sql = statements(owner);
     let id = uuid_to_db(id);
     let row = query_opt(conn, sql.get, [&id], "reading an ACL", |row| {
         let get = sql_err("reading an ACL row");
@@ -135,8 +135,8 @@ pub(super) fn get(conn: &Connection, owner: AclOwner, id: Uuid) -> Result<Option
     }))
 }
 
-fn put(conn: &Connection, owner: AclOwner, id: Uuid, acl: &Acl) -> Result<bool, StoreError> {
-    let sql = owner.sql();
+fn put(conn: &Connection, owner: AclTarget, id: Uuid, acl: &Acl) -> Result<bool, StoreError> {
+    let sql = statements(owner);
     let id = uuid_to_db(id);
     if !exists(conn, sql.object_exists, [&id], "looking up an ACL's object")? {
         return Ok(false);
@@ -164,10 +164,10 @@ fn put(conn: &Connection, owner: AclOwner, id: Uuid, acl: &Acl) -> Result<bool, 
     Ok(true)
 }
 
-fn delete(conn: &Connection, owner: AclOwner, id: Uuid) -> Result<bool, StoreError> {
+fn delete(conn: &Connection, owner: AclTarget, id: Uuid) -> Result<bool, StoreError> {
     let done = execute(
         conn,
-        owner.sql().delete,
+        statements(owner).delete,
         [uuid_to_db(id)],
         "deleting an ACL",
     )?;

@@ -36,9 +36,10 @@ use uuid::Uuid;
 use reads::Reads;
 use writer::{WriteKind, Writer};
 
-use acls::{AclOwner, AclWrite};
+use acls::AclWrite;
 use arca_core::{
-    Acl, AclChange, OrderPage, OrderRecord, ProjectQuotasPage, ProjectQuotasRecord, QuotaCheck,
+    Acl, AclChange, AclTarget, OrderPage, OrderRecord, ProjectQuotasPage, ProjectQuotasRecord,
+    QuotaCheck,
 };
 use orders::OrderWrite;
 use quotas::QuotaWrite;
@@ -422,72 +423,34 @@ impl Store for SqliteStore {
             .submit(WriteKind::DeletePreferredSecretStore(project_id.to_owned()))
             .await
     }
-    async fn get_secret_acl(&self, id: Uuid) -> Result<Option<Acl>, StoreError> {
-        self.reads.snapshot(|c| acls::get(c, AclOwner::Secret, id))
+
+    async fn get_acl(&self, target: AclTarget, id: Uuid) -> Result<Option<Acl>, StoreError> {
+        self.reads.snapshot(|c| acls::get(c, target, id))
     }
 
-    async fn put_secret_acl(&self, id: Uuid, acl: &Acl) -> Result<bool, StoreError> {
+    async fn put_acl(&self, target: AclTarget, id: Uuid, acl: &Acl) -> Result<bool, StoreError> {
         let op = AclWrite::Put {
-            owner: AclOwner::Secret,
+            owner: target,
             id,
             acl: acl.clone(),
         };
         self.writer.submit(WriteKind::Acl(op)).await
     }
 
-    async fn delete_secret_acl(&self, id: Uuid) -> Result<bool, StoreError> {
-        let op = AclWrite::Delete {
-            owner: AclOwner::Secret,
-            id,
-        };
+    async fn delete_acl(&self, target: AclTarget, id: Uuid) -> Result<bool, StoreError> {
+        let op = AclWrite::Delete { owner: target, id };
         self.writer.submit(WriteKind::Acl(op)).await
     }
 
-    async fn change_secret_acl(
+    async fn change_acl(
         &self,
+        target: AclTarget,
         id: Uuid,
         change: &AclChange,
         now: OffsetDateTime,
     ) -> Result<bool, StoreError> {
         let op = AclWrite::Change {
-            owner: AclOwner::Secret,
-            id,
-            change: change.clone(),
-            now,
-        };
-        self.writer.submit(WriteKind::Acl(op)).await
-    }
-
-    async fn get_container_acl(&self, id: Uuid) -> Result<Option<Acl>, StoreError> {
-        self.reads
-            .snapshot(|c| acls::get(c, AclOwner::Container, id))
-    }
-
-    async fn put_container_acl(&self, id: Uuid, acl: &Acl) -> Result<bool, StoreError> {
-        let op = AclWrite::Put {
-            owner: AclOwner::Container,
-            id,
-            acl: acl.clone(),
-        };
-        self.writer.submit(WriteKind::Acl(op)).await
-    }
-
-    async fn delete_container_acl(&self, id: Uuid) -> Result<bool, StoreError> {
-        let op = AclWrite::Delete {
-            owner: AclOwner::Container,
-            id,
-        };
-        self.writer.submit(WriteKind::Acl(op)).await
-    }
-
-    async fn change_container_acl(
-        &self,
-        id: Uuid,
-        change: &AclChange,
-        now: OffsetDateTime,
-    ) -> Result<bool, StoreError> {
-        let op = AclWrite::Change {
-            owner: AclOwner::Container,
+            owner: target,
             id,
             change: change.clone(),
             now,
