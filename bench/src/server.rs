@@ -127,6 +127,7 @@ pub fn start_arca(bin: &Path, data_dir: &Path) -> anyhow::Result<(Running, Strin
         .env_clear()
         .env("PATH", "/usr/bin:/bin")
         .env("ARCA_API_LISTEN", "127.0.0.1:0")
+        .env("ARCA_METRICS_LISTEN", "127.0.0.1:0")
         .env("ARCA_LOG", "warn");
     Ok((Running::start(command, "arca server")?, token))
 }

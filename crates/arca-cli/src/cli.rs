@@ -23,6 +23,11 @@ pub enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// The tamper-evident audit log (offline, on the data directory).
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
     /// Store, fetch, list and delete secrets on a running server (ARCA_URL, ARCA_TOKEN).
     Secret {
         #[command(subcommand)]
@@ -144,4 +149,17 @@ pub struct SecretListArgs {
     /// Only secrets with this name.
     #[arg(long)]
     pub name: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Check the whole audit chain (MACs, sequence, links); names the first broken record.
+    Verify(AuditVerifyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AuditVerifyArgs {
+    /// The data directory made by `arca init`.
+    #[arg(long)]
+    pub data_dir: PathBuf,
 }

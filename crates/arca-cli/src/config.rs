@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use arca_server::{AuthConfig, LimitsConfig, QuotasConfig, ServerConfig};
+use arca_server::{AuthConfig, LimitsConfig, QuotasConfig, ServerConfig, TlsConfig};
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::Deserialize;
@@ -22,6 +22,9 @@ listen = "127.0.0.1:9311"
 mode = "token"
 # Seconds a validated token is trusted before the database is asked again; a revocation bites within it.
 token_cache_ttl = 5
+# Authentication failures allowed per source address per minute; beyond it failures get 429 + Retry-After
+# (0: off). Only failures are throttled: a good token always works.
+failure_limit = 10
 
 [storage]
 # SQLite database, relative to the data directory.
@@ -40,6 +43,38 @@ quota_orders = -1
 quota_containers = -1
 quota_consumers = -1
 quota_cas = -1
+
+[metrics]
+# Prometheus /metrics, /healthz and /readyz on their own listener (never the API port).
+listen = "127.0.0.1:9646"
+
+[expiry]
+# Expired secrets are no longer served; the sweeper destroys them this long after expiring (s, m, h, d),
+# checking every sweep_interval.
+grace = "7d"
+sweep_interval = "1h"
+
+[audit]
+# Every audit record is also written as one JSON line (with its seq and mac) for a SIEM: to this file
+# (relative to the data directory; "" for none) and/or to standard output.
+file = "audit.jsonl"
+stdout = false
+
+[tls]
+# TLS on the API listener (rustls; TLS 1.3 only unless min_version = "1.2"). Set both files to turn it on;
+# the key file must be mode 0400 or 0600. `kill -HUP <pid>` re-reads them (certificate rotation).
+# cert_file = "/etc/arca/tls/cert.pem"
+# key_file = "/etc/arca/tls/key.pem"
+# min_version = "1.3"
+# Client certificates (mTLS): verified against this CA; client_auth = "required" (default) or "optional".
+# client_ca_file = "/etc/arca/tls/client-ca.pem"
+# client_auth = "required"
+# A verified client certificate with this subject CN acts as this principal (no token needed):
+# [[tls.client_principals]]
+# subject_cn = "svc-a"
+# project = "p"
+# user = "svc-a"
+# roles = ["creator"]
 "#;
 
 /// `[api]`.
@@ -89,6 +124,57 @@ impl Default for KeysSection {
     }
 }
 
+/// `[metrics]`: the Prometheus listener (`/metrics`, `/healthz`, `/readyz`), never the API port.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MetricsSection {
+    pub listen: SocketAddr,
+}
+
+impl Default for MetricsSection {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 9646)),
+        }
+    }
+}
+
+/// `[expiry]`: expired secrets are destroyed `grace` after their expiration, checked every `sweep_interval`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ExpirySection {
+    pub grace: String,
+    pub sweep_interval: String,
+}
+
+impl Default for ExpirySection {
+    fn default() -> Self {
+        Self {
+            grace: "7d".to_owned(),
+            sweep_interval: "1h".to_owned(),
+        }
+    }
+}
+
+/// `[audit]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuditSection {
+    /// The JSON-lines file, relative to the data directory; `None` or empty for none.
+    pub file: Option<PathBuf>,
+    /// Also write every record to standard output.
+    pub stdout: bool,
+}
+
+impl Default for AuditSection {
+    fn default() -> Self {
+        Self {
+            file: Some(PathBuf::from("audit.jsonl")),
+            stdout: false,
+        }
+    }
+}
+
 /// The whole configuration.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -99,6 +185,10 @@ pub struct ArcaConfig {
     pub storage: StorageSection,
     pub keys: KeysSection,
     pub quotas: QuotasConfig,
+    pub tls: TlsConfig,
+    pub audit: AuditSection,
+    pub metrics: MetricsSection,
+    pub expiry: ExpirySection,
 }
 
 impl ArcaConfig {
@@ -107,6 +197,7 @@ impl ArcaConfig {
         ServerConfig {
             auth: self.auth.clone(),
             limits: self.limits.clone(),
+            tls: None,
         }
     }
 
@@ -116,7 +207,9 @@ impl ArcaConfig {
     }
 }
 
-const SECTIONS: [&str; 6] = ["api", "auth", "limits", "storage", "keys", "quotas"];
+const SECTIONS: [&str; 10] = [
+    "api", "auth", "limits", "storage", "keys", "quotas", "tls", "audit", "metrics", "expiry",
+];
 const LIST_KEYS: [&str; 1] = ["auth.trusted_default_roles"];
 
 /// Maps `ARCA_API_LISTEN` to `api.listen`; `None` for variables that are not configuration (ARCA_URL, …).
@@ -175,6 +268,7 @@ mod tests {
             env_key("AUTH_TRUSTED_DEFAULT_ROLES").as_deref(),
             Some("auth.trusted_default_roles")
         );
+        assert_eq!(env_key("TLS_CERT_FILE").as_deref(), Some("tls.cert_file"));
         assert_eq!(env_key("URL"), None);
         assert_eq!(env_key("TOKEN"), None);
     }

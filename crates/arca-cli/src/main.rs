@@ -2,6 +2,7 @@
 //! then calls into the crates. Only this crate reads the environment and the command line.
 #![forbid(unsafe_code)]
 
+mod audit;
 mod cli;
 mod config;
 mod duration;
@@ -17,7 +18,7 @@ use clap::Parser;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-use crate::cli::{Cli, Command, SecretCommand, TokenCommand};
+use crate::cli::{AuditCommand, Cli, Command, SecretCommand, TokenCommand};
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
@@ -38,6 +39,9 @@ fn main() -> std::process::ExitCode {
             Command::Token {
                 command: TokenCommand::Create(args),
             } => token::create(args).await,
+            Command::Audit {
+                command: AuditCommand::Verify(args),
+            } => audit::verify(args).await,
             Command::Secret { command } => match command {
                 SecretCommand::Store(args) => secret_client::store(args).await,
                 SecretCommand::Get(args) => secret_client::get(args).await,

@@ -44,5 +44,6 @@ pub async fn open(data_dir: &Path, config_file: &Path) -> anyhow::Result<DataDir
     .await
     .context("cannot start the key hierarchy")?
     .with_quota_defaults(config.quotas.defaults());
+    let services = crate::audit::with_sinks(services, &config, data_dir)?;
     Ok(DataDir { config, services })
 }

@@ -1,6 +1,7 @@
-//! `arca server`: opens the data directory (or, with `--dev`, initialises `./arca-data` on first run), refuses
-//! plain HTTP on a non-loopback address unless `--insecure-http`, binds, prints `listening on http://ADDR`
-//! and serves until SIGINT or SIGTERM. Before serving it marks orders an earlier stop left `PENDING` as `ERROR`.
+//! `arca server`: opens the data directory (or, with `--dev`, initialises `./arca-data` on first run), loads
+//! `[tls]` if configured (re-read on SIGHUP), refuses plain HTTP on a non-loopback address unless
+//! `--insecure-http`, binds, prints `listening on http://ADDR` (or `https://`) and serves until SIGINT or
+//! SIGTERM. Before serving it marks orders an earlier stop left `PENDING` as `ERROR`.
 
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
@@ -72,7 +73,15 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
         tracing::warn!("orders left PENDING by an earlier stop are marked ERROR");
     }
     let listen = dir.config.api.listen;
-    if !listen.ip().is_loopback() && !args.insecure_http {
+    let tls = if dir.config.tls.enabled() {
+        Some(
+            arca_server::Tls::load(&dir.config.tls)
+                .context("cannot set up TLS ([tls] in arca.toml)")?,
+        )
+    } else {
+        None
+    };
+    if tls.is_none() && !listen.ip().is_loopback() && !args.insecure_http {
         bail!(
             "refusing to serve plain HTTP on non-loopback address {listen}: TLS is not configured; \
              pass --insecure-http to do it anyway, or listen on 127.0.0.1"
@@ -92,17 +101,92 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
     let local = listener.local_addr()?;
-    println!("listening on http://{local}");
+    if let Some(tls) = &tls {
+        reload_tls_on_sighup(tls.clone())?;
+    }
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    println!("listening on {scheme}://{local}");
     std::io::stdout().flush()?;
     tracing::info!(address = %local, data_dir = %data_dir.display(), "arca server started");
-    arca_server::run(
-        listener,
-        dir.services,
-        dir.config.server(),
-        shutdown_signal(),
-    )
-    .await?;
+    start_metrics_and_sweeper(&dir.config, dir.services.expiry()).await?;
+    let mut server_config = dir.config.server();
+    server_config.tls = tls;
+    let audit = dir.services.audit.clone();
+    let success = || arca_core::AuditOutcome::Success;
+    let address = Some(local.to_string());
+    audit
+        .record(None, "server.start", "server", address.clone(), success())
+        .await
+        .context("cannot write the audit record of the start")?;
+    let served = arca_server::run(listener, dir.services, server_config, shutdown_signal()).await;
+    audit
+        .record(None, "server.stop", "server", address, success())
+        .await
+        .context("cannot write the audit record of the stop")?;
+    served?;
     tracing::info!("arca server stopped");
+    Ok(())
+}
+
+/// Binds the metrics listener (`[metrics] listen`), prints `metrics on http://ADDR`, and starts it, the expiry
+/// gauges and the expiry sweeper (`[expiry] grace`, `sweep_interval`) as background tasks.
+async fn start_metrics_and_sweeper(
+    config: &crate::config::ArcaConfig,
+    expiry: arca_core::ExpirySweeper,
+) -> anyhow::Result<()> {
+    let grace = crate::duration::parse_duration(&config.expiry.grace).context("[expiry] grace")?;
+    let interval = crate::duration::parse_duration(&config.expiry.sweep_interval)
+        .context("[expiry] sweep_interval")?;
+    let interval = std::time::Duration::from_secs(interval.whole_seconds().max(1).unsigned_abs());
+    arca_server::metrics::handle();
+    let listen = config.metrics.listen;
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen} for metrics ([metrics] listen)"))?;
+    println!("metrics on http://{}", listener.local_addr()?);
+    std::io::stdout().flush()?;
+    let refresh = interval.min(std::time::Duration::from_secs(60));
+    let served = expiry.clone();
+    tokio::spawn(async move {
+        if let Err(e) =
+            arca_server::metrics::serve_metrics(listener, served, refresh, std::future::pending())
+                .await
+        {
+            tracing::error!(error = %e, "the metrics listener failed");
+        }
+    });
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(interval);
+        loop {
+            tick.tick().await;
+            match expiry.sweep(grace).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(
+                    destroyed = n,
+                    "expired secrets destroyed after their grace period"
+                ),
+                Err(e) => tracing::error!(error = %e, "the expiry sweep failed"),
+            }
+        }
+    });
+    Ok(())
+}
+
+/// Re-reads the TLS certificate, key and client CA on every SIGHUP; a failed reload keeps the old ones.
+/// The handler is installed before the server says it is listening, so an early SIGHUP never kills it.
+fn reload_tls_on_sighup(tls: arca_server::Tls) -> anyhow::Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut hangup = signal(SignalKind::hangup()).context("cannot handle SIGHUP")?;
+    tokio::spawn(async move {
+        while hangup.recv().await.is_some() {
+            match tls.reload() {
+                Ok(()) => tracing::info!("SIGHUP: TLS certificate and key reloaded"),
+                Err(e) => tracing::error!(
+                    "SIGHUP: TLS reload failed, still serving the previous certificate: {e}"
+                ),
+            }
+        }
+    });
     Ok(())
 }
 

@@ -15,6 +15,7 @@ use crate::{Acl, AclChange, AclTarget, Action, Clock, CoreError, Principal, Stor
 /// Secret and container ACLs.
 #[derive(Clone)]
 pub struct AclService {
+    audit: crate::AuditLog,
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
 }
@@ -28,9 +29,19 @@ fn target_not_found(target: AclTarget) -> CoreError {
 }
 
 impl AclService {
+    /// The same service, recording its security events in `audit`.
+    pub(crate) fn with_audit(mut self, audit: crate::AuditLog) -> Self {
+        self.audit = audit;
+        self
+    }
+
     /// An ACL service over the store.
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Self {
-        Self { store, clock }
+        Self {
+            store,
+            clock,
+            audit: crate::AuditLog::default(),
+        }
     }
 
     /// Loads a live object (a secret must not have expired) and its ACL and authorises reading (`write`
@@ -94,6 +105,20 @@ impl AclService {
         id: Uuid,
         change: &AclChange,
     ) -> Result<(), CoreError> {
+        let object_id = Some(id.to_string());
+        let result = self.change_unaudited(caller, target, id, change).await;
+        self.audit
+            .outcome(caller, "acl.change", "acl", object_id, result)
+            .await
+    }
+
+    async fn change_unaudited(
+        &self,
+        caller: &Principal,
+        target: AclTarget,
+        id: Uuid,
+        change: &AclChange,
+    ) -> Result<(), CoreError> {
         self.load(caller, target, id, true).await?;
         // The store merges the change into the ACL as it is inside its write, so concurrent PATCHes of
         // different fields never undo each other.
@@ -110,6 +135,19 @@ impl AclService {
 
     /// Removes an object's ACL (back to the default); not an error when it has none.
     pub async fn delete(
+        &self,
+        caller: &Principal,
+        target: AclTarget,
+        id: Uuid,
+    ) -> Result<(), CoreError> {
+        let object_id = Some(id.to_string());
+        let result = self.delete_unaudited(caller, target, id).await;
+        self.audit
+            .outcome(caller, "acl.delete", "acl", object_id, result)
+            .await
+    }
+
+    async fn delete_unaudited(
         &self,
         caller: &Principal,
         target: AclTarget,

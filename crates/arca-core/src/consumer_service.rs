@@ -34,6 +34,7 @@ pub const SECRET_HAS_CONSUMERS: &str = "Secret cannot be deleted as it has consu
 /// Container and secret consumers.
 #[derive(Clone)]
 pub struct ConsumerService {
+    audit: crate::AuditLog,
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
     containers: ContainerService,
@@ -43,6 +44,12 @@ pub struct ConsumerService {
 }
 
 impl ConsumerService {
+    /// The same service, recording its security events in `audit`.
+    pub(crate) fn with_audit(mut self, audit: crate::AuditLog) -> Self {
+        self.audit = audit;
+        self
+    }
+
     /// A consumer service; containers and secrets are admitted through their own services.
     pub fn new(
         store: Arc<dyn Store>,
@@ -51,6 +58,7 @@ impl ConsumerService {
         secrets: SecretService,
     ) -> Self {
         Self {
+            audit: crate::AuditLog::default(),
             store,
             clock,
             containers,
@@ -82,6 +90,28 @@ impl ConsumerService {
 
     /// Registers (name, URL) on a container; answers the container as it now is.
     pub async fn register_container_consumer(
+        &self,
+        caller: &Principal,
+        id: Uuid,
+        name: &str,
+        url: &str,
+    ) -> Result<ContainerRecord, CoreError> {
+        let object_id = Some(id.to_string());
+        let result = self
+            .register_container_consumer_unaudited(caller, id, name, url)
+            .await;
+        self.audit
+            .outcome(
+                caller,
+                "container.consumer.register",
+                "container",
+                object_id,
+                result,
+            )
+            .await
+    }
+
+    async fn register_container_consumer_unaudited(
         &self,
         caller: &Principal,
         id: Uuid,
@@ -137,6 +167,28 @@ impl ConsumerService {
         name: &str,
         url: &str,
     ) -> Result<ContainerRecord, CoreError> {
+        let object_id = Some(id.to_string());
+        let result = self
+            .remove_container_consumer_unaudited(caller, id, name, url)
+            .await;
+        self.audit
+            .outcome(
+                caller,
+                "container.consumer.remove",
+                "container",
+                object_id,
+                result,
+            )
+            .await
+    }
+
+    async fn remove_container_consumer_unaudited(
+        &self,
+        caller: &Principal,
+        id: Uuid,
+        name: &str,
+        url: &str,
+    ) -> Result<ContainerRecord, CoreError> {
         let container = self
             .containers
             .load(caller, id, Action::ContainerConsumers)
@@ -157,6 +209,29 @@ impl ConsumerService {
 
     /// Registers a consumer on a secret; answers the secret and all its consumers.
     pub async fn register_secret_consumer(
+        &self,
+        caller: &Principal,
+        id: Uuid,
+        service: &str,
+        resource_type: &str,
+        resource_id: &str,
+    ) -> Result<(SecretRecord, Vec<SecretConsumer>), CoreError> {
+        let object_id = Some(id.to_string());
+        let result = self
+            .register_secret_consumer_unaudited(caller, id, service, resource_type, resource_id)
+            .await;
+        self.audit
+            .outcome(
+                caller,
+                "secret.consumer.register",
+                "secret",
+                object_id,
+                result,
+            )
+            .await
+    }
+
+    async fn register_secret_consumer_unaudited(
         &self,
         caller: &Principal,
         id: Uuid,
@@ -207,6 +282,29 @@ impl ConsumerService {
 
     /// Removes a consumer from a secret; answers the secret and its remaining consumers.
     pub async fn remove_secret_consumer(
+        &self,
+        caller: &Principal,
+        id: Uuid,
+        service: &str,
+        resource_type: &str,
+        resource_id: &str,
+    ) -> Result<(SecretRecord, Vec<SecretConsumer>), CoreError> {
+        let object_id = Some(id.to_string());
+        let result = self
+            .remove_secret_consumer_unaudited(caller, id, service, resource_type, resource_id)
+            .await;
+        self.audit
+            .outcome(
+                caller,
+                "secret.consumer.remove",
+                "secret",
+                object_id,
+                result,
+            )
+            .await
+    }
+
+    async fn remove_secret_consumer_unaudited(
         &self,
         caller: &Principal,
         id: Uuid,

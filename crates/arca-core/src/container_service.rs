@@ -19,6 +19,7 @@ use crate::{
 /// Containers and the secrets they reference.
 #[derive(Clone)]
 pub struct ContainerService {
+    audit: crate::AuditLog,
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
     /// The deployment's default containers quota (a project's configured one overrides it).
@@ -52,9 +53,16 @@ fn py_name(name: Option<&str>) -> &str {
 }
 
 impl ContainerService {
+    /// The same service, recording its security events in `audit`.
+    pub(crate) fn with_audit(mut self, audit: crate::AuditLog) -> Self {
+        self.audit = audit;
+        self
+    }
+
     /// A container service over the store.
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Self {
         Self {
+            audit: crate::AuditLog::default(),
             store,
             clock,
             containers_quota: UNLIMITED,
@@ -95,6 +103,18 @@ impl ContainerService {
 
     /// Creates a container in the caller's project.
     pub async fn create(
+        &self,
+        caller: &Principal,
+        new: NewContainer,
+    ) -> Result<ContainerRecord, CoreError> {
+        let result = self.create_unaudited(caller, new).await;
+        let object_id = result.as_ref().ok().map(|r| r.id.to_string());
+        self.audit
+            .outcome(caller, "container.create", "container", object_id, result)
+            .await
+    }
+
+    async fn create_unaudited(
         &self,
         caller: &Principal,
         new: NewContainer,
@@ -176,6 +196,14 @@ impl ContainerService {
 
     /// Deletes a container with its references and consumers (never the secrets themselves).
     pub async fn delete(&self, caller: &Principal, id: Uuid) -> Result<(), CoreError> {
+        let object_id = Some(id.to_string());
+        let result = self.delete_unaudited(caller, id).await;
+        self.audit
+            .outcome(caller, "container.delete", "container", object_id, result)
+            .await
+    }
+
+    async fn delete_unaudited(&self, caller: &Principal, id: Uuid) -> Result<(), CoreError> {
         self.load(caller, id, Action::ContainerDelete).await?;
         if self.store.delete_container(id).await? {
             Ok(())
@@ -186,6 +214,25 @@ impl ContainerService {
 
     /// Adds a secret to a generic container (`ContainersSecretsController.on_post`).
     pub async fn add_secret(
+        &self,
+        caller: &Principal,
+        id: Uuid,
+        reference: ContainerSecretRef,
+    ) -> Result<ContainerRecord, CoreError> {
+        let object_id = Some(id.to_string());
+        let result = self.add_secret_unaudited(caller, id, reference).await;
+        self.audit
+            .outcome(
+                caller,
+                "container.secret.add",
+                "container",
+                object_id,
+                result,
+            )
+            .await
+    }
+
+    async fn add_secret_unaudited(
         &self,
         caller: &Principal,
         id: Uuid,
@@ -227,6 +274,28 @@ impl ContainerService {
     /// Removes a (secret, name) reference from a container (`ContainersSecretsController.on_delete`).
     /// `secret_ref` is the reference as sent, for Barbican's message.
     pub async fn remove_secret(
+        &self,
+        caller: &Principal,
+        id: Uuid,
+        reference: ContainerSecretRef,
+        secret_ref: &str,
+    ) -> Result<(), CoreError> {
+        let object_id = Some(id.to_string());
+        let result = self
+            .remove_secret_unaudited(caller, id, reference, secret_ref)
+            .await;
+        self.audit
+            .outcome(
+                caller,
+                "container.secret.remove",
+                "container",
+                object_id,
+                result,
+            )
+            .await
+    }
+
+    async fn remove_secret_unaudited(
         &self,
         caller: &Principal,
         id: Uuid,

@@ -230,8 +230,10 @@ impl KeyHierarchy {
 
     async fn kek(&self, project: &str, version: u32) -> Result<Arc<Key256>, CoreError> {
         if let Some(key) = self.cached_kek(project, version) {
+            metrics::counter!("arca_pkek_cache_hits_total").increment(1);
             return Ok(key);
         }
+        metrics::counter!("arca_pkek_cache_misses_total").increment(1);
         let row = self.store.get_kek(project, version).await?.ok_or_else(|| {
             CoreError::Integrity(format!(
                 "key version {version} of project {project} is missing"

@@ -6,6 +6,7 @@
 
 mod acl;
 mod acl_service;
+mod audit;
 mod clock;
 mod consumer;
 mod consumer_service;
@@ -25,10 +26,16 @@ mod secret_store;
 mod secret_store_service;
 mod services;
 mod store;
+mod sweeper;
 mod token_service;
 
 pub use acl::{Acl, AclChange, AclFields, AclTarget};
 pub use acl_service::AclService;
+pub use audit::{
+    AUDIT_KEY_VERSION, AUDIT_LABEL, AuditEvent, AuditLog, AuditOutcome, AuditRecord, AuditSealer,
+    AuditSink, ChainBreak, GENESIS_MAC, RequestContext, audit_mac, verify_chain,
+    with_request_context,
+};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use consumer::{ContainerConsumerPage, SecretConsumer, SecretConsumerPage};
 pub use consumer_service::{ConsumerService, NOT_CONSUMER_OWNER, SECRET_HAS_CONSUMERS};
@@ -56,5 +63,6 @@ pub use secret_service::SecretService;
 pub use secret_store::SecretStoreRecord;
 pub use secret_store_service::SecretStoreService;
 pub use services::Services;
-pub use store::{KekRow, Store, StoreError, StoredPayload, TokenRow, WrappedKeyRow};
+pub use store::{ExpiryCounts, KekRow, Store, StoreError, StoredPayload, TokenRow, WrappedKeyRow};
+pub use sweeper::ExpirySweeper;
 pub use token_service::{IssuedToken, TokenService};

@@ -97,6 +97,7 @@ fn asymmetric_supported(spec: &KeySpec) -> bool {
 /// Orders: placing, processing, reading, listing and deleting them.
 #[derive(Clone)]
 pub struct OrderService {
+    audit: crate::AuditLog,
     store: Arc<dyn Store>,
     keys: Arc<KeyHierarchy>,
     clock: Arc<dyn Clock>,
@@ -104,6 +105,12 @@ pub struct OrderService {
 }
 
 impl OrderService {
+    /// The same service, recording its security events in `audit`.
+    pub(crate) fn with_audit(mut self, audit: crate::AuditLog) -> Self {
+        self.audit = audit;
+        self
+    }
+
     /// An order service over the store and hierarchy, enforcing `quotas`.
     pub fn new(
         store: Arc<dyn Store>,
@@ -112,6 +119,7 @@ impl OrderService {
         quotas: QuotaService,
     ) -> Self {
         Self {
+            audit: crate::AuditLog::default(),
             store,
             keys,
             clock,
@@ -133,6 +141,18 @@ impl OrderService {
 
     /// Places an order in the caller's project and processes it; returns it `ACTIVE` or `ERROR`.
     pub async fn create(
+        &self,
+        caller: &Principal,
+        new: NewOrder,
+    ) -> Result<OrderRecord, CoreError> {
+        let result = self.create_unaudited(caller, new).await;
+        let object_id = result.as_ref().ok().map(|r| r.id.to_string());
+        self.audit
+            .outcome(caller, "order.create", "order", object_id, result)
+            .await
+    }
+
+    async fn create_unaudited(
         &self,
         caller: &Principal,
         new: NewOrder,
@@ -341,6 +361,14 @@ impl OrderService {
 
     /// Deletes an order (what it generated stays).
     pub async fn delete(&self, caller: &Principal, id: Uuid) -> Result<(), CoreError> {
+        let object_id = Some(id.to_string());
+        let result = self.delete_unaudited(caller, id).await;
+        self.audit
+            .outcome(caller, "order.delete", "order", object_id, result)
+            .await
+    }
+
+    async fn delete_unaudited(&self, caller: &Principal, id: Uuid) -> Result<(), CoreError> {
         self.load(caller, id, Action::OrderDelete).await?;
         if self.store.delete_order(id).await? {
             Ok(())

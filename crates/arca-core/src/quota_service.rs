@@ -19,15 +19,23 @@ pub(crate) fn project_quotas_not_found() -> CoreError {
 /// Quotas: the deployment defaults and each project's configured values.
 #[derive(Clone)]
 pub struct QuotaService {
+    audit: crate::AuditLog,
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
     defaults: QuotaDefaults,
 }
 
 impl QuotaService {
+    /// The same service, recording its security events in `audit`.
+    pub(crate) fn with_audit(mut self, audit: crate::AuditLog) -> Self {
+        self.audit = audit;
+        self
+    }
+
     /// A quota service over the store with the deployment's defaults.
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, defaults: QuotaDefaults) -> Self {
         Self {
+            audit: crate::AuditLog::default(),
             store,
             clock,
             defaults,
@@ -90,6 +98,19 @@ impl QuotaService {
         project_id: &str,
         given: &ProjectQuotas,
     ) -> Result<(), CoreError> {
+        let object_id = Some(project_id.to_owned());
+        let result = self.set_unaudited(caller, project_id, given).await;
+        self.audit
+            .outcome(caller, "quota.set", "project_quotas", object_id, result)
+            .await
+    }
+
+    async fn set_unaudited(
+        &self,
+        caller: &Principal,
+        project_id: &str,
+        given: &ProjectQuotas,
+    ) -> Result<(), CoreError> {
         authorize(caller, Action::ProjectQuotas, None)?;
         let now = self.clock.now();
         let existing = self.store.get_project_quotas(project_id).await?;
@@ -113,6 +134,18 @@ impl QuotaService {
 
     /// Removes a project's configured quotas (`DELETE`); `NotFound` if it has none.
     pub async fn delete(&self, caller: &Principal, project_id: &str) -> Result<(), CoreError> {
+        let object_id = Some(project_id.to_owned());
+        let result = self.delete_unaudited(caller, project_id).await;
+        self.audit
+            .outcome(caller, "quota.delete", "project_quotas", object_id, result)
+            .await
+    }
+
+    async fn delete_unaudited(
+        &self,
+        caller: &Principal,
+        project_id: &str,
+    ) -> Result<(), CoreError> {
         authorize(caller, Action::ProjectQuotas, None)?;
         if self.store.delete_project_quotas(project_id).await? {
             Ok(())

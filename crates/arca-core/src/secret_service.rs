@@ -24,6 +24,7 @@ const LATEST_EXPIRATION_YEAR: i32 = 2262;
 /// Secrets, their payloads and user metadata.
 #[derive(Clone)]
 pub struct SecretService {
+    audit: crate::AuditLog,
     store: Arc<dyn Store>,
     keys: Arc<KeyHierarchy>,
     clock: Arc<dyn Clock>,
@@ -41,9 +42,16 @@ fn metadatum_not_found() -> CoreError {
 }
 
 impl SecretService {
+    /// The same service, recording its security events in `audit`.
+    pub(crate) fn with_audit(mut self, audit: crate::AuditLog) -> Self {
+        self.audit = audit;
+        self
+    }
+
     /// A secret service over the store and hierarchy.
     pub fn new(store: Arc<dyn Store>, keys: Arc<KeyHierarchy>, clock: Arc<dyn Clock>) -> Self {
         Self {
+            audit: crate::AuditLog::default(),
             store,
             keys,
             clock,
@@ -143,6 +151,18 @@ impl SecretService {
         caller: &Principal,
         new: NewSecret,
     ) -> Result<SecretRecord, CoreError> {
+        let result = self.create_unaudited(caller, new).await;
+        let object_id = result.as_ref().ok().map(|r| r.id.to_string());
+        self.audit
+            .outcome(caller, "secret.create", "secret", object_id, result)
+            .await
+    }
+
+    async fn create_unaudited(
+        &self,
+        caller: &Principal,
+        new: NewSecret,
+    ) -> Result<SecretRecord, CoreError> {
         authorize(caller, Action::SecretCreate, None)?;
         let now = self.clock.now();
         if new.expiration.is_some_and(|at| at <= now) {
@@ -197,6 +217,19 @@ impl SecretService {
         id: Uuid,
         payload: Payload,
     ) -> Result<(), CoreError> {
+        let object_id = Some(id.to_string());
+        let result = self.put_payload_unaudited(caller, id, payload).await;
+        self.audit
+            .outcome(caller, "secret.payload.write", "secret", object_id, result)
+            .await
+    }
+
+    async fn put_payload_unaudited(
+        &self,
+        caller: &Principal,
+        id: Uuid,
+        payload: Payload,
+    ) -> Result<(), CoreError> {
         let secret = self.load(caller, id, Action::SecretPut).await?;
         if secret.content_type.is_some() {
             return Err(CoreError::Conflict(
@@ -224,6 +257,18 @@ impl SecretService {
 
     /// A secret's metadata and decrypted payload.
     pub async fn payload(
+        &self,
+        caller: &Principal,
+        id: Uuid,
+    ) -> Result<(SecretRecord, Payload), CoreError> {
+        let object_id = Some(id.to_string());
+        let result = self.payload_unaudited(caller, id).await;
+        self.audit
+            .outcome(caller, "secret.payload.read", "secret", object_id, result)
+            .await
+    }
+
+    async fn payload_unaudited(
         &self,
         caller: &Principal,
         id: Uuid,
@@ -274,6 +319,14 @@ impl SecretService {
 
     /// Deletes a secret with its payload and metadata.
     pub async fn delete(&self, caller: &Principal, id: Uuid) -> Result<(), CoreError> {
+        let object_id = Some(id.to_string());
+        let result = self.delete_unaudited(caller, id).await;
+        self.audit
+            .outcome(caller, "secret.delete", "secret", object_id, result)
+            .await
+    }
+
+    async fn delete_unaudited(&self, caller: &Principal, id: Uuid) -> Result<(), CoreError> {
         self.load(caller, id, Action::SecretDelete).await?;
         if self.store.delete_secret(id).await? {
             Ok(())
@@ -299,12 +352,45 @@ impl SecretService {
         id: Uuid,
         metadata: &BTreeMap<String, String>,
     ) -> Result<(), CoreError> {
+        let object_id = Some(id.to_string());
+        let result = self.replace_metadata_unaudited(caller, id, metadata).await;
+        self.audit
+            .outcome(
+                caller,
+                "secret.metadata.replace",
+                "secret",
+                object_id,
+                result,
+            )
+            .await
+    }
+
+    async fn replace_metadata_unaudited(
+        &self,
+        caller: &Principal,
+        id: Uuid,
+        metadata: &BTreeMap<String, String>,
+    ) -> Result<(), CoreError> {
         self.load(caller, id, Action::MetadataWrite).await?;
         Ok(self.store.replace_secret_metadata(id, metadata).await?)
     }
 
     /// Adds one metadata key; `Conflict` if it exists.
     pub async fn add_metadatum(
+        &self,
+        caller: &Principal,
+        id: Uuid,
+        key: &str,
+        value: &str,
+    ) -> Result<(), CoreError> {
+        let object_id = Some(id.to_string());
+        let result = self.add_metadatum_unaudited(caller, id, key, value).await;
+        self.audit
+            .outcome(caller, "secret.metadata.add", "secret", object_id, result)
+            .await
+    }
+
+    async fn add_metadatum_unaudited(
         &self,
         caller: &Principal,
         id: Uuid,
@@ -340,6 +426,28 @@ impl SecretService {
         key: &str,
         value: &str,
     ) -> Result<(), CoreError> {
+        let object_id = Some(id.to_string());
+        let result = self
+            .update_metadatum_unaudited(caller, id, key, value)
+            .await;
+        self.audit
+            .outcome(
+                caller,
+                "secret.metadata.update",
+                "secret",
+                object_id,
+                result,
+            )
+            .await
+    }
+
+    async fn update_metadatum_unaudited(
+        &self,
+        caller: &Principal,
+        id: Uuid,
+        key: &str,
+        value: &str,
+    ) -> Result<(), CoreError> {
         self.load(caller, id, Action::MetadataWrite).await?;
         if self.store.update_secret_metadatum(id, key, value).await? {
             Ok(())
@@ -350,6 +458,25 @@ impl SecretService {
 
     /// Removes one metadata key; `NotFound` if absent.
     pub async fn delete_metadatum(
+        &self,
+        caller: &Principal,
+        id: Uuid,
+        key: &str,
+    ) -> Result<(), CoreError> {
+        let object_id = Some(id.to_string());
+        let result = self.delete_metadatum_unaudited(caller, id, key).await;
+        self.audit
+            .outcome(
+                caller,
+                "secret.metadata.delete",
+                "secret",
+                object_id,
+                result,
+            )
+            .await
+    }
+
+    async fn delete_metadatum_unaudited(
         &self,
         caller: &Principal,
         id: Uuid,

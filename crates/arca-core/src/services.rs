@@ -4,11 +4,11 @@
 use std::sync::Arc;
 
 use crate::{AclService, OrderService, QuotaDefaults, QuotaService};
+use crate::{AuditLog, AuditSink, ConsumerService, ContainerService, SecretStoreService};
 use crate::{
     CacheLimits, Clock, CoreError, KeyHierarchy, RootKeyProvider, SecretService, Store,
     TokenService,
 };
-use crate::{ConsumerService, ContainerService, SecretStoreService};
 
 /// Every domain service over one store and root of trust.
 #[derive(Clone)]
@@ -33,6 +33,8 @@ pub struct Services {
     pub keys: Arc<KeyHierarchy>,
     /// The clock every service reads.
     pub clock: Arc<dyn Clock>,
+    /// The tamper-evident audit log every service records to.
+    pub audit: AuditLog,
     store: Arc<dyn Store>,
 }
 
@@ -46,8 +48,11 @@ impl Services {
     ) -> Result<Self, CoreError> {
         let keys = Arc::new(KeyHierarchy::new(root, store.clone(), limits));
         keys.bootstrap_system_keys().await?;
-        let secrets = SecretService::new(store.clone(), keys.clone(), clock.clone());
-        let containers = ContainerService::new(store.clone(), clock.clone());
+        let audit = AuditLog::new(store.clone(), keys.clone(), clock.clone());
+        let secrets = SecretService::new(store.clone(), keys.clone(), clock.clone())
+            .with_audit(audit.clone());
+        let containers =
+            ContainerService::new(store.clone(), clock.clone()).with_audit(audit.clone());
         let consumers = ConsumerService::new(
             store.clone(),
             clock.clone(),
@@ -58,7 +63,8 @@ impl Services {
         let quotas = QuotaService::new(store.clone(), clock.clone(), QuotaDefaults::default());
         let orders = OrderService::new(store.clone(), keys.clone(), clock.clone(), quotas.clone());
         let acls = AclService::new(store.clone(), clock.clone());
-        Ok(Self {
+        let mut services = Self {
+            audit,
             acls,
             orders,
             quotas,
@@ -70,7 +76,33 @@ impl Services {
             tokens: TokenService::new(store, keys.clone(), clock.clone(), limits.token_ttl),
             keys,
             clock,
-        })
+        };
+        services.apply_audit();
+        Ok(services)
+    }
+
+    /// The same services, also writing every audit record to `sink` as one JSON line.
+    pub fn with_audit_sink(mut self, sink: Arc<dyn AuditSink>) -> Self {
+        self.audit = self.audit.clone().with_sink(sink);
+        self.apply_audit();
+        self
+    }
+
+    /// Hands the audit log to every service (after it or a service changed).
+    fn apply_audit(&mut self) {
+        let a = &self.audit;
+        self.secrets = self.secrets.clone().with_audit(a.clone());
+        self.tokens = self.tokens.clone().with_audit(a.clone());
+        self.containers = self.containers.clone().with_audit(a.clone());
+        self.consumers = self.consumers.clone().with_audit(a.clone());
+        self.acls = self.acls.clone().with_audit(a.clone());
+        self.orders = self.orders.clone().with_audit(a.clone());
+        self.quotas = self.quotas.clone().with_audit(a.clone());
+    }
+
+    /// The expiry sweeper and reports over the same store and clock.
+    pub fn expiry(&self) -> crate::ExpirySweeper {
+        crate::ExpirySweeper::new(self.store.clone(), self.clock.clone())
     }
 
     /// The same services with `defaults` as the deployment's quotas (`[quotas]` of `arca.toml`).
@@ -85,6 +117,7 @@ impl Services {
             self.clock.clone(),
             self.quotas.clone(),
         );
+        self.apply_audit();
         self
     }
 }

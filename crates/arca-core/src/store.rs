@@ -19,6 +19,15 @@ use crate::{
 };
 use crate::{SecretPage, SecretQuery, SecretRecord};
 
+/// Counts of secrets by expiration, for the metrics gauges.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ExpiryCounts {
+    /// Secrets whose expiration falls in the asked window.
+    pub expiring: u64,
+    /// Secrets that never expire.
+    pub without_expiration: u64,
+}
+
 /// A persistence failure. The message is for operators; it never contains key material.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
@@ -104,6 +113,17 @@ pub trait Store: Send + Sync + 'static {
     /// Marks a token revoked; `false` if unknown.
     async fn revoke_token(&self, id: &str) -> Result<bool, StoreError>;
 
+    /// Appends `event` as the next audit record: in the store's one serialised writer, reads the chain head
+    /// (`seq`, `mac`), calls `sealer(seq + 1, head_mac, event)` for the key version and MAC, and inserts the
+    /// record; durable when this returns. Sequence numbers start at 1 and have no gaps.
+    async fn append_audit(
+        &self,
+        event: Vec<u8>,
+        sealer: crate::AuditSealer,
+    ) -> Result<crate::AuditRecord, StoreError>;
+    /// Every audit record in `seq` order.
+    async fn audit_records(&self) -> Result<Vec<crate::AuditRecord>, StoreError>;
+
     /// Inserts a secret and, if given, its payload, atomically.
     async fn insert_secret(
         &self,
@@ -130,6 +150,21 @@ pub trait Store: Send + Sync + 'static {
     async fn list_secrets(&self, query: &SecretQuery) -> Result<SecretPage, StoreError>;
     /// Deletes a secret, its payload and its user metadata; `false` if unknown.
     async fn delete_secret(&self, id: Uuid) -> Result<bool, StoreError>;
+
+    // --- expiry (the sweeper, the metrics gauges and `arca report`) ---
+    /// How many secrets expire in `(now, until]`, and how many have no expiration.
+    async fn secret_expiry_counts(
+        &self,
+        now: OffsetDateTime,
+        until: OffsetDateTime,
+    ) -> Result<ExpiryCounts, StoreError>;
+    /// Secrets with an expiration at or before `until` (expired ones included), soonest first.
+    async fn secrets_expiring_before(
+        &self,
+        until: OffsetDateTime,
+    ) -> Result<Vec<SecretRecord>, StoreError>;
+    /// Secrets without an expiration, oldest first.
+    async fn secrets_without_expiration(&self) -> Result<Vec<SecretRecord>, StoreError>;
 
     /// A secret's user metadata.
     async fn get_secret_metadata(&self, id: Uuid) -> Result<BTreeMap<String, String>, StoreError>;

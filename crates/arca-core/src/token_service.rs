@@ -36,6 +36,7 @@ pub struct IssuedToken {
 /// Issues and checks API tokens.
 #[derive(Clone)]
 pub struct TokenService {
+    audit: crate::AuditLog,
     store: Arc<dyn Store>,
     keys: Arc<KeyHierarchy>,
     clock: Arc<dyn Clock>,
@@ -44,6 +45,12 @@ pub struct TokenService {
 }
 
 impl TokenService {
+    /// The same service, recording its security events in `audit`.
+    pub(crate) fn with_audit(mut self, audit: crate::AuditLog) -> Self {
+        self.audit = audit;
+        self
+    }
+
     /// A token service over the store and hierarchy, caching token rows for `cache_ttl`.
     pub fn new(
         store: Arc<dyn Store>,
@@ -53,6 +60,7 @@ impl TokenService {
     ) -> Self {
         let cache_ttl = Duration::try_from(cache_ttl).unwrap_or(Duration::ZERO);
         Self {
+            audit: crate::AuditLog::default(),
             store,
             keys,
             clock,
@@ -129,6 +137,21 @@ impl TokenService {
             revoked: false,
         };
         self.store.insert_token(&row).await?;
+        // Recorded with the token's subject as the principal (issued by a local administrator, not a caller).
+        let subject = Principal {
+            project_id: row.project_id.clone(),
+            user_id: row.user_id.clone(),
+            roles: roles.to_vec(),
+        };
+        self.audit
+            .record(
+                Some(&subject),
+                "token.create",
+                "token",
+                Some(row.id.clone()),
+                crate::AuditOutcome::Success,
+            )
+            .await?;
         Ok(IssuedToken {
             id: minted.id,
             token: minted.token,
@@ -160,10 +183,15 @@ impl TokenService {
     /// Revokes a token by id; `NotFound` if unknown.
     pub async fn revoke(&self, id: &str) -> Result<(), CoreError> {
         self.cache().remove(id);
-        if self.store.revoke_token(id).await? {
+        let result = if self.store.revoke_token(id).await? {
             Ok(())
         } else {
             Err(CoreError::NotFound(format!("token {id} not found")))
-        }
+        };
+        let outcome = crate::AuditOutcome::of(&result);
+        self.audit
+            .record(None, "token.revoke", "token", Some(id.to_owned()), outcome)
+            .await?;
+        result
     }
 }

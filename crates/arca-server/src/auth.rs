@@ -2,7 +2,8 @@
 //! reads `X-Auth-Token` (or `Authorization: Bearer`) and asks the token service; in `trusted-headers` mode it
 //! believes `X-Project-Id`, `X-User-Id` and `X-Roles` as set by an authenticating proxy. A missing or bad
 //! token is a 401; a missing `X-Project-Id` is Barbican's 400 `Missing X-Project-Id`
-//! (`UnauthenticatedContextMiddleware`). Tokens are never logged or echoed.
+//! (`UnauthenticatedContextMiddleware`). Tokens are never logged or echoed. Over TLS, a verified client
+//! certificate that `[[tls.client_principals]]` maps to a principal authenticates the request before either.
 
 use axum::extract::FromRequestParts;
 use http::HeaderMap;
@@ -72,25 +73,67 @@ impl FromRequestParts<AppState> for Caller {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let principal = match state.config.auth.mode {
-            AuthMode::TrustedHeaders => {
-                from_trusted_headers(&parts.headers, &state.config.auth.trusted_default_roles)?
+        // A verified client certificate mapped by `[[tls.client_principals]]` authenticates the request.
+        if let Some(crate::tls::ClientCertPrincipal(principal)) = parts.extensions.get() {
+            return Ok(Caller(principal.clone()));
+        }
+        let authenticated =
+            match state.config.auth.mode {
+                AuthMode::TrustedHeaders => {
+                    from_trusted_headers(&parts.headers, &state.config.auth.trusted_default_roles)
+                }
+                AuthMode::Token => match presented_token(&parts.headers) {
+                    None => Err(ApiError::unauthenticated()),
+                    Some(token) => state
+                        .services
+                        .tokens
+                        .authenticate(token)
+                        .await
+                        .map_err(|e| match e {
+                            arca_core::CoreError::Unauthenticated => ApiError::unauthenticated(),
+                            other => ApiError::core("Authentication", other),
+                        }),
+                },
+            };
+        match authenticated {
+            Ok(principal) => Ok(Caller(principal)),
+            Err(refusal) => {
+                if refusal.status() == http::StatusCode::UNAUTHORIZED {
+                    // Recorded before the 401 is sent; if the record cannot be written the answer is a 500.
+                    let outcome = arca_core::AuditOutcome::Denied("authentication failed".into());
+                    let path = parts.uri.path().to_owned();
+                    state
+                        .services
+                        .audit
+                        .record(None, "auth.failure", "request", Some(path), outcome)
+                        .await
+                        .map_err(|e| ApiError::core("Authentication", e))?;
+                }
+                Err(throttle_failure(parts, state, refusal))
             }
-            AuthMode::Token => {
-                let token =
-                    presented_token(&parts.headers).ok_or_else(ApiError::unauthenticated)?;
-                state
-                    .services
-                    .tokens
-                    .authenticate(token)
-                    .await
-                    .map_err(|e| match e {
-                        arca_core::CoreError::Unauthenticated => ApiError::unauthenticated(),
-                        other => ApiError::core("Authentication", other),
-                    })?
-            }
-        };
-        Ok(Caller(principal))
+        }
+    }
+}
+
+/// Counts an authentication failure and throttles its source (`throttle.rs`): past `[auth] failure_limit`
+/// failures a minute from one address the answer is 429 with `Retry-After` instead of the 401.
+fn throttle_failure(parts: &Parts, state: &AppState, refusal: ApiError) -> ApiError {
+    if refusal.status() != http::StatusCode::UNAUTHORIZED {
+        return refusal;
+    }
+    crate::metrics::auth_failure("invalid_credentials");
+    let Some(axum::extract::ConnectInfo(peer)) = parts
+        .extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+    else {
+        return refusal;
+    };
+    match state.throttle.failure(peer.ip()) {
+        Ok(()) => refusal,
+        Err(seconds) => {
+            metrics::counter!("arca_auth_throttled_total").increment(1);
+            ApiError::throttled(seconds)
+        }
     }
 }
 

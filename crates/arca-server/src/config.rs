@@ -30,6 +30,9 @@ pub struct AuthConfig {
     /// Seconds a validated token's row is reused before the database is asked again (0: every request). A
     /// revocation made elsewhere bites within this time.
     pub token_cache_ttl: u64,
+    /// Authentication failures allowed per source address per minute before further failures are answered
+    /// 429 with `Retry-After` (0: no throttling). Only failures count: a good token is never throttled.
+    pub failure_limit: u32,
 }
 
 impl Default for AuthConfig {
@@ -39,6 +42,7 @@ impl Default for AuthConfig {
             trusted_default_roles: vec!["admin".to_owned()],
             trusted_headers_remote: false,
             token_cache_ttl: 5,
+            failure_limit: 10,
         }
     }
 }
@@ -113,4 +117,7 @@ pub struct ServerConfig {
     pub auth: AuthConfig,
     /// Size limits.
     pub limits: LimitsConfig,
+    /// TLS, loaded from `[tls]` by `Tls::load` before serving; `None` serves plain HTTP.
+    #[serde(skip)]
+    pub tls: Option<crate::Tls>,
 }

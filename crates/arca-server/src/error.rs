@@ -23,6 +23,8 @@ use arca_core::CoreError;
 pub(crate) struct ApiError {
     status: StatusCode,
     description: String,
+    /// Seconds for a `Retry-After` header (429 only).
+    retry_after: Option<u64>,
 }
 
 /// Barbican's error body, the answer of every refusal (`ErrorBody` in the OpenAPI document).
@@ -61,6 +63,7 @@ impl ApiError {
         Self {
             status,
             description: description.into(),
+            retry_after: None,
         }
     }
 
@@ -77,6 +80,17 @@ impl ApiError {
     /// 409 with `description`.
     pub(crate) fn conflict(description: impl Into<String>) -> Self {
         Self::new(StatusCode::CONFLICT, description)
+    }
+
+    /// 429 with `Retry-After: seconds`: too many authentication failures from one source (`throttle.rs`).
+    pub(crate) fn throttled(seconds: u64) -> Self {
+        Self {
+            retry_after: Some(seconds),
+            ..Self::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "Too many failed authentication attempts from this address; retry later.",
+            )
+        }
     }
 
     /// 401 as keystonemiddleware words it.
@@ -145,19 +159,27 @@ impl ApiError {
     pub(crate) fn core(op: &str, error: CoreError) -> Self {
         match error {
             CoreError::Unauthenticated => Self::unauthenticated(),
-            CoreError::Forbidden(_) => Self::new(
-                StatusCode::FORBIDDEN,
-                format!("{op} attempt not allowed - please review your user/project privileges"),
-            ),
+            CoreError::Forbidden(_) => {
+                crate::metrics::denied("policy");
+                Self::new(
+                    StatusCode::FORBIDDEN,
+                    format!(
+                        "{op} attempt not allowed - please review your user/project privileges"
+                    ),
+                )
+            }
             CoreError::NotFound(message) => Self::not_found(not_found_text(&message)),
             CoreError::Conflict(message) => Self::conflict(message),
             CoreError::Invalid(message) => Self::bad_request(message),
             // Barbican's `QuotaReached`: a 403 whose client message names no project or number.
-            CoreError::QuotaReached(_) => Self::issue(
-                StatusCode::FORBIDDEN,
-                op,
-                "Creation not allowed because a quota has been reached",
-            ),
+            CoreError::QuotaReached(_) => {
+                crate::metrics::denied("quota");
+                Self::issue(
+                    StatusCode::FORBIDDEN,
+                    op,
+                    "Creation not allowed because a quota has been reached",
+                )
+            }
             CoreError::Integrity(_) => {
                 tracing::error!(operation = op, "integrity check failed on stored data");
                 Self::new(
@@ -178,8 +200,7 @@ impl ApiError {
         }
     }
 
-    /// The status (for tests and logging).
-    #[cfg(test)]
+    /// The status (for tests, logging and the audit of authentication failures).
     pub(crate) fn status(&self) -> StatusCode {
         self.status
     }
@@ -213,7 +234,13 @@ impl IntoResponse for ApiError {
             title: title(self.status),
             description: &self.description,
         };
-        (self.status, Json(body)).into_response()
+        let mut response = (self.status, Json(body)).into_response();
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(http::header::RETRY_AFTER, http::HeaderValue::from(seconds));
+        }
+        response
     }
 }
 

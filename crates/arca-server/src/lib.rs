@@ -8,8 +8,11 @@ mod auth;
 mod barbican;
 mod config;
 mod error;
+pub mod metrics;
 mod request_id;
 mod state;
+mod throttle;
+mod tls;
 
 use std::future::Future;
 
@@ -17,6 +20,7 @@ use axum::Router;
 
 pub use barbican::paths as route_paths;
 pub use config::{AuthConfig, AuthMode, LimitsConfig, QuotasConfig, ServerConfig};
+pub use tls::{ClientAuth, ClientPrincipalConfig, Tls, TlsConfig, TlsError, TlsVersion};
 
 use crate::state::AppState;
 
@@ -26,18 +30,27 @@ pub fn router(services: arca_core::Services, config: ServerConfig) -> Router {
     barbican::routes()
         .with_state(state)
         .layer(axum::middleware::from_fn(barbican::microversion::negotiate))
+        .layer(axum::middleware::from_fn(metrics::track))
         .layer(axum::middleware::from_fn(request_id::stamp))
 }
 
-/// Serves the API on `listener` until `shutdown` resolves; in-flight requests are allowed to finish.
+/// Serves the API on `listener` until `shutdown` resolves; in-flight requests are allowed to finish. With
+/// `config.tls` set it speaks TLS (`tls.rs`), else plain HTTP.
 pub async fn run(
     listener: tokio::net::TcpListener,
     services: arca_core::Services,
     config: ServerConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let tls = config.tls.clone();
     let app = router(services, config);
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
+    if let Some(tls) = tls {
+        return tls::serve(listener, app, tls, shutdown).await;
+    }
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }

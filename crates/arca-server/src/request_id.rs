@@ -1,6 +1,7 @@
 //! Stamps every response — successes, errors and unknown routes alike — with an
 //! `x-openstack-request-id: req-<uuid>` header, as oslo.middleware's request-id filter does for Barbican.
-//! Ids are UUID-shaped: a random per-process prefix and a counter, so no request pays for a random draw.
+//! Ids are UUID-shaped: a random per-process prefix and a counter, so no request pays for a random draw. The id and
+//! the peer address (axum `ConnectInfo`) are the request context that audit records made while serving carry.
 
 use std::sync::LazyLock;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -33,7 +34,16 @@ fn next_id() -> String {
 pub(crate) async fn stamp(request: Request, next: Next) -> Response {
     let id = next_id();
     tracing::debug!(request_id = %id, method = %request.method(), path = request.uri().path(), "request");
-    let mut response = next.run(request).await;
+    // The audit log's view of this request: where it came from and its id (`arca_core::AuditLog` reads it).
+    let source = request
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|info| info.0.to_string());
+    let context = arca_core::RequestContext {
+        source,
+        request_id: Some(id.clone()),
+    };
+    let mut response = arca_core::with_request_context(context, next.run(request)).await;
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(HEADER, value);
     }

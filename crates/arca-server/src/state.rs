@@ -12,6 +12,8 @@ pub(crate) struct Shared {
     pub services: arca_core::Services,
     /// The server's configuration.
     pub config: ServerConfig,
+    /// Authentication failures per source address (`[auth] failure_limit`).
+    pub throttle: crate::throttle::Throttle,
 }
 
 /// Shared handler state; clones share one `Shared`.
@@ -20,7 +22,12 @@ pub(crate) struct AppState(Arc<Shared>);
 
 impl AppState {
     pub(crate) fn new(services: arca_core::Services, config: ServerConfig) -> Self {
-        Self(Arc::new(Shared { services, config }))
+        let throttle = crate::throttle::Throttle::new(config.auth.failure_limit);
+        Self(Arc::new(Shared {
+            services,
+            config,
+            throttle,
+        }))
     }
 }
 

@@ -68,6 +68,8 @@ pub fn arca() -> Command {
     }
     cmd.env("ARCA_API_LISTEN", "127.0.0.1:0")
         .env("ARCA_METRICS_LISTEN", "127.0.0.1:0")
+        // Tests that send many bad tokens must not be throttled; tests/metrics.rs turns throttling on.
+        .env("ARCA_AUTH_FAILURE_LIMIT", "0")
         .env("NO_COLOR", "1")
         .stdin(Stdio::null());
     cmd
@@ -449,9 +451,12 @@ impl Drop for Server {
     }
 }
 
-/// `listening on http://HOST:PORT` → `http://HOST:PORT` (anything after the address is ignored).
+/// `listening on http://HOST:PORT` → `http://HOST:PORT` (anything after the address is ignored); the same
+/// for `https://` when the server speaks TLS.
 pub fn parse_listening(line: &str) -> Option<String> {
-    let at = line.find("listening on http://")?;
+    let at = line
+        .find("listening on http://")
+        .or_else(|| line.find("listening on https://"))?;
     let rest = &line[at + "listening on ".len()..];
     let url: String = rest
         .chars()

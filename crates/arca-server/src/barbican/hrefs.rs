@@ -55,7 +55,12 @@ impl<S: Send + Sync> FromRequestParts<S> for HostHref {
             .get(http::header::HOST)
             .and_then(|v| v.to_str().ok());
         let host = host.or_else(|| parts.uri.authority().map(|a| a.as_str()));
-        Ok(HostHref::from_host(host))
+        let mut href = HostHref::from_host(host);
+        // Over TLS (`tls.rs` marks such requests) references are `https://`.
+        if parts.extensions.get::<crate::tls::OverTls>().is_some() {
+            href.0.replace_range(..4, "https");
+        }
+        Ok(href)
     }
 }
 

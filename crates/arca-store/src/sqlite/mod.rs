@@ -6,6 +6,7 @@
 //! go through `writer`.
 
 mod acls;
+mod audit;
 mod codec;
 mod consumers;
 mod containers;
@@ -103,6 +104,30 @@ impl SqliteStore {
 
 #[async_trait]
 impl Store for SqliteStore {
+    async fn append_audit(
+        &self,
+        event: Vec<u8>,
+        sealer: arca_core::AuditSealer,
+    ) -> Result<arca_core::AuditRecord, StoreError> {
+        let done = std::sync::Arc::new(std::sync::Mutex::new(None));
+        self.writer
+            .submit(WriteKind::Audit(audit::AuditAppend {
+                event,
+                sealer,
+                done: done.clone(),
+            }))
+            .await?;
+        let record = done
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        record.ok_or_else(|| StoreError("SQLite store: the audit append made no record".into()))
+    }
+
+    async fn audit_records(&self) -> Result<Vec<arca_core::AuditRecord>, StoreError> {
+        self.reads.run(audit::all)
+    }
+
     async fn get_system_key(&self, name: &str) -> Result<Option<WrappedKeyRow>, StoreError> {
         self.reads.run(|c| keys::get_system_key(c, name))
     }
@@ -198,6 +223,25 @@ impl Store for SqliteStore {
 
     async fn delete_secret(&self, id: Uuid) -> Result<bool, StoreError> {
         self.writer.submit(WriteKind::DeleteSecret(id)).await
+    }
+
+    async fn secret_expiry_counts(
+        &self,
+        now: OffsetDateTime,
+        until: OffsetDateTime,
+    ) -> Result<arca_core::ExpiryCounts, StoreError> {
+        self.reads.run(|c| secrets::expiry_counts(c, now, until))
+    }
+
+    async fn secrets_expiring_before(
+        &self,
+        until: OffsetDateTime,
+    ) -> Result<Vec<SecretRecord>, StoreError> {
+        self.reads.run(|c| secrets::expiring_before(c, until))
+    }
+
+    async fn secrets_without_expiration(&self) -> Result<Vec<SecretRecord>, StoreError> {
+        self.reads.run(secrets::without_expiration)
     }
 
     async fn get_secret_metadata(&self, id: Uuid) -> Result<BTreeMap<String, String>, StoreError> {

@@ -16,6 +16,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../../migrations/0003_acls_orders_quotas.sql"),
     ),
     (4, include_str!("../../migrations/0004_secret_counts.sql")),
+    (5, include_str!("../../migrations/0005_audit.sql")),
 ];
 
 /// Brings the database up to the newest schema version; refuses a database from a newer Arca. Runs on the

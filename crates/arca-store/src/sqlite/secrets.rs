@@ -293,3 +293,57 @@ pub(super) fn delete_metadatum(conn: &Connection, id: Uuid, key: &str) -> Result
     )?;
     Ok(done > 0)
 }
+
+/// Secrets expiring in `(now, until]` and secrets without an expiration (the metrics gauges).
+pub(super) fn expiry_counts(
+    conn: &Connection,
+    now: OffsetDateTime,
+    until: OffsetDateTime,
+) -> Result<arca_core::ExpiryCounts, StoreError> {
+    let expiring = super::codec::count(
+        conn,
+        "SELECT COUNT(*) FROM secrets WHERE expiration > ?1 AND expiration <= ?2",
+        params![super::codec::ts_bound(now), super::codec::ts_bound(until)],
+        "counting expiring secrets",
+    )?;
+    let without_expiration = super::codec::count(
+        conn,
+        "SELECT COUNT(*) FROM secrets WHERE expiration IS NULL",
+        [],
+        "counting secrets without expiration",
+    )?;
+    Ok(arca_core::ExpiryCounts {
+        expiring,
+        without_expiration,
+    })
+}
+
+/// Secrets with an expiration at or before `until`, soonest first.
+pub(super) fn expiring_before(
+    conn: &Connection,
+    until: OffsetDateTime,
+) -> Result<Vec<SecretRecord>, StoreError> {
+    query_all(
+        conn,
+        &format!(
+            "SELECT {SECRET_COLUMNS} FROM secrets WHERE expiration IS NOT NULL AND expiration <= ?1 \
+             ORDER BY expiration, id"
+        ),
+        [super::codec::ts_bound(until)],
+        "listing expiring secrets",
+        secret_from_row,
+    )
+}
+
+/// Secrets without an expiration, oldest first.
+pub(super) fn without_expiration(conn: &Connection) -> Result<Vec<SecretRecord>, StoreError> {
+    query_all(
+        conn,
+        &format!(
+            "SELECT {SECRET_COLUMNS} FROM secrets WHERE expiration IS NULL ORDER BY created, id"
+        ),
+        [],
+        "listing secrets without expiration",
+        secret_from_row,
+    )
+}

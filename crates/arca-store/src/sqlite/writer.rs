@@ -22,6 +22,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
 use uuid::Uuid;
 
 use super::acls::AclWrite;
+use super::audit::AuditAppend;
 use super::codec::sql_err;
 use super::orders::OrderWrite;
 use super::quotas::QuotaWrite;
@@ -110,6 +111,7 @@ pub(super) enum WriteKind {
     Acl(AclWrite),
     Order(OrderWrite),
     Quota(QuotaWrite),
+    Audit(AuditAppend),
 }
 
 impl WriteKind {
@@ -171,6 +173,7 @@ impl WriteKind {
             WriteKind::Acl(write) => write.apply(conn),
             WriteKind::Order(write) => write.apply(conn),
             WriteKind::Quota(write) => write.apply(conn),
+            WriteKind::Audit(append) => append.apply(conn),
         }
     }
 }
@@ -385,6 +388,7 @@ fn run_transaction(
     mut tx: Transaction<'_>,
     batch: &[WriteOp],
 ) -> Result<Vec<Result<bool, StoreError>>, StoreError> {
+    let started = std::time::Instant::now();
     let mut results = Vec::with_capacity(batch.len());
     for op in batch {
         let savepoint = tx.savepoint().map_err(sql_err("opening a savepoint"))?;
@@ -402,6 +406,7 @@ fn run_transaction(
         results.push(result);
     }
     tx.commit().map_err(sql_err("committing a write batch"))?;
+    metrics::histogram!("arca_db_batch_duration_seconds").record(started.elapsed().as_secs_f64());
     Ok(results)
 }
 

@@ -1,0 +1,173 @@
+//! The tamper-evident audit log, against the real binary: operations are recorded (successes, a denied payload
+//! read, a failed authentication), `arca audit verify` accepts the chain, and a record deleted, edited or
+//! reordered in `DIR/arca.db` while the server is stopped is caught and named. The JSON-lines file has one line
+//! per record with `seq` and `mac`, and never a payload or token.
+
+mod common;
+use common::*;
+
+use std::path::{Path, PathBuf};
+
+const PAYLOAD: &str = "audit-test-payload-7f3c9a1e";
+
+/// `arca audit verify --data-dir DIR` → (success, stdout + stderr).
+fn verify(dir: &Path) -> (bool, String) {
+    let r = run(
+        arca().arg("audit").arg("verify").arg("--data-dir").arg(dir),
+        COMMAND_TIMEOUT,
+    );
+    let ok = r.status.success();
+    (ok, r.describe())
+}
+
+/// A copy of the data directory (database, WAL, root key, configuration) to tamper with.
+fn copy_dir(from: &Path) -> (tempfile::TempDir, PathBuf) {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::Builder::new()
+        .prefix("arca-audit-")
+        .tempdir()
+        .expect("tempdir");
+    let dir = tmp.path().join("data");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), dir.join(entry.file_name())).unwrap();
+    }
+    (tmp, dir)
+}
+
+fn tamper(dir: &Path, sql: &str) {
+    let conn = rusqlite::Connection::open(dir.join("arca.db")).expect("open the database");
+    conn.execute_batch(sql).expect("tamper");
+}
+
+fn record_count(dir: &Path) -> i64 {
+    let conn = rusqlite::Connection::open(dir.join("arca.db")).expect("open the database");
+    conn.query_row("SELECT count(*) FROM audit_log", [], |r| r.get(0))
+        .unwrap()
+}
+
+#[test]
+fn audit_chain_records_verifies_and_catches_tampering() {
+    let rt = rt();
+    let mut arca = Arca::start();
+    let reader = arca.token("p2", "mallory", "creator");
+    let (id, denied_status, unauth_status) = rt.block_on(async {
+        let id = arca
+            .create_text_secret(&arca.admin_token, "audited", PAYLOAD)
+            .await;
+        let (status, body) = get_payload(&arca.http, &arca.base_url, &arca.admin_token, &id).await;
+        assert_eq!((status, body.as_slice()), (200, PAYLOAD.as_bytes()));
+        let (denied, _) = get_payload(&arca.http, &arca.base_url, &reader, &id).await;
+        let (unauth, _) = get_payload(&arca.http, &arca.base_url, "arca_bogus", &id).await;
+        let r = send(arca.admin(Method::DELETE, &format!("/v1/secrets/{id}"))).await;
+        assert_eq!(r.status, 204, "{}", r.text());
+        (id, denied, unauth)
+    });
+    assert_ne!(denied_status, 200);
+    assert_eq!(unauth_status, 401);
+    arca.server.stop();
+    let dir = arca.data_dir();
+
+    let (ok, out) = verify(&dir);
+    assert!(ok, "a clean chain verifies\n{out}");
+
+    // What was recorded.
+    let conn = rusqlite::Connection::open(dir.join("arca.db")).unwrap();
+    let events: Vec<String> = conn
+        .prepare("SELECT event FROM audit_log ORDER BY seq")
+        .unwrap()
+        .query_map([], |r| r.get::<_, Vec<u8>>(0))
+        .unwrap()
+        .map(|e| String::from_utf8(e.unwrap()).unwrap())
+        .collect();
+    drop(conn);
+    let has = |action: &str, outcome: &str| {
+        events.iter().any(|e| {
+            let v: Value = serde_json::from_str(e).unwrap();
+            v["action"] == action && v["outcome"] == outcome
+        })
+    };
+    for (action, outcome) in [
+        ("token.create", "success"),
+        ("server.start", "success"),
+        ("secret.create", "success"),
+        ("secret.payload.read", "success"),
+        ("secret.delete", "success"),
+        ("auth.failure", "denied"),
+        ("server.stop", "success"),
+    ] {
+        assert!(has(action, outcome), "no {action} {outcome} in {events:#?}");
+    }
+    let read: Vec<Value> = events
+        .iter()
+        .map(|e| serde_json::from_str::<Value>(e).unwrap())
+        .filter(|v| v["action"] == "secret.payload.read" && v["object_id"] == id.as_str())
+        .collect();
+    assert!(
+        read.iter()
+            .any(|v| v["outcome"] != "success" && v["user_id"] == "mallory"),
+        "the refused payload read is recorded: {read:#?}"
+    );
+    let ok_read = read.iter().find(|v| v["outcome"] == "success").unwrap();
+    assert!(
+        ok_read["source"]
+            .as_str()
+            .unwrap()
+            .starts_with("127.0.0.1:")
+    );
+    assert!(ok_read["request_id"].as_str().unwrap().starts_with("req-"));
+
+    // The JSON lines: one per record, with seq and mac, and no payload or token.
+    let lines = std::fs::read_to_string(dir.join("audit.jsonl")).expect("audit.jsonl");
+    let count = record_count(&dir);
+    assert_eq!(lines.lines().count() as i64, count, "{lines}");
+    for (i, line) in lines.lines().enumerate() {
+        let v: Value = serde_json::from_str(line).unwrap();
+        assert_eq!(v["seq"], i as u64 + 1, "{line}");
+        assert_eq!(v["mac"].as_str().unwrap().len(), 64, "{line}");
+        assert!(v["event"]["action"].is_string(), "{line}");
+    }
+    for secret in [PAYLOAD, arca.admin_token.as_str(), reader.as_str()] {
+        assert!(
+            !lines.contains(secret),
+            "the audit output holds a payload or token"
+        );
+    }
+
+    // A deleted record: the next one is named.
+    let (_t1, deleted) = copy_dir(&dir);
+    tamper(&deleted, "DELETE FROM audit_log WHERE seq = 3");
+    let (ok, out) = verify(&deleted);
+    assert!(
+        !ok && out.contains("record 4") && out.contains("missing"),
+        "{out}"
+    );
+
+    // An edited record.
+    let (_t2, edited) = copy_dir(&dir);
+    tamper(
+        &edited,
+        "UPDATE audit_log SET event = CAST(replace(CAST(event AS TEXT), 'success', 'failed') AS BLOB) WHERE seq = 2",
+    );
+    let (ok, out) = verify(&edited);
+    assert!(
+        !ok && out.contains("record 2") && out.contains("edited"),
+        "{out}"
+    );
+
+    // Two records reordered (their seq swapped).
+    let (_t3, swapped) = copy_dir(&dir);
+    tamper(
+        &swapped,
+        "UPDATE audit_log SET seq = -1 WHERE seq = 2; UPDATE audit_log SET seq = 2 WHERE seq = 3; \
+         UPDATE audit_log SET seq = 3 WHERE seq = -1;",
+    );
+    let (ok, out) = verify(&swapped);
+    assert!(!ok && out.contains("record 2"), "{out}");
+
+    // The untouched original still verifies.
+    let (ok, out) = verify(&dir);
+    assert!(ok, "{out}");
+}

@@ -1,0 +1,455 @@
+//! The tamper-evident audit log. An [`AuditEvent`] (who, from where, what, on which object, with what outcome —
+//! never a payload, key or token) is encoded here into canonical JSON bytes by a hand-written encoder (domain types
+//! stay non-`Serialize`); the store appends those bytes as the next record of one chain, inside its serialised
+//! writer, with `mac = HMAC(K_audit, "arca/v1/audit" ‖ u64 seq ‖ prev_mac ‖ u32 key_version ‖ bytes)`.
+//! [`verify_chain`] recomputes every MAC, the sequence and the links. Every appended record is also handed to an
+//! [`AuditSink`] as one JSON line (with `seq` and `mac`) for a SIEM.
+//!
+//! The source address and request id of the request being served come from a task-local [`RequestContext`]
+//! that the server sets around each request ([`with_request_context`]), so service signatures stay unchanged.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use arca_crypto::{Key256, hmac_sha256};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use crate::{Clock, CoreError, KeyHierarchy, Principal, Store, SystemKey};
+
+/// The MAC label of every audit record.
+pub const AUDIT_LABEL: &[u8] = b"arca/v1/audit";
+/// Version of the audit system key (there is one; a rotation would add versions).
+pub const AUDIT_KEY_VERSION: u32 = 1;
+/// The `prev_mac` of the first record.
+pub const GENESIS_MAC: [u8; 32] = [0; 32];
+
+/// One stored audit record: the event's canonical bytes plus its place in the chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditRecord {
+    /// Position in the chain, from 1, without gaps.
+    pub seq: u64,
+    /// Version of the audit key that made `mac`.
+    pub key_version: u32,
+    /// The predecessor's MAC (`GENESIS_MAC` for the first record).
+    pub prev_mac: Vec<u8>,
+    /// `HMAC(K_audit, label ‖ seq ‖ prev_mac ‖ key_version ‖ event)`.
+    pub mac: Vec<u8>,
+    /// The event's canonical JSON bytes, exactly as stored.
+    pub event: Vec<u8>,
+}
+
+impl AuditRecord {
+    /// The record as one JSON line for a SIEM (no trailing newline): `seq`, `key_version`, `prev_mac`, `mac` (hex)
+    /// and the stored event.
+    pub fn json_line(&self) -> String {
+        format!(
+            "{{\"seq\":{},\"key_version\":{},\"prev_mac\":\"{}\",\"mac\":\"{}\",\"event\":{}}}",
+            self.seq,
+            self.key_version,
+            hex(&self.prev_mac),
+            hex(&self.mac),
+            String::from_utf8_lossy(&self.event)
+        )
+    }
+}
+
+/// Computes a record's MAC.
+pub fn audit_mac(
+    key: &Key256,
+    seq: u64,
+    prev_mac: &[u8],
+    key_version: u32,
+    event: &[u8],
+) -> [u8; 32] {
+    hmac_sha256(
+        key.expose(),
+        &[
+            AUDIT_LABEL,
+            &seq.to_be_bytes(),
+            prev_mac,
+            &key_version.to_be_bytes(),
+            event,
+        ],
+    )
+}
+
+/// Seals the next record inside the store's serialised append: given `seq` and `prev_mac`, returns the key
+/// version and MAC. Handed to [`Store::append_audit`].
+pub type AuditSealer = Arc<dyn Fn(u64, &[u8], &[u8]) -> (u32, Vec<u8>) + Send + Sync>;
+
+/// Why a chain failed verification: the first broken record and the reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainBreak {
+    /// The sequence number of the first record that does not verify.
+    pub seq: u64,
+    /// What is wrong with it.
+    pub reason: String,
+}
+
+/// Checks a whole chain, given in stored order (by `seq`): numbering from 1 without gaps, each `prev_mac` equal to
+/// the predecessor's MAC, each MAC recomputed under `key`. Returns how many records verified.
+pub fn verify_chain(key: &Key256, records: &[AuditRecord]) -> Result<u64, ChainBreak> {
+    let mut expected_seq = 1u64;
+    let mut prev: Vec<u8> = GENESIS_MAC.to_vec();
+    for r in records {
+        let broken = |reason: String| ChainBreak { seq: r.seq, reason };
+        if r.seq != expected_seq {
+            return Err(broken(format!(
+                "expected record {expected_seq} here: a record is missing or out of order"
+            )));
+        }
+        if !arca_crypto::constant_time_eq(&r.prev_mac, &prev) {
+            return Err(broken(
+                "its prev_mac is not the MAC of the record before it (a record was removed, reordered or edited)"
+                    .into(),
+            ));
+        }
+        if r.key_version != AUDIT_KEY_VERSION {
+            return Err(broken(format!(
+                "unknown audit key version {}",
+                r.key_version
+            )));
+        }
+        let mac = audit_mac(key, r.seq, &r.prev_mac, r.key_version, &r.event);
+        if !arca_crypto::constant_time_eq(&mac, &r.mac) {
+            return Err(broken(
+                "its MAC does not match its content (the record was edited)".into(),
+            ));
+        }
+        prev = r.mac.clone();
+        expected_seq += 1;
+    }
+    Ok(expected_seq - 1)
+}
+
+/// Where a request came from, set by the server around each request.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RequestContext {
+    /// The peer's address (`ip:port`), if known.
+    pub source: Option<String>,
+    /// The request id (`x-openstack-request-id`), if any.
+    pub request_id: Option<String>,
+}
+
+tokio::task_local! {
+    static REQUEST_CONTEXT: RequestContext;
+}
+
+/// Runs `fut` with `ctx` as the request context that audit records made inside it carry.
+pub async fn with_request_context<F: Future>(ctx: RequestContext, fut: F) -> F::Output {
+    REQUEST_CONTEXT.scope(ctx, fut).await
+}
+
+fn current_context() -> RequestContext {
+    REQUEST_CONTEXT.try_with(Clone::clone).unwrap_or_default()
+}
+
+/// How an audited action ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuditOutcome {
+    /// It was done.
+    Success,
+    /// The caller was not allowed (403) or not authenticated (401); the reason says which.
+    Denied(String),
+    /// It failed for another reason (not found, invalid, conflict, storage…).
+    Failed(String),
+}
+
+impl AuditOutcome {
+    /// The outcome of a service call's result: authorisation failures are denials, other errors failures.
+    pub fn of<T>(result: &Result<T, CoreError>) -> Self {
+        match result {
+            Ok(_) => AuditOutcome::Success,
+            Err(CoreError::Forbidden(m)) => AuditOutcome::Denied(format!("forbidden: {m}")),
+            Err(CoreError::Unauthenticated) => AuditOutcome::Denied("unauthenticated".into()),
+            Err(CoreError::NotFound(_)) => AuditOutcome::Failed("not found".into()),
+            Err(CoreError::Conflict(_)) => AuditOutcome::Failed("conflict".into()),
+            Err(CoreError::Invalid(_)) => AuditOutcome::Failed("invalid request".into()),
+            Err(CoreError::QuotaReached(r)) => AuditOutcome::Failed(format!("{r} quota reached")),
+            Err(CoreError::Integrity(_)) => AuditOutcome::Failed("integrity failure".into()),
+            Err(CoreError::Storage(_)) => AuditOutcome::Failed("storage error".into()),
+            Err(CoreError::Crypto(_)) => AuditOutcome::Failed("cryptographic failure".into()),
+        }
+    }
+}
+
+/// One security event. Never holds a payload, key or token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEvent {
+    /// When it happened.
+    pub time: OffsetDateTime,
+    /// The acting user, if known.
+    pub user_id: Option<String>,
+    /// The acting project, if known.
+    pub project_id: Option<String>,
+    /// Where the request came from.
+    pub source: Option<String>,
+    /// The request id.
+    pub request_id: Option<String>,
+    /// What was attempted (`secret.create`, `secret.payload.read`, `auth.failure`, …).
+    pub action: String,
+    /// The kind of object (`secret`, `container`, `token`, …).
+    pub object_kind: String,
+    /// The object's id, if any.
+    pub object_id: Option<String>,
+    /// How it ended.
+    pub outcome: AuditOutcome,
+}
+
+impl AuditEvent {
+    /// The canonical encoding: a JSON object with the fields in a fixed order, absent values as `null`.
+    pub fn canonical_bytes(&self) -> Vec<u8> {
+        let time = self
+            .time
+            .format(&Rfc3339)
+            .unwrap_or_else(|_| self.time.unix_timestamp().to_string());
+        let (outcome, reason) = match &self.outcome {
+            AuditOutcome::Success => ("success", None),
+            AuditOutcome::Denied(r) => ("denied", Some(r.as_str())),
+            AuditOutcome::Failed(r) => ("failed", Some(r.as_str())),
+        };
+        let mut out = String::with_capacity(256);
+        out.push('{');
+        let fields: [(&str, Option<&str>); 10] = [
+            ("time", Some(&time)),
+            ("user_id", self.user_id.as_deref()),
+            ("project_id", self.project_id.as_deref()),
+            ("source", self.source.as_deref()),
+            ("request_id", self.request_id.as_deref()),
+            ("action", Some(&self.action)),
+            ("object_kind", Some(&self.object_kind)),
+            ("object_id", self.object_id.as_deref()),
+            ("outcome", Some(outcome)),
+            ("reason", reason),
+        ];
+        for (i, (name, value)) in fields.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            json_string(&mut out, name);
+            out.push(':');
+            match value {
+                Some(v) => json_string(&mut out, v),
+                None => out.push_str("null"),
+            }
+        }
+        out.push('}');
+        out.into_bytes()
+    }
+}
+
+fn json_string(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Receives every appended record as one JSON line (file, standard output…).
+pub trait AuditSink: Send + Sync + 'static {
+    /// Writes one line; failures are the sink's to report.
+    fn emit(&self, line: &str);
+}
+
+/// The audit log services write to. Cheap to clone. A disabled log records nothing (unit tests of services).
+#[derive(Clone, Default)]
+pub struct AuditLog {
+    inner: Option<Arc<Inner>>,
+}
+
+struct Inner {
+    store: Arc<dyn Store>,
+    keys: Arc<KeyHierarchy>,
+    clock: Arc<dyn Clock>,
+    sinks: Vec<Arc<dyn AuditSink>>,
+}
+
+impl AuditLog {
+    /// A log appending to `store`'s chain under the audit system key.
+    pub fn new(store: Arc<dyn Store>, keys: Arc<KeyHierarchy>, clock: Arc<dyn Clock>) -> Self {
+        Self {
+            inner: Some(Arc::new(Inner {
+                store,
+                keys,
+                clock,
+                sinks: Vec::new(),
+            })),
+        }
+    }
+
+    /// The same log, also writing every record to `sink`.
+    pub fn with_sink(self, sink: Arc<dyn AuditSink>) -> Self {
+        match self.inner {
+            Some(inner) => {
+                let mut sinks = inner.sinks.clone();
+                sinks.push(sink);
+                Self {
+                    inner: Some(Arc::new(Inner {
+                        store: inner.store.clone(),
+                        keys: inner.keys.clone(),
+                        clock: inner.clock.clone(),
+                        sinks,
+                    })),
+                }
+            }
+            None => self,
+        }
+    }
+
+    /// Records an action of `principal` (or of an unknown caller) with the current request context; durable
+    /// (committed) when this returns `Ok`.
+    pub async fn record(
+        &self,
+        principal: Option<&Principal>,
+        action: &str,
+        object_kind: &str,
+        object_id: Option<String>,
+        outcome: AuditOutcome,
+    ) -> Result<(), CoreError> {
+        let Some(inner) = &self.inner else {
+            return Ok(());
+        };
+        let ctx = current_context();
+        let event = AuditEvent {
+            time: inner.clock.now(),
+            user_id: principal.map(|p| p.user_id.clone()),
+            project_id: principal.map(|p| p.project_id.clone()),
+            source: ctx.source,
+            request_id: ctx.request_id,
+            action: action.to_owned(),
+            object_kind: object_kind.to_owned(),
+            object_id,
+            outcome,
+        };
+        let key = inner.keys.system_key(SystemKey::Audit).await?;
+        let sealer: AuditSealer = Arc::new(move |seq, prev_mac, event| {
+            let mac = audit_mac(&key, seq, prev_mac, AUDIT_KEY_VERSION, event);
+            (AUDIT_KEY_VERSION, mac.to_vec())
+        });
+        let record = inner
+            .store
+            .append_audit(event.canonical_bytes(), sealer)
+            .await
+            .inspect_err(|e| tracing::error!(error = %e, "audit write failed"))?;
+        if !inner.sinks.is_empty() {
+            let line = record.json_line();
+            for sink in &inner.sinks {
+                sink.emit(&line);
+            }
+        }
+        Ok(())
+    }
+
+    /// Records the outcome of a service call and passes the result through. If the record cannot be written the
+    /// call fails (the response must not be sent without its audit record).
+    pub async fn outcome<T>(
+        &self,
+        principal: &Principal,
+        action: &str,
+        object_kind: &str,
+        object_id: Option<String>,
+        result: Result<T, CoreError>,
+    ) -> Result<T, CoreError> {
+        self.record(
+            Some(principal),
+            action,
+            object_kind,
+            object_id,
+            AuditOutcome::of(&result),
+        )
+        .await?;
+        result
+    }
+
+    /// Verifies the store's whole chain under the audit key.
+    pub async fn verify(&self) -> Result<Result<u64, ChainBreak>, CoreError> {
+        let Some(inner) = &self.inner else {
+            return Ok(Ok(0));
+        };
+        let key = inner.keys.system_key(SystemKey::Audit).await?;
+        let records = inner.store.audit_records().await?;
+        Ok(verify_chain(&key, &records))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chain(key: &Key256, n: u64) -> Vec<AuditRecord> {
+        let mut prev = GENESIS_MAC.to_vec();
+        (1..=n)
+            .map(|seq| {
+                let event = format!("{{\"n\":{seq}}}").into_bytes();
+                let mac = audit_mac(key, seq, &prev, AUDIT_KEY_VERSION, &event).to_vec();
+                let r = AuditRecord {
+                    seq,
+                    key_version: AUDIT_KEY_VERSION,
+                    prev_mac: prev.clone(),
+                    mac: mac.clone(),
+                    event,
+                };
+                prev = mac;
+                r
+            })
+            .collect()
+    }
+
+    #[test]
+    fn chain_detects_delete_edit_reorder_and_wrong_key() {
+        let key = Key256::generate().unwrap();
+        let good = chain(&key, 5);
+        assert_eq!(verify_chain(&key, &good), Ok(5));
+
+        let mut deleted = good.clone();
+        deleted.remove(2);
+        assert_eq!(verify_chain(&key, &deleted).unwrap_err().seq, 4);
+
+        let mut edited = good.clone();
+        edited[1].event = b"{\"n\":9}".to_vec();
+        assert_eq!(verify_chain(&key, &edited).unwrap_err().seq, 2);
+
+        let mut swapped = good.clone();
+        swapped.swap(1, 2);
+        let (a, b) = swapped.split_at_mut(2);
+        std::mem::swap(&mut a[1].seq, &mut b[0].seq);
+        assert_eq!(verify_chain(&key, &swapped).unwrap_err().seq, 2);
+
+        let other = Key256::generate().unwrap();
+        assert_eq!(verify_chain(&other, &good).unwrap_err().seq, 1);
+    }
+
+    #[test]
+    fn canonical_encoding_escapes_and_orders() {
+        let e = AuditEvent {
+            time: OffsetDateTime::UNIX_EPOCH,
+            user_id: Some("u\"1".into()),
+            project_id: None,
+            source: Some("127.0.0.1:5".into()),
+            request_id: None,
+            action: "secret.create".into(),
+            object_kind: "secret".into(),
+            object_id: None,
+            outcome: AuditOutcome::Denied("x\n".into()),
+        };
+        let s = String::from_utf8(e.canonical_bytes()).unwrap();
+        assert_eq!(
+            s,
+            "{\"time\":\"1970-01-01T00:00:00Z\",\"user_id\":\"u\\\"1\",\"project_id\":null,\"source\":\"127.0.0.1:5\",\"request_id\":null,\"action\":\"secret.create\",\"object_kind\":\"secret\",\"object_id\":null,\"outcome\":\"denied\",\"reason\":\"x\\n\"}"
+        );
+    }
+}

@@ -1,0 +1,66 @@
+//! Expiry control: expired secrets are no longer served (the secret service checks the expiration on every
+//! read); after a grace period the sweeper destroys them (row, sealed payload and metadata; the SQLite store
+//! has `secure_delete` on). It also answers the metrics gauges (secrets expiring soon, secrets that never
+//! expire) and `arca report expiring|orphans`. Everything reads the `Clock`.
+
+use std::sync::Arc;
+
+use time::Duration;
+
+use crate::{Clock, CoreError, ExpiryCounts, SecretRecord, Store};
+
+/// Sweeps expired secrets and reports on expirations.
+#[derive(Clone)]
+pub struct ExpirySweeper {
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for ExpirySweeper {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ExpirySweeper").finish_non_exhaustive()
+    }
+}
+
+impl ExpirySweeper {
+    /// A sweeper over `store`, reading `clock`.
+    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Self {
+        Self { store, clock }
+    }
+
+    /// Secrets expiring within `within` from now, and secrets without an expiration. Also the readiness probe:
+    /// an answer means the store answers.
+    pub async fn counts(&self, within: Duration) -> Result<ExpiryCounts, CoreError> {
+        let now = self.clock.now();
+        Ok(self.store.secret_expiry_counts(now, now + within).await?)
+    }
+
+    /// Destroys every secret that expired more than `grace` ago; returns how many were destroyed.
+    pub async fn sweep(&self, grace: Duration) -> Result<u64, CoreError> {
+        let cutoff = self.clock.now() - grace;
+        let mut destroyed = 0u64;
+        for secret in self.store.secrets_expiring_before(cutoff).await? {
+            // Only strictly before the cutoff: a secret expiring exactly now is still in its grace period.
+            if secret.expiration.is_some_and(|e| e < cutoff)
+                && self.store.delete_secret(secret.id).await?
+            {
+                destroyed += 1;
+            }
+        }
+        if destroyed > 0 {
+            metrics::counter!("arca_secrets_destroyed_total").increment(destroyed);
+        }
+        Ok(destroyed)
+    }
+
+    /// Secrets with an expiration within `within` from now, already expired ones included, soonest first.
+    pub async fn expiring(&self, within: Duration) -> Result<Vec<SecretRecord>, CoreError> {
+        let until = self.clock.now() + within;
+        Ok(self.store.secrets_expiring_before(until).await?)
+    }
+
+    /// Secrets that never expire (the seed's quarterly review), oldest first.
+    pub async fn orphans(&self) -> Result<Vec<SecretRecord>, CoreError> {
+        Ok(self.store.secrets_without_expiration().await?)
+    }
+}

@@ -1,0 +1,198 @@
+//! Metrics, health and readiness on their own listener (DESIGN.md "Interfaces": `127.0.0.1:9646`, never the API
+//! port). The `metrics` facade is recorded by `metrics-exporter-prometheus` (its own HTTP server is off) and
+//! rendered by an axum handler at `/metrics`; `/healthz` answers while the process serves, `/readyz` when the
+//! store answers. Labels are route templates (axum's `MatchedPath`, never raw paths with ids), methods, statuses
+//! and fixed reasons — never a secret, token, id or project.
+//!
+//! The facade's recorder is process-global by its design; it is installed once (`handle`).
+
+use std::future::Future;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::{MatchedPath, Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use http::{StatusCode, header};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+
+/// Window of the "expiring soon" gauge.
+pub const EXPIRING_WINDOW_DAYS: i64 = 30;
+
+const LATENCY_BUCKETS: [f64; 14] = [
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+
+static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+
+/// The process's Prometheus recorder, installed on first use.
+pub fn handle() -> PrometheusHandle {
+    HANDLE
+        .get_or_init(|| {
+            let recorder = PrometheusBuilder::new()
+                .set_buckets_for_metric(Matcher::Suffix("_seconds".to_owned()), &LATENCY_BUCKETS)
+                .expect("non-empty buckets")
+                .build_recorder();
+            let handle = recorder.handle();
+            if metrics::set_global_recorder(recorder).is_err() {
+                tracing::warn!("a metrics recorder was already installed; /metrics will be empty");
+            }
+            describe();
+            handle
+        })
+        .clone()
+}
+
+fn describe() {
+    metrics::describe_counter!(
+        "arca_http_requests_total",
+        "API requests by route template, method and status"
+    );
+    metrics::describe_histogram!(
+        "arca_http_request_duration_seconds",
+        metrics::Unit::Seconds,
+        "API request latency by route template, method and status"
+    );
+    metrics::describe_counter!(
+        "arca_auth_failures_total",
+        "Authentication failures by reason"
+    );
+    metrics::describe_counter!(
+        "arca_auth_throttled_total",
+        "Authentication failures answered 429"
+    );
+    metrics::describe_counter!(
+        "arca_denied_requests_total",
+        "Requests refused by policy or quota, by reason"
+    );
+    metrics::describe_counter!("arca_pkek_cache_hits_total", "Project KEK cache hits");
+    metrics::describe_counter!("arca_pkek_cache_misses_total", "Project KEK cache misses");
+    metrics::describe_histogram!(
+        "arca_db_batch_duration_seconds",
+        metrics::Unit::Seconds,
+        "Duration of one SQLite writer batch (BEGIN .. COMMIT)"
+    );
+    metrics::describe_gauge!(
+        "arca_secrets_expiring_30d",
+        "Secrets expiring within 30 days"
+    );
+    metrics::describe_gauge!(
+        "arca_secrets_without_expiration",
+        "Secrets without an expiration"
+    );
+    metrics::describe_counter!(
+        "arca_secrets_destroyed_total",
+        "Expired secrets destroyed by the sweeper"
+    );
+    metrics::describe_gauge!("arca_up", "1 while the server runs");
+}
+
+/// Counts an authentication failure (`reason` is a fixed word).
+pub(crate) fn auth_failure(reason: &'static str) {
+    metrics::counter!("arca_auth_failures_total", "reason" => reason).increment(1);
+}
+
+/// Counts a refused request (`reason` is a fixed word).
+pub(crate) fn denied(reason: &'static str) {
+    metrics::counter!("arca_denied_requests_total", "reason" => reason).increment(1);
+}
+
+/// Middleware: request count and latency by route template, method and status.
+pub(crate) async fn track(req: Request, next: Next) -> Response {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |m| m.as_str().to_owned());
+    let method = match req.method().as_str() {
+        m @ ("GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS") => m.to_owned(),
+        _ => "other".to_owned(),
+    };
+    let start = Instant::now();
+    let response = next.run(req).await;
+    let labels = [
+        ("route", route),
+        ("method", method),
+        ("status", response.status().as_u16().to_string()),
+    ];
+    metrics::counter!("arca_http_requests_total", &labels).increment(1);
+    metrics::histogram!("arca_http_request_duration_seconds", &labels)
+        .record(start.elapsed().as_secs_f64());
+    response
+}
+
+/// The metrics listener's router: `/metrics`, `/healthz`, `/readyz`.
+pub fn metrics_router(expiry: arca_core::ExpirySweeper) -> Router {
+    let handle = handle();
+    Router::new()
+        .route(
+            "/metrics",
+            get(move || {
+                let handle = handle.clone();
+                async move {
+                    (
+                        [(
+                            header::CONTENT_TYPE,
+                            "text/plain; version=0.0.4; charset=utf-8",
+                        )],
+                        handle.render(),
+                    )
+                }
+            }),
+        )
+        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/readyz", get(ready))
+        .with_state(expiry)
+}
+
+async fn ready(State(expiry): State<arca_core::ExpirySweeper>) -> Response {
+    match expiry.counts(time::Duration::ZERO).await {
+        Ok(_) => "ready\n".into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "readiness: the store does not answer");
+            (StatusCode::SERVICE_UNAVAILABLE, "store unavailable\n").into_response()
+        }
+    }
+}
+
+/// Refreshes the expiry gauges now.
+pub async fn refresh_gauges(expiry: &arca_core::ExpirySweeper) {
+    match expiry
+        .counts(time::Duration::days(EXPIRING_WINDOW_DAYS))
+        .await
+    {
+        Ok(c) => {
+            metrics::gauge!("arca_secrets_expiring_30d").set(c.expiring as f64);
+            metrics::gauge!("arca_secrets_without_expiration").set(c.without_expiration as f64);
+        }
+        Err(e) => tracing::warn!(error = %e, "could not count expiring secrets"),
+    }
+}
+
+/// Serves the metrics listener until `shutdown`; refreshes the expiry gauges every `refresh` meanwhile.
+pub async fn serve_metrics(
+    listener: tokio::net::TcpListener,
+    expiry: arca_core::ExpirySweeper,
+    refresh: Duration,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let handle = handle();
+    metrics::gauge!("arca_up").set(1.0);
+    let refresher = {
+        let expiry = expiry.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(refresh);
+            loop {
+                tick.tick().await;
+                refresh_gauges(&expiry).await;
+                handle.run_upkeep();
+            }
+        })
+    };
+    let result = axum::serve(listener, metrics_router(expiry))
+        .with_graceful_shutdown(shutdown)
+        .await;
+    refresher.abort();
+    result
+}

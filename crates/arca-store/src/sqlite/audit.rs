@@ -1,0 +1,77 @@
+//! The audit chain (`audit_log`). Appends run only on the writer thread, inside its transaction: the head is read
+//! and the next record inserted in the same savepoint, so `seq` has no gaps and two appends never share a head.
+//! The whole chain is read on a pooled read connection for `arca audit verify`.
+
+use std::sync::Mutex;
+
+use arca_core::{AuditRecord, AuditSealer, GENESIS_MAC, StoreError};
+use rusqlite::{Connection, params};
+
+use super::codec::{execute, query_all, query_opt, sql_err};
+
+/// An append queued for the writer; the record it made is left in `done` for the caller once committed.
+pub(super) struct AuditAppend {
+    pub(super) event: Vec<u8>,
+    pub(super) sealer: AuditSealer,
+    pub(super) done: std::sync::Arc<Mutex<Option<AuditRecord>>>,
+}
+
+impl AuditAppend {
+    pub(super) fn apply(&self, conn: &Connection) -> Result<bool, StoreError> {
+        let head: Option<(i64, Vec<u8>)> = query_opt(
+            conn,
+            "SELECT seq, mac FROM audit_log ORDER BY seq DESC LIMIT 1",
+            [],
+            "reading the audit chain head",
+            |row| {
+                let get = sql_err("reading the audit chain head");
+                Ok((row.get(0).map_err(&get)?, row.get(1).map_err(&get)?))
+            },
+        )?;
+        let (last, prev_mac) = head.unwrap_or((0, GENESIS_MAC.to_vec()));
+        let seq = u64::try_from(last)
+            .map_err(|_| StoreError("SQLite store: negative audit sequence".into()))?
+            + 1;
+        let (key_version, mac) = (self.sealer)(seq, &prev_mac, &self.event);
+        execute(
+            conn,
+            "INSERT INTO audit_log (seq, key_version, prev_mac, mac, event) VALUES (?, ?, ?, ?, ?)",
+            params![last + 1, key_version, prev_mac, mac, self.event],
+            "appending an audit record",
+        )?;
+        let record = AuditRecord {
+            seq,
+            key_version,
+            prev_mac,
+            mac,
+            event: self.event.clone(),
+        };
+        *self
+            .done
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(record);
+        Ok(true)
+    }
+}
+
+/// Every record in `seq` order.
+pub(super) fn all(conn: &Connection) -> Result<Vec<AuditRecord>, StoreError> {
+    query_all(
+        conn,
+        "SELECT seq, key_version, prev_mac, mac, event FROM audit_log ORDER BY seq",
+        [],
+        "reading the audit chain",
+        |row| {
+            let get = sql_err("reading an audit record");
+            let seq: i64 = row.get(0).map_err(&get)?;
+            Ok(AuditRecord {
+                seq: u64::try_from(seq)
+                    .map_err(|_| StoreError("SQLite store: negative audit sequence".into()))?,
+                key_version: row.get(1).map_err(&get)?,
+                prev_mac: row.get(2).map_err(&get)?,
+                mac: row.get(3).map_err(&get)?,
+                event: row.get(4).map_err(&get)?,
+            })
+        },
+    )
+}
