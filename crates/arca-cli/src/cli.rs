@@ -28,6 +28,11 @@ pub enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Reports on secret expirations (offline, on the data directory).
+    Report {
+        #[command(subcommand)]
+        command: ReportCommand,
+    },
     /// Store, fetch, list and delete secrets on a running server (ARCA_URL, ARCA_TOKEN).
     Secret {
         #[command(subcommand)]
@@ -162,4 +167,31 @@ pub struct AuditVerifyArgs {
     /// The data directory made by `arca init`.
     #[arg(long)]
     pub data_dir: PathBuf,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReportCommand {
+    /// Secrets that expire within --within (already expired ones included), soonest first.
+    Expiring(ReportExpiringArgs),
+    /// Secrets without an expiration (for the quarterly review), oldest first.
+    Orphans(ReportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The data directory made by `arca init`.
+    #[arg(long)]
+    pub data_dir: PathBuf,
+    /// A JSON array instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportExpiringArgs {
+    #[command(flatten)]
+    pub common: ReportArgs,
+    /// The window from now (e.g. 30d, 12h).
+    #[arg(long, default_value = "30d")]
+    pub within: String,
 }

@@ -8,6 +8,7 @@ mod config;
 mod duration;
 mod init;
 mod open;
+mod report;
 mod secret_client;
 mod serve;
 mod token;
@@ -18,7 +19,7 @@ use clap::Parser;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-use crate::cli::{AuditCommand, Cli, Command, SecretCommand, TokenCommand};
+use crate::cli::{AuditCommand, Cli, Command, ReportCommand, SecretCommand, TokenCommand};
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
@@ -42,6 +43,10 @@ fn main() -> std::process::ExitCode {
             Command::Audit {
                 command: AuditCommand::Verify(args),
             } => audit::verify(args).await,
+            Command::Report { command } => match command {
+                ReportCommand::Expiring(args) => report::expiring(args).await,
+                ReportCommand::Orphans(args) => report::orphans(args).await,
+            },
             Command::Secret { command } => match command {
                 SecretCommand::Store(args) => secret_client::store(args).await,
                 SecretCommand::Get(args) => secret_client::get(args).await,

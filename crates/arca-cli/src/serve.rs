@@ -1,7 +1,8 @@
 //! `arca server`: opens the data directory (or, with `--dev`, initialises `./arca-data` on first run), loads
 //! `[tls]` if configured (re-read on SIGHUP), refuses plain HTTP on a non-loopback address unless
 //! `--insecure-http`, binds, prints `listening on http://ADDR` (or `https://`) and serves until SIGINT or
-//! SIGTERM. Before serving it marks orders an earlier stop left `PENDING` as `ERROR`.
+//! SIGTERM. Before serving it marks orders an earlier stop left `PENDING` as `ERROR`. Hygiene first: umask 077,
+//! no core dumps (RLIMIT_CORE 0, non-dumpable), and a data directory group or others can reach is refused.
 
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
@@ -57,6 +58,9 @@ fn data_dir_and_config(args: &ServerArgs) -> anyhow::Result<(PathBuf, PathBuf)> 
 
 pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
     init_logging();
+    // Everything this process creates (database, WAL, audit file) is private to its user.
+    nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o077));
+    disable_core_dumps()?;
     let (data_dir, config_file) = if args.dev {
         let dir = prepare_dev_dir().await?;
         let file = args.config.clone().unwrap_or_else(|| config_path(&dir));
@@ -68,6 +72,7 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
     if let Err(e) = nix::sys::prctl::set_dumpable(false) {
         tracing::warn!("could not mark the process non-dumpable: {e}");
     }
+    check_data_dir_private(&data_dir)?;
     let dir = open(&data_dir, &config_file).await?;
     if dir.services.orders.fail_interrupted().await? {
         tracing::warn!("orders left PENDING by an earlier stop are marked ERROR");
@@ -125,6 +130,31 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
         .context("cannot write the audit record of the stop")?;
     served?;
     tracing::info!("arca server stopped");
+    Ok(())
+}
+
+/// Sets RLIMIT_CORE to 0 (soft and hard): a crash never writes key material to a core file.
+fn disable_core_dumps() -> anyhow::Result<()> {
+    use nix::sys::resource::{Resource, setrlimit};
+    setrlimit(Resource::RLIMIT_CORE, 0, 0).context("cannot disable core dumps (RLIMIT_CORE)")
+}
+
+/// Refuses a data directory that group or others may read, write or enter.
+fn check_data_dir_private(dir: &Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(dir)
+        .with_context(|| format!("cannot read the data directory {}", dir.display()))?
+        .permissions()
+        .mode()
+        & 0o7777;
+    if mode & 0o077 != 0 {
+        bail!(
+            "refusing to run: the data directory {} has mode {mode:04o}, so group or others can reach it; \
+             run `chmod 0700 {}`",
+            dir.display(),
+            dir.display()
+        );
+    }
     Ok(())
 }
 
