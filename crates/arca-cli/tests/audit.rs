@@ -61,6 +61,10 @@ fn audit_chain_records_verifies_and_catches_tampering() {
         assert_eq!((status, body.as_slice()), (200, PAYLOAD.as_bytes()));
         let (denied, _) = get_payload(&arca.http, &arca.base_url, &reader, &id).await;
         let (unauth, _) = get_payload(&arca.http, &arca.base_url, "arca_bogus", &id).await;
+        // A foreign project's read of the secret's metadata: refused, and recorded though it records no event
+        // of its own when allowed.
+        let r = send(arca.req(Method::GET, &format!("/v1/secrets/{id}"), &reader)).await;
+        assert_eq!(r.status, 403, "{}", r.text());
         let r = send(arca.admin(Method::DELETE, &format!("/v1/secrets/{id}"))).await;
         assert_eq!(r.status, 204, "{}", r.text());
         (id, denied, unauth)
@@ -109,6 +113,24 @@ fn audit_chain_records_verifies_and_catches_tampering() {
         read.iter()
             .any(|v| v["outcome"] != "success" && v["user_id"] == "mallory"),
         "the refused payload read is recorded: {read:#?}"
+    );
+    let refused_get: Vec<Value> = events
+        .iter()
+        .map(|e| serde_json::from_str::<Value>(e).unwrap())
+        .filter(|v| v["action"] == "secret.read" && v["object_id"] == id.as_str())
+        .collect();
+    assert!(
+        refused_get.len() == 1
+            && refused_get[0]["outcome"] == "denied"
+            && refused_get[0]["user_id"] == "mallory"
+            && refused_get[0]["project_id"] == "p2",
+        "the refused metadata read is recorded once as denied: {refused_get:#?}"
+    );
+    // The refused payload read is recorded once (by the payload read, not again by the admission).
+    assert_eq!(
+        read.iter().filter(|v| v["user_id"] == "mallory").count(),
+        1,
+        "{read:#?}"
     );
     let ok_read = read.iter().find(|v| v["outcome"] == "success").unwrap();
     assert!(

@@ -278,6 +278,21 @@ struct Inner {
     sinks: Vec<Arc<dyn AuditSink>>,
 }
 
+impl Inner {
+    /// Appends `event` to the chain under the audit key.
+    async fn append(&self, event: &AuditEvent) -> Result<AuditRecord, CoreError> {
+        let key = self.keys.system_key(SystemKey::Audit).await?;
+        let sealer: AuditSealer = Arc::new(move |seq, prev_mac, event| {
+            let mac = audit_mac(&key, seq, prev_mac, AUDIT_KEY_VERSION, event);
+            (AUDIT_KEY_VERSION, mac.to_vec())
+        });
+        Ok(self
+            .store
+            .append_audit(event.canonical_bytes(), sealer)
+            .await?)
+    }
+}
+
 impl AuditLog {
     /// A log appending to `store`'s chain under the audit system key.
     pub fn new(store: Arc<dyn Store>, keys: Arc<KeyHierarchy>, clock: Arc<dyn Clock>) -> Self {
@@ -335,16 +350,10 @@ impl AuditLog {
             object_id,
             outcome,
         };
-        let key = inner.keys.system_key(SystemKey::Audit).await?;
-        let sealer: AuditSealer = Arc::new(move |seq, prev_mac, event| {
-            let mac = audit_mac(&key, seq, prev_mac, AUDIT_KEY_VERSION, event);
-            (AUDIT_KEY_VERSION, mac.to_vec())
-        });
-        let record = inner
-            .store
-            .append_audit(event.canonical_bytes(), sealer)
-            .await
-            .inspect_err(|e| tracing::error!(error = %e, "audit write failed"))?;
+        let record = inner.append(&event).await.inspect_err(|e| {
+            metrics::counter!("arca_audit_write_failures_total").increment(1);
+            tracing::error!(error = %e, "audit write failed");
+        })?;
         if !inner.sinks.is_empty() {
             let line = record.json_line();
             for sink in &inner.sinks {

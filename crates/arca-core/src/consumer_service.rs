@@ -119,7 +119,7 @@ impl ConsumerService {
         url: &str,
     ) -> Result<ContainerRecord, CoreError> {
         self.containers
-            .load(caller, id, Action::ContainerConsumers)
+            .load_audited(caller, id, Action::ContainerConsumers)
             .await?;
         let now = self.clock.now();
         let consumer = ContainerConsumer {
@@ -191,7 +191,7 @@ impl ConsumerService {
     ) -> Result<ContainerRecord, CoreError> {
         let container = self
             .containers
-            .load(caller, id, Action::ContainerConsumers)
+            .load_audited(caller, id, Action::ContainerConsumers)
             .await?;
         let consumer = container
             .consumers
@@ -240,7 +240,7 @@ impl ConsumerService {
         resource_id: &str,
     ) -> Result<(SecretRecord, Vec<SecretConsumer>), CoreError> {
         self.secrets
-            .admitted(caller, id, Action::SecretConsumers)
+            .admitted_audited(caller, id, Action::SecretConsumers)
             .await?;
         let now = self.clock.now();
         let consumer = SecretConsumer {
@@ -314,7 +314,7 @@ impl ConsumerService {
     ) -> Result<(SecretRecord, Vec<SecretConsumer>), CoreError> {
         let secret = self
             .secrets
-            .admitted(caller, id, Action::SecretConsumers)
+            .admitted_audited(caller, id, Action::SecretConsumers)
             .await?;
         let consumers = self
             .consumers_of(&[id])

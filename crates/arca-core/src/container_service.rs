@@ -77,7 +77,31 @@ impl ContainerService {
 
     /// Loads a container and authorises `action` on it. This is the one place a container is admitted:
     /// per-container ACLs (`container_acl_read`, `read-project-access`) belong here, before the legacy rule.
+    /// A refusal is recorded as a `denied` audit event (for operations that record no event of their own).
     pub(crate) async fn load(
+        &self,
+        caller: &Principal,
+        id: Uuid,
+        action: Action,
+    ) -> Result<ContainerRecord, CoreError> {
+        match load_container(self.store.as_ref(), caller, id, action).await {
+            Ok((container, _)) => Ok(container),
+            Err(e @ (CoreError::Forbidden(_) | CoreError::Unauthenticated)) => {
+                let name = match action {
+                    Action::ContainerRead => "container.read",
+                    Action::ContainerConsumers => "container.consumers.read",
+                    _ => "container.access",
+                };
+                self.audit
+                    .outcome(caller, name, "container", Some(id.to_string()), Err(e))
+                    .await
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// As `load`, for operations that record their own outcome (a refusal included), so it is not recorded twice.
+    pub(crate) async fn load_audited(
         &self,
         caller: &Principal,
         id: Uuid,
@@ -204,7 +228,8 @@ impl ContainerService {
     }
 
     async fn delete_unaudited(&self, caller: &Principal, id: Uuid) -> Result<(), CoreError> {
-        self.load(caller, id, Action::ContainerDelete).await?;
+        self.load_audited(caller, id, Action::ContainerDelete)
+            .await?;
         if self.store.delete_container(id).await? {
             Ok(())
         } else {
@@ -238,7 +263,9 @@ impl ContainerService {
         id: Uuid,
         reference: ContainerSecretRef,
     ) -> Result<ContainerRecord, CoreError> {
-        let container = self.load(caller, id, Action::ContainerSecretWrite).await?;
+        let container = self
+            .load_audited(caller, id, Action::ContainerSecretWrite)
+            .await?;
         if container.container_type != ContainerType::Generic {
             return Err(CoreError::Invalid(
                 "Only 'generic' containers can be modified.".into(),
@@ -302,7 +329,9 @@ impl ContainerService {
         reference: ContainerSecretRef,
         secret_ref: &str,
     ) -> Result<(), CoreError> {
-        let container = self.load(caller, id, Action::ContainerSecretWrite).await?;
+        let container = self
+            .load_audited(caller, id, Action::ContainerSecretWrite)
+            .await?;
         if self
             .own_secret(caller, reference.secret_id)
             .await?

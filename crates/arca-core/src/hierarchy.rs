@@ -142,6 +142,7 @@ impl KeyHierarchy {
         row: &WrappedKeyRow,
         what: &str,
     ) -> Result<Key256, CoreError> {
+        let _timer = CryptoTimer::start("unwrap");
         let integrity = || CoreError::Integrity(what.to_owned());
         let mac_input = Binding::new().raw(binding.as_bytes()).lp(&row.wrapped);
         if !self.root.verify_mac(row.rk_version, &mac_input, &row.mac)? {
@@ -292,6 +293,7 @@ impl KeyHierarchy {
     ) -> Result<Vec<u8>, CoreError> {
         let (version, kek) = self.active_kek(project).await?;
         let binding = object_binding(project, kind, object_id, revision);
+        let _timer = CryptoTimer::start("seal");
         Ok(arca_crypto::seal(
             &kek, version, kind as u8, &binding, plaintext,
         )?)
@@ -310,7 +312,30 @@ impl KeyHierarchy {
         let version = arca_crypto::sealed_key_version(sealed).map_err(|_| integrity())?;
         let kek = self.kek(project, version).await?;
         let binding = object_binding(project, kind, object_id, revision);
+        let _timer = CryptoTimer::start("open");
         arca_crypto::open(&kek, kind as u8, &binding, sealed).map_err(|_| integrity())
+    }
+}
+
+/// Records the duration of one cryptographic operation in `arca_crypto_duration_seconds{op}` when dropped.
+struct CryptoTimer {
+    op: &'static str,
+    start: Instant,
+}
+
+impl CryptoTimer {
+    fn start(op: &'static str) -> Self {
+        Self {
+            op,
+            start: Instant::now(),
+        }
+    }
+}
+
+impl Drop for CryptoTimer {
+    fn drop(&mut self) {
+        metrics::histogram!("arca_crypto_duration_seconds", "op" => self.op)
+            .record(self.start.elapsed().as_secs_f64());
     }
 }
 

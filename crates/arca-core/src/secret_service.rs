@@ -37,6 +37,17 @@ pub(crate) fn not_found() -> CoreError {
     CoreError::NotFound("Secret not found.".into())
 }
 
+/// The audit action of a refused secret access that records no event of its own.
+fn denied_action(action: Action) -> &'static str {
+    match action {
+        Action::SecretRead => "secret.read",
+        Action::MetadataRead => "secret.metadata.read",
+        Action::SecretConsumers => "secret.consumers.read",
+        Action::SecretDelete => "secret.delete",
+        _ => "secret.access",
+    }
+}
+
 fn metadatum_not_found() -> CoreError {
     CoreError::NotFound("Secret metadata not found.".into())
 }
@@ -90,14 +101,25 @@ impl SecretService {
         })
     }
 
-    /// Loads a live (unexpired) secret and authorises `action` on it.
+    /// Loads a live (unexpired) secret and authorises `action` on it, recording a refusal as a `denied` audit
+    /// event (for operations that record no event of their own).
     async fn load(
         &self,
         caller: &Principal,
         id: Uuid,
         action: Action,
     ) -> Result<SecretRecord, CoreError> {
-        Ok(self.admit(caller, id, action, false).await?.0)
+        Ok(self.admit(caller, id, action, false, true).await?.0)
+    }
+
+    /// As `load`, for operations that record their own outcome (a refusal included), so it is not recorded twice.
+    async fn load_audited(
+        &self,
+        caller: &Principal,
+        id: Uuid,
+        action: Action,
+    ) -> Result<SecretRecord, CoreError> {
+        Ok(self.admit(caller, id, action, false, false).await?.0)
     }
 
     /// Admits a secret for `action` on behalf of another service that acts on secrets (consumers), through
@@ -111,15 +133,27 @@ impl SecretService {
         self.load(caller, id, action).await
     }
 
+    /// As `admitted`, for operations that record their own outcome (a refusal included).
+    pub(crate) async fn admitted_audited(
+        &self,
+        caller: &Principal,
+        id: Uuid,
+        action: Action,
+    ) -> Result<SecretRecord, CoreError> {
+        self.load_audited(caller, id, action).await
+    }
+
     /// The one place a secret is admitted: read it (with its sealed payload when `with_payload`, in the same
     /// read), refuse it when unknown or expired (404), then authorise `action` on it. Every access to a
-    /// secret goes through here.
+    /// secret goes through here. A refusal is recorded as a `denied` audit event when `record_denial` (the
+    /// operations that record their own outcome pass `false`, so no refusal is recorded twice).
     async fn admit(
         &self,
         caller: &Principal,
         id: Uuid,
         action: Action,
         with_payload: bool,
+        record_denial: bool,
     ) -> Result<(SecretRecord, Option<StoredPayload>), CoreError> {
         let (secret, payload) = if with_payload {
             self.store
@@ -141,7 +175,16 @@ impl SecretService {
         } else {
             None
         };
-        authorize_secret(caller, action, &secret, acl.as_ref())?;
+        if let Err(e) = authorize_secret(caller, action, &secret, acl.as_ref()) {
+            if record_denial {
+                let name = denied_action(action);
+                return self
+                    .audit
+                    .outcome(caller, name, "secret", Some(id.to_string()), Err(e))
+                    .await;
+            }
+            return Err(e);
+        }
         Ok((secret, payload))
     }
 
@@ -230,7 +273,7 @@ impl SecretService {
         id: Uuid,
         payload: Payload,
     ) -> Result<(), CoreError> {
-        let secret = self.load(caller, id, Action::SecretPut).await?;
+        let secret = self.load_audited(caller, id, Action::SecretPut).await?;
         if secret.content_type.is_some() {
             return Err(CoreError::Conflict(
                 "Secret already has data, cannot modify it.".into(),
@@ -273,7 +316,9 @@ impl SecretService {
         caller: &Principal,
         id: Uuid,
     ) -> Result<(SecretRecord, Payload), CoreError> {
-        let (secret, stored) = self.admit(caller, id, Action::SecretDecrypt, true).await?;
+        let (secret, stored) = self
+            .admit(caller, id, Action::SecretDecrypt, true, false)
+            .await?;
         let stored = stored
             .ok_or_else(|| CoreError::NotFound("No payload is stored for this secret.".into()))?;
         let bytes: Zeroizing<Vec<u8>> = self
@@ -327,7 +372,7 @@ impl SecretService {
     }
 
     async fn delete_unaudited(&self, caller: &Principal, id: Uuid) -> Result<(), CoreError> {
-        self.load(caller, id, Action::SecretDelete).await?;
+        self.load_audited(caller, id, Action::SecretDelete).await?;
         if self.store.delete_secret(id).await? {
             Ok(())
         } else {
@@ -371,7 +416,7 @@ impl SecretService {
         id: Uuid,
         metadata: &BTreeMap<String, String>,
     ) -> Result<(), CoreError> {
-        self.load(caller, id, Action::MetadataWrite).await?;
+        self.load_audited(caller, id, Action::MetadataWrite).await?;
         Ok(self.store.replace_secret_metadata(id, metadata).await?)
     }
 
@@ -397,7 +442,7 @@ impl SecretService {
         key: &str,
         value: &str,
     ) -> Result<(), CoreError> {
-        self.load(caller, id, Action::MetadataWrite).await?;
+        self.load_audited(caller, id, Action::MetadataWrite).await?;
         if self.store.insert_secret_metadatum(id, key, value).await? {
             Ok(())
         } else {
@@ -448,7 +493,7 @@ impl SecretService {
         key: &str,
         value: &str,
     ) -> Result<(), CoreError> {
-        self.load(caller, id, Action::MetadataWrite).await?;
+        self.load_audited(caller, id, Action::MetadataWrite).await?;
         if self.store.update_secret_metadatum(id, key, value).await? {
             Ok(())
         } else {
@@ -482,7 +527,7 @@ impl SecretService {
         id: Uuid,
         key: &str,
     ) -> Result<(), CoreError> {
-        self.load(caller, id, Action::MetadataWrite).await?;
+        self.load_audited(caller, id, Action::MetadataWrite).await?;
         if self.store.delete_secret_metadatum(id, key).await? {
             Ok(())
         } else {

@@ -26,6 +26,8 @@ pub struct ExpiryCounts {
     pub expiring: u64,
     /// Secrets that never expire.
     pub without_expiration: u64,
+    /// Secrets of type certificate whose expiration falls in the asked window.
+    pub certificates_expiring: u64,
 }
 
 /// A persistence failure. The message is for operators; it never contains key material.
@@ -152,7 +154,7 @@ pub trait Store: Send + Sync + 'static {
     async fn delete_secret(&self, id: Uuid) -> Result<bool, StoreError>;
 
     // --- expiry (the sweeper, the metrics gauges and `arca report`) ---
-    /// How many secrets expire in `(now, until]`, and how many have no expiration.
+    /// How many secrets (and how many certificates) expire in `(now, until]`, and how many have no expiration.
     async fn secret_expiry_counts(
         &self,
         now: OffsetDateTime,

@@ -87,6 +87,21 @@ fn describe() {
         "Expired secrets destroyed by the sweeper"
     );
     metrics::describe_gauge!("arca_up", "1 while the server runs");
+    metrics::describe_counter!(
+        "arca_audit_write_failures_total",
+        "Audit records that could not be written (the request they describe failed)"
+    );
+    metrics::describe_histogram!(
+        "arca_crypto_duration_seconds",
+        metrics::Unit::Seconds,
+        "Duration of a cryptographic operation by op (seal, open, unwrap)"
+    );
+    metrics::describe_gauge!(
+        "arca_certificates_expiring_30d",
+        "Certificate secrets expiring within 30 days"
+    );
+    // Registered at zero so that the series exists (and alerts see 0) before the first failure.
+    metrics::counter!("arca_audit_write_failures_total").absolute(0);
 }
 
 /// Counts an authentication failure (`reason` is a fixed word).
@@ -165,6 +180,7 @@ pub async fn refresh_gauges(expiry: &arca_core::ExpirySweeper) {
         Ok(c) => {
             metrics::gauge!("arca_secrets_expiring_30d").set(c.expiring as f64);
             metrics::gauge!("arca_secrets_without_expiration").set(c.without_expiration as f64);
+            metrics::gauge!("arca_certificates_expiring_30d").set(c.certificates_expiring as f64);
         }
         Err(e) => tracing::warn!(error = %e, "could not count expiring secrets"),
     }

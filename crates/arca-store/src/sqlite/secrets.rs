@@ -294,7 +294,7 @@ pub(super) fn delete_metadatum(conn: &Connection, id: Uuid, key: &str) -> Result
     Ok(done > 0)
 }
 
-/// Secrets expiring in `(now, until]` and secrets without an expiration (the metrics gauges).
+/// Secrets (and certificates) expiring in `(now, until]` and secrets without an expiration (the metrics gauges).
 pub(super) fn expiry_counts(
     conn: &Connection,
     now: OffsetDateTime,
@@ -312,9 +312,20 @@ pub(super) fn expiry_counts(
         [],
         "counting secrets without expiration",
     )?;
+    let certificates_expiring = super::codec::count(
+        conn,
+        "SELECT COUNT(*) FROM secrets WHERE secret_type = ?3 AND expiration > ?1 AND expiration <= ?2",
+        params![
+            super::codec::ts_bound(now),
+            super::codec::ts_bound(until),
+            SecretType::Certificate.as_str()
+        ],
+        "counting expiring certificates",
+    )?;
     Ok(arca_core::ExpiryCounts {
         expiring,
         without_expiration,
+        certificates_expiring,
     })
 }
 
