@@ -43,7 +43,13 @@ pub(crate) async fn stamp(request: Request, next: Next) -> Response {
         source,
         request_id: Some(id.clone()),
     };
-    let mut response = arca_core::with_request_context(context, next.run(request)).await;
+    // Every log line written while serving the request carries its id (JSON logs show the span's fields).
+    let span = tracing::info_span!("request", request_id = %id);
+    let mut response = tracing::Instrument::instrument(
+        arca_core::with_request_context(context, next.run(request)),
+        span,
+    )
+    .await;
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(HEADER, value);
     }
