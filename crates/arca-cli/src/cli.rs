@@ -70,6 +70,17 @@ pub struct ServerArgs {
 pub enum TokenCommand {
     /// Issue a token for a user in a project; prints it as the last line.
     Create(TokenCreateArgs),
+    /// Revoke a token by its id (the `token id …` that `create` printed, or the part after `arca_`).
+    Revoke(TokenRevokeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TokenRevokeArgs {
+    /// The data directory.
+    #[arg(long)]
+    pub data_dir: PathBuf,
+    /// The token's id (16 hex digits).
+    pub id: String,
 }
 
 #[derive(Debug, Args)]

@@ -40,6 +40,9 @@ fn main() -> std::process::ExitCode {
             Command::Token {
                 command: TokenCommand::Create(args),
             } => token::create(args).await,
+            Command::Token {
+                command: TokenCommand::Revoke(args),
+            } => token::revoke(args).await,
             Command::Audit {
                 command: AuditCommand::Verify(args),
             } => audit::verify(args).await,

@@ -3,7 +3,7 @@
 use anyhow::{Context, bail};
 use arca_core::Role;
 
-use crate::cli::TokenCreateArgs;
+use crate::cli::{TokenCreateArgs, TokenRevokeArgs};
 use crate::duration::parse_duration;
 use crate::open::{config_path, open};
 
@@ -40,5 +40,18 @@ pub async fn create(args: TokenCreateArgs) -> anyhow::Result<()> {
         issued.id, args.user, args.project, issued.expires_at
     );
     println!("{}", issued.token.as_str());
+    Ok(())
+}
+
+/// Revokes a token: refused by every server on this database once its token cache (`[auth] token_cache_ttl`)
+/// has expired.
+pub async fn revoke(args: TokenRevokeArgs) -> anyhow::Result<()> {
+    let dir = open(&args.data_dir, &config_path(&args.data_dir)).await?;
+    dir.services
+        .tokens
+        .revoke(args.id.trim())
+        .await
+        .with_context(|| format!("cannot revoke token {}", args.id.trim()))?;
+    println!("revoked token {}", args.id.trim());
     Ok(())
 }

@@ -65,6 +65,9 @@ fn audit_chain_records_verifies_and_catches_tampering() {
         // of its own when allowed.
         let r = send(arca.req(Method::GET, &format!("/v1/secrets/{id}"), &reader)).await;
         assert_eq!(r.status, 403, "{}", r.text());
+        // And of its ACL: refused and recorded as a denied ACL read.
+        let r = send(arca.req(Method::GET, &format!("/v1/secrets/{id}/acl"), &reader)).await;
+        assert_eq!(r.status, 403, "{}", r.text());
         let r = send(arca.admin(Method::DELETE, &format!("/v1/secrets/{id}"))).await;
         assert_eq!(r.status, 204, "{}", r.text());
         (id, denied, unauth)
@@ -100,6 +103,7 @@ fn audit_chain_records_verifies_and_catches_tampering() {
         ("secret.payload.read", "success"),
         ("secret.delete", "success"),
         ("auth.failure", "denied"),
+        ("acl.read", "denied"),
         ("server.stop", "success"),
     ] {
         assert!(has(action, outcome), "no {action} {outcome} in {events:#?}");

@@ -717,3 +717,53 @@ fn dev_mode_initialises_arca_data_in_the_working_directory() {
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
 }
+
+#[test]
+fn a_revoked_token_is_refused() {
+    let d = init();
+    // No token cache, so the revocation bites on the next request.
+    let server = Server::start_with(ServerOpts::new(&d.dir).env("ARCA_AUTH_TOKEN_CACHE_TTL", "0"))
+        .unwrap_or_else(|f| panic!("server did not start\n{}", f.describe()));
+    let bob = token_create(&d.dir, "proj-bob", "bob", "creator");
+    let id = bob.split('_').nth(1).expect("token id").to_owned();
+    let client = http();
+    let status = |token: String| {
+        let req = client
+            .get(format!("{}/v1/secrets", server.url))
+            .header("X-Auth-Token", token);
+        async move { req.send().await.expect("GET /v1/secrets").status().as_u16() }
+    };
+    assert_eq!(rt().block_on(status(bob.clone())), 200);
+    let out = run(
+        arca().args([
+            "token",
+            "revoke",
+            "--data-dir",
+            d.dir.to_str().unwrap(),
+            &id,
+        ]),
+        Duration::from_secs(30),
+    )
+    .ok("arca token revoke");
+    assert!(out.stdout_str().contains(&id), "{}", out.describe());
+    assert_eq!(
+        rt().block_on(status(bob)),
+        401,
+        "a revoked token must be refused"
+    );
+    let unknown = run(
+        arca().args([
+            "token",
+            "revoke",
+            "--data-dir",
+            d.dir.to_str().unwrap(),
+            "0123456789abcdef",
+        ]),
+        Duration::from_secs(30),
+    );
+    assert!(
+        !unknown.status.success(),
+        "revoking an unknown token must fail\n{}",
+        unknown.describe()
+    );
+}

@@ -83,7 +83,7 @@ impl AclService {
         target: AclTarget,
         id: Uuid,
     ) -> Result<Option<Acl>, CoreError> {
-        self.load(caller, target, id, false).await
+        self.load_recording_denial(caller, target, id, false).await
     }
 
     /// Whether the caller may change the object's ACL (checked before the request body is read, as Barbican's
@@ -94,7 +94,29 @@ impl AclService {
         target: AclTarget,
         id: Uuid,
     ) -> Result<(), CoreError> {
-        self.load(caller, target, id, true).await.map(|_| ())
+        self.load_recording_denial(caller, target, id, true)
+            .await
+            .map(|_| ())
+    }
+
+    /// `load`, recording a refusal as a denied `acl.read`/`acl.change` (a permitted change records its own
+    /// outcome in `change`/`delete`; a permitted read records nothing, like other metadata reads).
+    async fn load_recording_denial(
+        &self,
+        caller: &Principal,
+        target: AclTarget,
+        id: Uuid,
+        write: bool,
+    ) -> Result<Option<Acl>, CoreError> {
+        let result = self.load(caller, target, id, write).await;
+        if matches!(result, Err(CoreError::Forbidden(_))) {
+            let action = if write { "acl.change" } else { "acl.read" };
+            return self
+                .audit
+                .outcome(caller, action, "acl", Some(id.to_string()), result)
+                .await;
+        }
+        result
     }
 
     /// Replaces (`PUT`) or changes (`PATCH`) an object's ACL.
