@@ -23,43 +23,11 @@ import time
 import traceback
 import uuid
 
-from barbicanclient import client as barbican_client
 from barbicanclient import exceptions as barbican_exc
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
-from keystoneauth1 import session as ks_session
-from keystoneauth1 import token_endpoint
 
-CHECKS = []
-
-
-def check(cond, what, detail=""):
-    """Record a passed check or raise with a message naming it."""
-    if not cond:
-        raise AssertionError(f"{what}{': ' + detail if detail else ''}")
-    CHECKS.append(what)
-    print(f"ok   {what}", flush=True)
-
-
-def expect_http_error(fn, status, what):
-    """fn() must raise barbicanclient's HTTP error with the given status."""
-    try:
-        result = fn()
-    except barbican_exc.HTTPClientError as e:
-        check(e.status_code == status, what,
-              f"expected HTTP {status}, got HTTPClientError {e.status_code}: {e}")
-        return
-    except barbican_exc.HTTPServerError as e:
-        raise AssertionError(f"{what}: expected HTTP {status}, got server error "
-                             f"{e.status_code}: {e}")
-    raise AssertionError(f"{what}: expected HTTP {status}, but the call succeeded "
-                         f"and returned {result!r}")
-
-
-def make_client(url, token):
-    sess = ks_session.Session(auth=token_endpoint.Token(url, token), timeout=60)
-    return barbican_client.Client(session=sess, endpoint=url)
-
+from compat_common import CHECKS, check, expect_http_error, make_client
 
 def wait_active(client, order_ref, what):
     """Polls the order until it leaves PENDING; it must end ACTIVE."""
@@ -89,8 +57,8 @@ def main():
         return 2
     if os.environ.get("ARCA_COMPAT_DEBUG"):
         logging.basicConfig(level=logging.DEBUG)
-    client = make_client(url, token)
-    reader = make_client(url, reader_token)
+    client = make_client(url, token, timeout=60)
+    reader = make_client(url, reader_token, timeout=60)
     tag = uuid.uuid4().hex[:12]
 
     # --- a key order ------------------------------------------------------------
