@@ -363,6 +363,20 @@ impl AuditLog {
         Ok(())
     }
 
+    /// Records a use that changes nothing (a payload read, a KMS cryptographic operation) with the current
+    /// request context. Same record, same chain as [`record`](Self::record).
+    pub async fn record_use(
+        &self,
+        principal: Option<&Principal>,
+        action: &str,
+        object_kind: &str,
+        object_id: Option<String>,
+        outcome: AuditOutcome,
+    ) -> Result<(), CoreError> {
+        self.record(principal, action, object_kind, object_id, outcome)
+            .await
+    }
+
     /// Records the outcome of a service call and passes the result through. If the record cannot be written the
     /// call fails (the response must not be sent without its audit record).
     pub async fn outcome<T>(
