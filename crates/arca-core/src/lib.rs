@@ -14,6 +14,7 @@ mod container;
 mod container_service;
 mod error;
 mod hierarchy;
+mod kms;
 mod order;
 mod order_service;
 mod policy;
@@ -46,6 +47,10 @@ pub use container::{
 pub use container_service::ContainerService;
 pub use error::CoreError;
 pub use hierarchy::{CacheLimits, KeyHierarchy, ObjectKind, SystemKey};
+pub use kms::{
+    AccessKeyRecord, KeyState, KmsAlias, KmsKeyRow, KmsKeyVersionRow, NewKmsKey, RotationKind,
+    RotationSchedule,
+};
 pub use order::{KeySpec, NewOrder, OrderPage, OrderRecord, OrderStatus, OrderType};
 pub use order_service::OrderService;
 pub use policy::{Action, Principal, Role};
