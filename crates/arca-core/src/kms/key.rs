@@ -154,3 +154,68 @@ pub struct NewKmsKey {
     /// Initial tags (unique keys).
     pub tags: Vec<(String, String)>,
 }
+
+/// A KMS key as the service returns it: the row with spec and usage parsed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KmsKey {
+    /// The key id.
+    pub id: Uuid,
+    /// The owning project (the "account" of its ARN).
+    pub project_id: String,
+    /// Free text.
+    pub description: String,
+    /// AWS `KeySpec`.
+    pub key_spec: arca_crypto::KmsKeySpec,
+    /// AWS `KeyUsage`.
+    pub key_usage: arca_crypto::KmsKeyUsage,
+    /// Lifecycle state.
+    pub state: KeyState,
+    /// When it was created.
+    pub created: OffsetDateTime,
+    /// When a key pending deletion is destroyed.
+    pub deletion_date: Option<OffsetDateTime>,
+    /// The version new ciphertexts use.
+    pub current_version: u32,
+    /// The automatic rotation schedule, if enabled.
+    pub rotation: Option<RotationSchedule>,
+}
+
+impl KmsKey {
+    /// The key's ARN as seen from `region`: `arn:aws:kms:<region>:<project>:key/<id>`.
+    pub fn arn(&self, region: &str) -> String {
+        key_arn(region, &self.project_id, self.id)
+    }
+
+    /// Whether the key is enabled.
+    pub fn enabled(&self) -> bool {
+        self.state == KeyState::Enabled
+    }
+
+    /// The key from its stored row; a row whose spec or usage this build does not know is corrupt.
+    pub(crate) fn from_row(row: &KmsKeyRow) -> Result<Self, crate::CoreError> {
+        let corrupt =
+            || crate::CoreError::Integrity(format!("KMS key {} (unknown spec or usage)", row.id));
+        Ok(KmsKey {
+            id: row.id,
+            project_id: row.project_id.clone(),
+            description: row.description.clone(),
+            key_spec: arca_crypto::KmsKeySpec::parse(&row.key_spec).ok_or_else(corrupt)?,
+            key_usage: arca_crypto::KmsKeyUsage::parse(&row.key_usage).ok_or_else(corrupt)?,
+            state: row.state,
+            created: row.created,
+            deletion_date: row.deletion_date,
+            current_version: row.current_version,
+            rotation: row.rotation,
+        })
+    }
+}
+
+/// `arn:aws:kms:<region>:<project>:key/<id>`.
+pub fn key_arn(region: &str, project: &str, id: Uuid) -> String {
+    format!("arn:aws:kms:{region}:{project}:key/{id}")
+}
+
+/// `arn:aws:kms:<region>:<project>:<alias name>` (the name already starts with `alias/`).
+pub fn alias_arn(region: &str, project: &str, alias: &str) -> String {
+    format!("arn:aws:kms:{region}:{project}:{alias}")
+}
