@@ -8,6 +8,7 @@ mod auth;
 mod barbican;
 mod config;
 mod error;
+pub mod kms;
 pub mod metrics;
 mod request_id;
 mod state;
