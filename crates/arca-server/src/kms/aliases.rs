@@ -26,7 +26,9 @@ pub(crate) async fn create_alias(ctx: &Ctx<'_>, body: &[u8]) -> Answer {
     let r: AliasRequest = parse(body)?;
     let name = alias_name(r.alias_name)?;
     let target = key_ref(r.target_key_id, "targetKeyId")?;
-    ctx.kms().create_alias(ctx.principal, &name, &target).await?;
+    ctx.kms()
+        .create_alias(ctx.principal, &name, &target)
+        .await?;
     ok(&serde_json::json!({}))
 }
 
@@ -34,7 +36,9 @@ pub(crate) async fn update_alias(ctx: &Ctx<'_>, body: &[u8]) -> Answer {
     let r: AliasRequest = parse(body)?;
     let name = alias_name(r.alias_name)?;
     let target = key_ref(r.target_key_id, "targetKeyId")?;
-    ctx.kms().update_alias(ctx.principal, &name, &target).await?;
+    ctx.kms()
+        .update_alias(ctx.principal, &name, &target)
+        .await?;
     ok(&serde_json::json!({}))
 }
 
@@ -79,7 +83,12 @@ pub(crate) async fn list_aliases(ctx: &Ctx<'_>, body: &[u8]) -> Answer {
     marker(&r.marker)?;
     let page = ctx
         .kms()
-        .list_aliases(ctx.principal, key.as_deref(), Some(limit), r.marker.as_deref())
+        .list_aliases(
+            ctx.principal,
+            key.as_deref(),
+            Some(limit),
+            r.marker.as_deref(),
+        )
         .await?;
     ok(&ListAliasesResponse {
         aliases: page

@@ -73,7 +73,13 @@ async fn record_failure(state: &AppState, parts: &Parts, refusal: KmsApiError) -
     if let Err(e) = state
         .services
         .audit
-        .record(None, "auth.failure", "request", Some("/".to_owned()), outcome)
+        .record(
+            None,
+            "auth.failure",
+            "request",
+            Some("/".to_owned()),
+            outcome,
+        )
         .await
     {
         return KmsApiError::from(e);

@@ -13,18 +13,27 @@ use super::wire::{
 use super::{Answer, Ctx, ok};
 
 /// An optional `EncryptionAlgorithm`-like member (default `SYMMETRIC_DEFAULT`).
-pub(crate) fn algorithm(value: Option<&str>, field: &str) -> Result<EncryptionAlgorithm, KmsApiError> {
+pub(crate) fn algorithm(
+    value: Option<&str>,
+    field: &str,
+) -> Result<EncryptionAlgorithm, KmsApiError> {
     match value {
         None => Ok(EncryptionAlgorithm::SymmetricDefault),
         Some(v) => {
-            let allowed: Vec<&str> = EncryptionAlgorithm::ALL.iter().map(|a| a.as_str()).collect();
+            let allowed: Vec<&str> = EncryptionAlgorithm::ALL
+                .iter()
+                .map(|a| a.as_str())
+                .collect();
             enum_value(v, field, EncryptionAlgorithm::parse, &allowed)
         }
     }
 }
 
 /// An optional key reference (1..=2048 characters when present).
-pub(crate) fn optional_key_ref(value: Option<String>, field: &str) -> Result<Option<String>, KmsApiError> {
+pub(crate) fn optional_key_ref(
+    value: Option<String>,
+    field: &str,
+) -> Result<Option<String>, KmsApiError> {
     if let Some(v) = &value {
         length(v, field, 1, 2048)?;
     }

@@ -112,7 +112,10 @@ pub(crate) async fn generate_data_key_pair(
             KmsApiError::validation(
                 &spec_name,
                 "keyPairSpec",
-                &format!("Member must satisfy enum value set: [{}]", allowed.join(", ")),
+                &format!(
+                    "Member must satisfy enum value set: [{}]",
+                    allowed.join(", ")
+                ),
             )
         })?;
     let context = Context::encryption_context(r.encryption_context);

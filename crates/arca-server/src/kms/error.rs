@@ -110,11 +110,15 @@ impl From<CoreError> for KmsApiError {
             CoreError::QuotaReached(m) => Self::client("LimitExceededException", m),
             CoreError::Storage(err) => {
                 tracing::error!(error = %err, "KMS request failed in storage");
-                Self::internal("The request failed in Arca's storage; retry, and tell the operator if it persists.")
+                Self::internal(
+                    "The request failed in Arca's storage; retry, and tell the operator if it persists.",
+                )
             }
             CoreError::Integrity(what) => {
                 tracing::error!(what = %what, "KMS integrity check failed");
-                Self::internal("An integrity check on stored key material failed; tell the operator.")
+                Self::internal(
+                    "An integrity check on stored key material failed; tell the operator.",
+                )
             }
             other => {
                 tracing::error!(error = %other, "KMS request failed");
@@ -149,13 +153,23 @@ mod tests {
             "InvalidSignatureException"
         );
         let e = KmsApiError::from(CoreError::Forbidden("no".into()));
-        assert_eq!((e.type_name(), e.status()), ("AccessDeniedException", StatusCode::BAD_REQUEST));
+        assert_eq!(
+            (e.type_name(), e.status()),
+            ("AccessDeniedException", StatusCode::BAD_REQUEST)
+        );
         let e = KmsApiError::from(CoreError::Integrity("x".into()));
         assert_eq!(
             (e.type_name(), e.status()),
             ("KMSInternalException", StatusCode::INTERNAL_SERVER_ERROR)
         );
-        let e = KmsApiError::validation("", "keyId", "Member must have length greater than or equal to 1");
-        assert!(e.message.starts_with("1 validation error detected: Value '' at 'keyId'"));
+        let e = KmsApiError::validation(
+            "",
+            "keyId",
+            "Member must have length greater than or equal to 1",
+        );
+        assert!(
+            e.message
+                .starts_with("1 validation error detected: Value '' at 'keyId'")
+        );
     }
 }

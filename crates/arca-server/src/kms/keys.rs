@@ -136,7 +136,9 @@ pub(crate) async fn create_key(ctx: &Ctx<'_>, body: &[u8]) -> Answer {
         Some(other @ ("EXTERNAL" | "AWS_CLOUDHSM" | "EXTERNAL_KEY_STORE")) => {
             return Err(KmsApiError::client(
                 "UnsupportedOperationException",
-                format!("Origin {other} is not supported; Arca makes key material itself (AWS_KMS)."),
+                format!(
+                    "Origin {other} is not supported; Arca makes key material itself (AWS_KMS)."
+                ),
             ));
         }
         Some(other) => {

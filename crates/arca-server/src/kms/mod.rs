@@ -14,8 +14,8 @@ mod keys;
 mod macs;
 mod random;
 mod rotation;
-pub mod sigv4;
 mod signing;
+pub mod sigv4;
 mod tags;
 mod wire;
 
@@ -54,11 +54,16 @@ pub(crate) type Answer = Result<Vec<u8>, KmsApiError>;
 
 /// Serializes a response shape.
 pub(crate) fn ok<T: Serialize>(value: &T) -> Answer {
-    serde_json::to_vec(value).map_err(|_| KmsApiError::internal("The response could not be serialized."))
+    serde_json::to_vec(value)
+        .map_err(|_| KmsApiError::internal("The response could not be serialized."))
 }
 
 /// Middleware: serves `POST /` carrying `X-Amz-Target` as KMS; everything else goes on to Barbican.
-pub(crate) async fn intercept(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub(crate) async fn intercept(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
     if request.method() != Method::POST
         || request.uri().path() != "/"
         || !request.headers().contains_key("x-amz-target")
@@ -87,7 +92,13 @@ async fn serve(state: &AppState, request: Request) -> Answer {
         .headers
         .get(http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase());
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        });
     if content_type.as_deref() != Some(error::CONTENT_TYPE) {
         return Err(KmsApiError::serialization(format!(
             "The KMS API takes Content-Type: {}.",

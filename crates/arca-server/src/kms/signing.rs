@@ -12,7 +12,12 @@ use super::{Answer, Ctx, ok};
 fn signing_algorithm(value: Option<String>) -> Result<SigningAlgorithm, KmsApiError> {
     let value = required(value, "signingAlgorithm")?;
     let allowed: Vec<&str> = SigningAlgorithm::ALL.iter().map(|a| a.as_str()).collect();
-    enum_value(&value, "signingAlgorithm", SigningAlgorithm::parse, &allowed)
+    enum_value(
+        &value,
+        "signingAlgorithm",
+        SigningAlgorithm::parse,
+        &allowed,
+    )
 }
 
 fn message_type(value: Option<&str>) -> Result<MessageType, KmsApiError> {
@@ -137,9 +142,17 @@ pub(crate) async fn get_public_key(ctx: &Ctx<'_>, body: &[u8]) -> Answer {
         customer_master_key_spec: spec.as_str(),
         key_spec: spec.as_str(),
         key_usage: usage.as_str(),
-        encryption_algorithms: (usage == KmsKeyUsage::EncryptDecrypt)
-            .then(|| spec.encryption_algorithms().iter().map(|a| a.as_str()).collect()),
-        signing_algorithms: (usage == KmsKeyUsage::SignVerify)
-            .then(|| spec.signing_algorithms().iter().map(|a| a.as_str()).collect()),
+        encryption_algorithms: (usage == KmsKeyUsage::EncryptDecrypt).then(|| {
+            spec.encryption_algorithms()
+                .iter()
+                .map(|a| a.as_str())
+                .collect()
+        }),
+        signing_algorithms: (usage == KmsKeyUsage::SignVerify).then(|| {
+            spec.signing_algorithms()
+                .iter()
+                .map(|a| a.as_str())
+                .collect()
+        }),
     })
 }

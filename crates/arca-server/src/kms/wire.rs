@@ -95,7 +95,9 @@ pub(crate) fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, KmsApiError> 
     };
     serde_json::from_slice(body).map_err(|e| {
         let message = match e.classify() {
-            serde_json::error::Category::Data => format!("The request body does not fit the operation: {e}"),
+            serde_json::error::Category::Data => {
+                format!("The request body does not fit the operation: {e}")
+            }
             _ => format!("The request body is not valid JSON: {e}"),
         };
         KmsApiError::serialization(message)
@@ -136,14 +138,23 @@ pub(crate) fn key_ref(value: Option<String>, field: &str) -> Result<String, KmsA
 }
 
 /// A blob member of `min..=max` bytes (AWS words it as a length constraint too).
-pub(crate) fn blob_length(bytes: &[u8], field: &str, min: usize, max: usize) -> Result<(), KmsApiError> {
+pub(crate) fn blob_length(
+    bytes: &[u8],
+    field: &str,
+    min: usize,
+    max: usize,
+) -> Result<(), KmsApiError> {
     if bytes.len() < min || bytes.len() > max {
         let bound = if bytes.len() < min {
             format!("Member must have length greater than or equal to {min}")
         } else {
             format!("Member must have length less than or equal to {max}")
         };
-        return Err(KmsApiError::validation("java.nio.HeapByteBuffer[...]", field, &bound));
+        return Err(KmsApiError::validation(
+            "java.nio.HeapByteBuffer[...]",
+            field,
+            &bound,
+        ));
     }
     Ok(())
 }
@@ -193,7 +204,10 @@ pub(crate) fn enum_value<T>(
         KmsApiError::validation(
             value,
             field,
-            &format!("Member must satisfy enum value set: [{}]", allowed.join(", ")),
+            &format!(
+                "Member must satisfy enum value set: [{}]",
+                allowed.join(", ")
+            ),
         )
     })
 }
@@ -202,7 +216,8 @@ pub(crate) fn enum_value<T>(
 pub(crate) fn epoch(t: OffsetDateTime) -> f64 {
     // Millisecond precision, as AWS returns.
     let millis = t.unix_timestamp_nanos() / 1_000_000;
-    #[allow(clippy::cast_precision_loss)] // epoch milliseconds fit a f64 exactly for millions of years
+    #[allow(clippy::cast_precision_loss)]
+    // epoch milliseconds fit a f64 exactly for millions of years
     let millis = millis as f64;
     millis / 1000.0
 }
@@ -231,7 +246,10 @@ mod tests {
         assert_eq!(e.type_name(), "SerializationException");
         assert!(parse::<R>(b"").is_ok());
         assert_eq!(epoch(OffsetDateTime::from_unix_timestamp(5).unwrap()), 5.0);
-        assert_eq!(limit(Some(0)).unwrap_err().type_name(), "ValidationException");
+        assert_eq!(
+            limit(Some(0)).unwrap_err().type_name(),
+            "ValidationException"
+        );
         assert_eq!(limit(None).unwrap(), 100);
     }
 }
