@@ -79,16 +79,11 @@ struct ListAliasesResponse {
 pub(crate) async fn list_aliases(ctx: &Ctx<'_>, body: &[u8]) -> Answer {
     let r: ListAliasesRequest = parse(body)?;
     let key = optional_key_ref(r.key_id, "keyId")?;
-    let limit = limit(r.limit)?;
+    let limit = limit(r.limit, 100)?;
     marker(&r.marker)?;
     let page = ctx
         .kms()
-        .list_aliases(
-            ctx.principal,
-            key.as_deref(),
-            Some(limit),
-            r.marker.as_deref(),
-        )
+        .list_aliases(ctx.principal, key.as_deref(), limit, r.marker.as_deref())
         .await?;
     ok(&ListAliasesResponse {
         aliases: page

@@ -207,11 +207,11 @@ struct ListKeysResponse {
 
 pub(crate) async fn list_keys(ctx: &Ctx<'_>, body: &[u8]) -> Answer {
     let r: ListRequest = parse(body)?;
-    let limit = limit(r.limit)?;
+    let limit = limit(r.limit, 1000)?;
     marker(&r.marker)?;
     let page = ctx
         .kms()
-        .list_keys(ctx.principal, Some(limit), r.marker.as_deref())
+        .list_keys(ctx.principal, limit, r.marker.as_deref())
         .await?;
     ok(&ListKeysResponse {
         keys: page

@@ -107,11 +107,11 @@ struct ListRotationsResponse {
 pub(crate) async fn list_key_rotations(ctx: &Ctx<'_>, body: &[u8]) -> Answer {
     let r: ListRotationsRequest = parse(body)?;
     let key = key_ref(r.key_id, "keyId")?;
-    let limit = limit(r.limit)?;
+    let limit = limit(r.limit, 1000)?;
     marker(&r.marker)?;
     let page = ctx
         .kms()
-        .list_key_rotations(ctx.principal, &key, Some(limit), r.marker.as_deref())
+        .list_key_rotations(ctx.principal, &key, limit, r.marker.as_deref())
         .await?;
     ok(&ListRotationsResponse {
         rotations: page

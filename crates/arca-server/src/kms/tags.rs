@@ -78,11 +78,11 @@ struct ListResourceTagsResponse {
 pub(crate) async fn list_resource_tags(ctx: &Ctx<'_>, body: &[u8]) -> Answer {
     let r: ListResourceTagsRequest = parse(body)?;
     let key = key_ref(r.key_id, "keyId")?;
-    let limit = limit(r.limit)?;
+    let limit = limit(r.limit, 50)?;
     marker(&r.marker)?;
     let page = ctx
         .kms()
-        .list_resource_tags(ctx.principal, &key, Some(limit), r.marker.as_deref())
+        .list_resource_tags(ctx.principal, &key, limit, r.marker.as_deref())
         .await?;
     ok(&ListResourceTagsResponse {
         tags: page

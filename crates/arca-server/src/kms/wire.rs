@@ -178,11 +178,13 @@ pub(crate) fn range(value: i64, field: &str, min: i64, max: i64) -> Result<(), K
     Ok(())
 }
 
-/// An optional `Limit` (1..=1000; default 100 as AWS).
-pub(crate) fn limit(value: Option<i64>) -> Result<u32, KmsApiError> {
-    let value = value.unwrap_or(100);
-    range(value, "limit", 1, 1000)?;
-    Ok(u32::try_from(value).unwrap_or(100))
+/// An optional `Limit` in 1..=`max` (AWS's bound for the operation); absent leaves the service's default.
+pub(crate) fn limit(value: Option<i64>, max: i64) -> Result<Option<u32>, KmsApiError> {
+    let Some(value) = value else {
+        return Ok(None);
+    };
+    range(value, "limit", 1, max)?;
+    Ok(u32::try_from(value).ok())
 }
 
 /// An optional `Marker` (1..=320 characters).
@@ -238,18 +240,23 @@ mod tests {
         let r: R = parse(br#"{"EncryptionContext":{"a":"1","b":"2"},"Plaintext":"aGk="}"#).unwrap();
         assert_eq!(r.encryption_context.unwrap().0.len(), 2);
         assert_eq!(&r.plaintext.unwrap().0[..], b"hi");
-        let e = parse::<R>(br#"{"EncryptionContext":{"a":"1","a":"2"}}"#).unwrap_err();
-        assert_eq!(e.type_name(), "SerializationException");
-        let e = parse::<R>(br#"{"Plaintext":"!!"}"#).unwrap_err();
-        assert_eq!(e.type_name(), "SerializationException");
-        let e = parse::<R>(br#"{"Plaintext":"#).unwrap_err();
-        assert_eq!(e.type_name(), "SerializationException");
+        let refused = |body: &[u8]| parse::<R>(body).err().unwrap().type_name();
+        assert_eq!(
+            refused(br#"{"EncryptionContext":{"a":"1","a":"2"}}"#),
+            "SerializationException"
+        );
+        assert_eq!(refused(br#"{"Plaintext":"!!"}"#), "SerializationException");
+        assert_eq!(refused(br#"{"Plaintext":"#), "SerializationException");
         assert!(parse::<R>(b"").is_ok());
         assert_eq!(epoch(OffsetDateTime::from_unix_timestamp(5).unwrap()), 5.0);
         assert_eq!(
-            limit(Some(0)).unwrap_err().type_name(),
+            limit(Some(0), 1000).unwrap_err().type_name(),
             "ValidationException"
         );
-        assert_eq!(limit(None).unwrap(), 100);
+        assert_eq!(
+            limit(Some(51), 50).unwrap_err().type_name(),
+            "ValidationException"
+        );
+        assert_eq!(limit(None, 1000).unwrap(), None);
     }
 }
