@@ -25,6 +25,8 @@ async fn key_management() {
             json!({"Description": "first", "Tags": [{"TagKey": "team", "TagValue": "a"}]}),
         )
         .await;
+    assert_eq!(r.headers["content-type"], "application/x-amz-json-1.1");
+    assert_eq!(r.headers["x-amzn-requestid"].len(), 36);
     let m = &r.ok()["KeyMetadata"];
     let id = m["KeyId"].as_str().unwrap().to_owned();
     assert_eq!(m["AWSAccountId"], "p1");

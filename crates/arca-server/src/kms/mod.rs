@@ -79,10 +79,20 @@ pub(crate) async fn intercept(
             .into_response(),
         Err(refusal) => refusal.into_response(),
     };
-    if let Ok(id) = HeaderValue::from_str(&uuid::Uuid::new_v4().to_string()) {
+    if let Ok(id) = HeaderValue::from_str(&request_id()) {
         response.headers_mut().insert("x-amzn-requestid", id);
     }
     response
+}
+
+/// A fresh `x-amzn-RequestId`: UUID-shaped, a random per-process prefix and a counter (no random draw per
+/// request).
+fn request_id() -> String {
+    use std::sync::LazyLock;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static PREFIX: LazyLock<u64> = LazyLock::new(|| uuid::Uuid::new_v4().as_u64_pair().0);
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    uuid::Uuid::from_u64_pair(*PREFIX, COUNTER.fetch_add(1, Ordering::Relaxed)).to_string()
 }
 
 /// Serves one KMS request.
@@ -121,12 +131,43 @@ async fn serve(state: &AppState, request: Request) -> Answer {
         region: &caller.region,
     };
     let operation = target.strip_prefix(TARGET_PREFIX).unwrap_or("");
+    unsupported_members(&body)?;
     dispatch(&ctx, operation, &body).await.unwrap_or_else(|| {
         Err(KmsApiError::client(
             "UnknownOperationException",
             format!("The operation '{target}' is not one Arca's KMS API offers."),
         ))
     })
+}
+
+/// Refuses the members Arca does not implement rather than silently ignoring them: `GrantTokens` (there are
+/// no grants, so any token is invalid) and `DryRun: true` (the operation would really run). The body is
+/// parsed for them only when their names occur in it.
+fn unsupported_members(body: &[u8]) -> Result<(), KmsApiError> {
+    let mentions = |name: &[u8]| body.windows(name.len()).any(|w| w == name);
+    if !mentions(b"GrantTokens") && !mentions(b"DryRun") {
+        return Ok(());
+    }
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "PascalCase")]
+    struct Members {
+        grant_tokens: Option<Vec<String>>,
+        dry_run: Option<bool>,
+    }
+    let members: Members = wire::parse(body)?;
+    if members.grant_tokens.is_some_and(|t| !t.is_empty()) {
+        return Err(KmsApiError::client(
+            "InvalidGrantTokenException",
+            "Arca has no grants, so no grant token is valid; send the request without GrantTokens.",
+        ));
+    }
+    if members.dry_run == Some(true) {
+        return Err(KmsApiError::client(
+            "UnsupportedOperationException",
+            "DryRun is not supported; send the request without it.",
+        ));
+    }
+    Ok(())
 }
 
 /// Runs `operation`, or `None` when there is no such operation.
