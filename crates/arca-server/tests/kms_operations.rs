@@ -27,6 +27,8 @@ async fn key_management() {
         .await;
     assert_eq!(r.headers["content-type"], "application/x-amz-json-1.1");
     assert_eq!(r.headers["x-amzn-requestid"].len(), 36);
+    assert!(!r.headers.contains_key("allow"));
+    assert!(!r.headers.contains_key("openstack-api-version"));
     let m = &r.ok()["KeyMetadata"];
     let id = m["KeyId"].as_str().unwrap().to_owned();
     assert_eq!(m["AWSAccountId"], "p1");

@@ -1,5 +1,5 @@
 //! The AWS KMS JSON 1.1 protocol on the API listener: `POST /` with `X-Amz-Target: TrentService.<Op>`.
-//! [`intercept`] takes such requests before the Barbican router (a `POST /` without the header stays
+//! [`handle`] is the `POST /` route beside Barbican's `GET /` (a `POST /` without the header stays
 //! Barbican's 405); [`serve`] checks the content type, reads the body under a size cap, authenticates with
 //! SigV4 over the real body (before any JSON is parsed) and dispatches to one handler per operation, grouped
 //! one file per operation family. Every KMS response carries `Content-Type: application/x-amz-json-1.1` and
@@ -20,7 +20,6 @@ mod tags;
 mod wire;
 
 use axum::extract::{Request, State};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use http::{HeaderValue, Method, StatusCode};
 use serde::Serialize;
@@ -58,17 +57,16 @@ pub(crate) fn ok<T: Serialize>(value: &T) -> Answer {
         .map_err(|_| KmsApiError::internal("The response could not be serialized."))
 }
 
-/// Middleware: serves `POST /` carrying `X-Amz-Target` as KMS; everything else goes on to Barbican.
-pub(crate) async fn intercept(
-    State(state): State<AppState>,
-    request: Request,
-    next: Next,
-) -> Response {
-    if request.method() != Method::POST
-        || request.uri().path() != "/"
-        || !request.headers().contains_key("x-amz-target")
-    {
-        return next.run(request).await;
+/// `POST /`: the KMS protocol when `X-Amz-Target` is present, else Barbican's 405 (with `Allow`, as the
+/// router's method-not-allowed fallback answers on `/`).
+pub(crate) async fn handle(State(state): State<AppState>, request: Request) -> Response {
+    if !request.headers().contains_key("x-amz-target") {
+        let mut response =
+            crate::error::ApiError::method_not_allowed(&Method::POST).into_response();
+        response
+            .headers_mut()
+            .insert(http::header::ALLOW, HeaderValue::from_static("GET,HEAD"));
+        return response;
     }
     let mut response = match serve(&state, request).await {
         Ok(body) => (
