@@ -27,14 +27,14 @@ kms.create_alias(AliasName=alias, TargetKeyId=sym)
 for n in (1, 16, 1000, 4096):
     pt = os.urandom(n)
     r = kms.encrypt(KeyId=sym, Plaintext=pt)
-    check(r["KeyId"] == key_arn(sym), f"Encrypt {n} bytes: KeyId is the key ARN", r["KeyId"])
-    check(r["EncryptionAlgorithm"] == "SYMMETRIC_DEFAULT", f"Encrypt {n} bytes: EncryptionAlgorithm", r)
+    check(r.get("KeyId") == key_arn(sym), f"Encrypt {n} bytes: KeyId is the key ARN", r["KeyId"])
+    check(r.get("EncryptionAlgorithm") == "SYMMETRIC_DEFAULT", f"Encrypt {n} bytes: EncryptionAlgorithm", r)
     blob = r["CiphertextBlob"]
     check(pt not in blob, f"Encrypt {n} bytes: the ciphertext does not contain the plaintext")
     d = kms.decrypt(CiphertextBlob=blob)
-    check(d["Plaintext"] == pt, f"Decrypt {n} bytes without KeyId round-trips")
-    check(d["KeyId"] == key_arn(sym), f"Decrypt {n} bytes: KeyId is the key ARN", d["KeyId"])
-    check(d["EncryptionAlgorithm"] == "SYMMETRIC_DEFAULT", f"Decrypt {n} bytes: EncryptionAlgorithm", d)
+    check(d.get("Plaintext") == pt, f"Decrypt {n} bytes without KeyId round-trips")
+    check(d.get("KeyId") == key_arn(sym), f"Decrypt {n} bytes: KeyId is the key ARN", d["KeyId"])
+    check(d.get("EncryptionAlgorithm") == "SYMMETRIC_DEFAULT", f"Decrypt {n} bytes: EncryptionAlgorithm", d)
     for ref, how in [(sym, "key id"), (key_arn(sym), "key ARN"), (alias, "alias")]:
         check(kms.decrypt(CiphertextBlob=blob, KeyId=ref)["Plaintext"] == pt,
               f"Decrypt {n} bytes with KeyId as {how}")
@@ -107,8 +107,8 @@ src_ctx, dst_ctx = {"stage": "src"}, {"stage": "dst"}
 blob = kms.encrypt(KeyId=sym, Plaintext=b"move me", EncryptionContext=src_ctx)["CiphertextBlob"]
 r = kms.re_encrypt(CiphertextBlob=blob, SourceEncryptionContext=src_ctx, DestinationKeyId=sym2,
                    DestinationEncryptionContext=dst_ctx)
-check(r["SourceKeyId"] == key_arn(sym), "ReEncrypt: SourceKeyId is the source key ARN", r.get("SourceKeyId"))
-check(r["KeyId"] == key_arn(sym2), "ReEncrypt: KeyId is the destination key ARN", r.get("KeyId"))
+check(r.get("SourceKeyId") == key_arn(sym), "ReEncrypt: SourceKeyId is the source key ARN", r.get("SourceKeyId"))
+check(r.get("KeyId") == key_arn(sym2), "ReEncrypt: KeyId is the destination key ARN", r.get("KeyId"))
 check(blob_key_and_version(r["CiphertextBlob"])[0] == sym2, "ReEncrypt: the new blob names the destination key")
 check(kms.decrypt(CiphertextBlob=r["CiphertextBlob"], EncryptionContext=dst_ctx)["Plaintext"] == b"move me",
       "ReEncrypt output decrypts under the destination context")
@@ -134,7 +134,7 @@ for args, size in [({"KeySpec": "AES_256"}, 32), ({"KeySpec": "AES_128"}, 16), (
     what = f"GenerateDataKey {args}"
     r = kms.generate_data_key(KeyId=sym, EncryptionContext=ctx, **args)
     check(len(r["Plaintext"]) == size, f"{what}: {size}-byte plaintext key", len(r["Plaintext"]))
-    check(r["KeyId"] == key_arn(sym), f"{what}: KeyId is the key ARN", r["KeyId"])
+    check(r.get("KeyId") == key_arn(sym), f"{what}: KeyId is the key ARN", r["KeyId"])
     check(kms.decrypt(CiphertextBlob=r["CiphertextBlob"], EncryptionContext=ctx)["Plaintext"] == r["Plaintext"],
           f"{what}: CiphertextBlob decrypts to the plaintext key")
 r = kms.generate_data_key(KeyId=alias, KeySpec="AES_256", EncryptionContext=ctx)
@@ -156,7 +156,7 @@ expect_error("ValidationException", lambda: kms.generate_data_key(KeyId=sym, Key
              "GenerateDataKey KeySpec AES_512 → ValidationException")
 r = kms.generate_data_key_without_plaintext(KeyId=sym, KeySpec="AES_256", EncryptionContext=ctx)
 check("Plaintext" not in r, "GenerateDataKeyWithoutPlaintext returns no plaintext", sorted(r))
-check(r["KeyId"] == key_arn(sym), "GenerateDataKeyWithoutPlaintext: KeyId is the key ARN", r["KeyId"])
+check(r.get("KeyId") == key_arn(sym), "GenerateDataKeyWithoutPlaintext: KeyId is the key ARN", r["KeyId"])
 check(len(kms.decrypt(CiphertextBlob=r["CiphertextBlob"], EncryptionContext=ctx)["Plaintext"]) == 32,
       "GenerateDataKeyWithoutPlaintext: the ciphertext decrypts to a 32-byte key")
 
@@ -171,7 +171,7 @@ def public_der(key):
 for spec in ("RSA_2048", "ECC_NIST_P256"):
     what = f"GenerateDataKeyPair {spec}"
     r = kms.generate_data_key_pair(KeyId=sym, KeyPairSpec=spec, EncryptionContext=ctx)
-    check(r["KeyPairSpec"] == spec and r["KeyId"] == key_arn(sym), f"{what}: KeyPairSpec and KeyId", r["KeyId"])
+    check(r.get("KeyPairSpec") == spec and r.get("KeyId") == key_arn(sym), f"{what}: KeyPairSpec and KeyId", r["KeyId"])
     priv = serialization.load_der_private_key(r["PrivateKeyPlaintext"], password=None)
     check(isinstance(priv, rsa.RSAPrivateKey if spec.startswith("RSA") else ec.EllipticCurvePrivateKey),
           f"{what}: PrivateKeyPlaintext is PKCS#8 DER of the right type", type(priv))
@@ -204,7 +204,7 @@ OAEP = {"RSAES_OAEP_SHA_1": hashes.SHA1, "RSAES_OAEP_SHA_256": hashes.SHA256}
 for spec in ("RSA_2048", "RSA_3072", "RSA_4096"):
     key = create_key(kms, spec, "ENCRYPT_DECRYPT")["KeyId"]
     pk = kms.get_public_key(KeyId=key)
-    check(pk["KeySpec"] == spec and pk["KeyUsage"] == "ENCRYPT_DECRYPT", f"GetPublicKey {spec}: spec and usage", pk)
+    check(pk.get("KeySpec") == spec and pk.get("KeyUsage") == "ENCRYPT_DECRYPT", f"GetPublicKey {spec}: spec and usage", pk)
     check(sorted(pk["EncryptionAlgorithms"]) == sorted(OAEP), f"GetPublicKey {spec}: EncryptionAlgorithms", pk)
     pub = serialization.load_der_public_key(pk["PublicKey"])
     check(isinstance(pub, rsa.RSAPublicKey) and pub.key_size == int(spec[4:]),
@@ -213,10 +213,10 @@ for spec in ("RSA_2048", "RSA_3072", "RSA_4096"):
         pt = os.urandom(100)
         local = pub.encrypt(pt, padding.OAEP(mgf=padding.MGF1(h()), algorithm=h(), label=None))
         d = kms.decrypt(CiphertextBlob=local, KeyId=key, EncryptionAlgorithm=alg)
-        check(d["Plaintext"] == pt and d["EncryptionAlgorithm"] == alg,
+        check(d.get("Plaintext") == pt and d.get("EncryptionAlgorithm") == alg,
               f"{spec} {alg}: encrypted locally with the public key, decrypted by KMS")
         r = kms.encrypt(KeyId=key, Plaintext=pt, EncryptionAlgorithm=alg)
-        check(r["EncryptionAlgorithm"] == alg and len(r["CiphertextBlob"]) == int(spec[4:]) // 8,
+        check(r.get("EncryptionAlgorithm") == alg and len(r["CiphertextBlob"]) == int(spec[4:]) // 8,
               f"{spec} {alg}: KMS Encrypt returns a modulus-sized ciphertext")
         check(kms.decrypt(CiphertextBlob=r["CiphertextBlob"], KeyId=key, EncryptionAlgorithm=alg)["Plaintext"] == pt,
               f"{spec} {alg}: KMS Encrypt then Decrypt")
@@ -270,13 +270,21 @@ def local_verify(pub, alg, mtype, message, sig):
         pub.verify(sig, data, ec.ECDSA(algo))
 
 
+def verifies(fn):
+    try:
+        fn()
+        return True
+    except InvalidSignature:
+        return False
+
+
 message = b"the message Arca signs, " + os.urandom(64)
 for spec, alg in SIGNING:
     if spec not in sign_keys:
         key = create_key(kms, spec, "SIGN_VERIFY")["KeyId"]
         pk = kms.get_public_key(KeyId=key)
-        check(pk["KeyUsage"] == "SIGN_VERIFY" and pk["KeySpec"] == spec, f"GetPublicKey {spec}", pk)
-        check(pk["KeyId"] == key_arn(key), f"GetPublicKey {spec}: KeyId is the key ARN", pk["KeyId"])
+        check(pk.get("KeyUsage") == "SIGN_VERIFY" and pk.get("KeySpec") == spec, f"GetPublicKey {spec}", pk)
+        check(pk.get("KeyId") == key_arn(key), f"GetPublicKey {spec}: KeyId is the key ARN", pk["KeyId"])
         pub = serialization.load_der_public_key(pk["PublicKey"])
         if spec in CURVES:
             check(isinstance(pub, ec.EllipticCurvePublicKey) and isinstance(pub.curve, CURVES[spec]),
@@ -298,22 +306,18 @@ for spec, alg in SIGNING:
         else:
             msg = hashlib.new("sha" + alg[-3:], message).digest()
         r = kms.sign(KeyId=key, Message=msg, MessageType=mtype, SigningAlgorithm=alg)
-        check(r["SigningAlgorithm"] == alg and r["KeyId"] == key_arn(key), f"{what}: algorithm and KeyId", r["KeyId"])
+        check(r.get("SigningAlgorithm") == alg and r.get("KeyId") == key_arn(key), f"{what}: algorithm and KeyId", r["KeyId"])
         sig = r["Signature"]
         if alg == "ED25519_SHA_512":
-            pub.verify(sig, msg)
-            check(True, f"{what}: Ed25519 signature verifies in cryptography")
+            check(verifies(lambda: pub.verify(sig, msg)), f"{what}: Ed25519 signature verifies in cryptography")
         elif alg != "ED25519_PH_SHA_512":  # cryptography has no Ed25519ph; KMS Verify below covers it
-            try:
-                local_verify(pub, alg, mtype, msg, sig)
-            except InvalidSignature:
-                raise AssertionError(f"{what}: cryptography does not verify Arca's signature") from None
-            check(True, f"{what}: signature verifies in cryptography with the GetPublicKey key")
+            check(verifies(lambda: local_verify(pub, alg, mtype, msg, sig)),
+                  f"{what}: signature verifies in cryptography with the GetPublicKey key")
             if mtype == "DIGEST":
-                local_verify(pub, alg, "RAW", message, sig)
-                check(True, f"{what}: a DIGEST signature equals one over the raw message")
+                check(verifies(lambda: local_verify(pub, alg, "RAW", message, sig)),
+                      f"{what}: a DIGEST signature verifies over the raw message")
         v = kms.verify(KeyId=key, Message=msg, MessageType=mtype, Signature=sig, SigningAlgorithm=alg)
-        check(v["SignatureValid"] is True and v["SigningAlgorithm"] == alg, f"{what}: KMS Verify accepts it")
+        check(v.get("SignatureValid") is True and v.get("SigningAlgorithm") == alg, f"{what}: KMS Verify accepts it")
         bad = bytearray(sig)
         bad[len(bad) // 2] ^= 0x01
         expect_error("KMSInvalidSignatureException",
@@ -356,12 +360,12 @@ for spec, (alg, size) in MACS.items():
     msg = b"mac me " + os.urandom(16)
     r = kms.generate_mac(KeyId=key, Message=msg, MacAlgorithm=alg)
     mac = r["Mac"]
-    check(len(mac) == size and r["MacAlgorithm"] == alg and r["KeyId"] == key_arn(key),
+    check(len(mac) == size and r.get("MacAlgorithm") == alg and r.get("KeyId") == key_arn(key),
           f"GenerateMac {spec}: {size}-byte MAC, algorithm, KeyId", (len(mac), r["KeyId"]))
     check(kms.generate_mac(KeyId=key, Message=msg, MacAlgorithm=alg)["Mac"] == mac,
           f"GenerateMac {spec} is deterministic")
     v = kms.verify_mac(KeyId=key, Message=msg, MacAlgorithm=alg, Mac=mac)
-    check(v["MacValid"] is True and v["MacAlgorithm"] == alg, f"VerifyMac {spec} accepts its MAC", v)
+    check(v.get("MacValid") is True and v.get("MacAlgorithm") == alg, f"VerifyMac {spec} accepts its MAC", v)
     bad = bytearray(mac)
     bad[0] ^= 0x01
     expect_error("KMSInvalidMacException",

@@ -42,12 +42,21 @@ PROJECT = os.environ.get("ARCA_PROJECT", "")
 OTHER_PROJECT = os.environ.get("ARCA_OTHER_PROJECT", "")
 
 CHECKS = []
+FAILED = []
+# ARCA_KMS_KEEP_GOING=1: a failed check is printed and counted instead of stopping the script (for diagnosis:
+# one run lists every failure; later checks may then fail only because an earlier one did).
+KEEP_GOING = os.environ.get("ARCA_KMS_KEEP_GOING") == "1"
 
 
 def check(cond, what, detail=""):
     """Record a passed check or raise with a message naming it."""
     if not cond:
-        raise AssertionError(f"{what}{': ' + str(detail) if detail else ''}")
+        message = f"{what}{': ' + str(detail) if detail else ''}"
+        if KEEP_GOING:
+            FAILED.append(message)
+            print(f"FAIL {message}", flush=True)
+            return
+        raise AssertionError(message)
     CHECKS.append(what)
     print(f"ok   {what}", flush=True)
 
@@ -68,7 +77,7 @@ def client(role=None, akid=None, secret=None, validate=True):
     parameter checks, to send values (e.g. RotationPeriodInDays 89) the server itself must refuse."""
     if akid is None:
         akid, secret = creds(role)
-    cfg = Config(retries={"max_attempts": 1, "mode": "standard"}, connect_timeout=10, read_timeout=60,
+    cfg = Config(retries={"total_max_attempts": 1, "mode": "standard"}, connect_timeout=10, read_timeout=60,
                  parameter_validation=validate)
     return boto3.session.Session().client(
         "kms", endpoint_url=URL, region_name=REGION, aws_access_key_id=akid, aws_secret_access_key=secret,
@@ -93,15 +102,15 @@ def expect_error(code, fn, what=None):
     except ClientError as e:
         status, got = http_status(e), error_code(e)
         if status >= 500:
-            raise AssertionError(f"{what}: expected a 4xx {codes}, got a server error {status} {got}: "
-                                 f"{e.response.get('Error')}")
+            check(False, what, f"expected a 4xx {codes}, got a server error {status} {got}: "
+                               f"{e.response.get('Error')}")
+            return e
         check(got in codes and 400 <= status < 500, what,
               f"expected {'/'.join(codes)} (4xx), got {got} (HTTP {status}): {e.response.get('Error')}")
         msg = e.response.get("Error", {}).get("Message", "")
         check(isinstance(msg, str), f"{what}: the error carries a message")
         return e
-    raise AssertionError(f"{what}: expected {'/'.join(codes)}, but the call succeeded and returned "
-                         f"{_short(result)}")
+    check(False, what, f"expected {'/'.join(codes)}, but the call succeeded and returned {_short(result)}")
 
 
 def _short(v, n=300):
@@ -124,6 +133,8 @@ def check_arn(arn, key_id, what):
     """An ARN `arn:aws:kms:<region>:<project>:key/<id>` naming `key_id` (and the project when known)."""
     m = re.match(r"^arn:aws:kms:([a-z0-9-]+):([^:]+):key/(.+)$", arn or "")
     check(m is not None, f"{what}: key ARN has AWS's form", arn)
+    if m is None:
+        return
     check(m.group(3) == key_id, f"{what}: ARN names the key", f"{arn} vs {key_id}")
     if PROJECT:
         check(m.group(2) == PROJECT, f"{what}: ARN account field is the project", arn)
@@ -150,5 +161,7 @@ def blob_key_and_version(blob):
 
 
 def done(script):
-    print(f"{script}: {len(CHECKS)} checks passed", flush=True)
-    sys.exit(0)
+    print(f"{script}: {len(CHECKS)} checks passed, {len(FAILED)} failed", flush=True)
+    for message in FAILED:
+        print(f"FAILED {message}", flush=True)
+    sys.exit(1 if FAILED else 0)
