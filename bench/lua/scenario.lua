@@ -1,6 +1,7 @@
 -- One parametric wrk scenario. Arguments after `--` are key=value pairs:
 --   method=GET|POST|DELETE   path=/v1/secrets/{id}/payload ({id} is replaced by an id from ids=FILE)
 --   token=...                accept=...   content_type=...   body=FILE
+--   headers=FILE             extra request headers, one `Name: value` per line (a pre-signed AWS KMS request)
 --   trace_errors=1           print every failed response to stderr (diagnosis only)
 --   ids=FILE                 pick=cycle|consume   (consume: every request uses a fresh id, threads split the
 --                            file, and a thread stops when its ids are used up)
@@ -35,6 +36,12 @@ function init(args)
   if opts.accept then headers["Accept"] = opts.accept end
   if opts.content_type then headers["Content-Type"] = opts.content_type end
   if opts.body then body = read_file(opts.body) end
+  if opts.headers then
+    for line in io.lines(opts.headers) do
+      local k, v = line:match("^([^:]+):%s*(.-)%s*$")
+      if k then headers[k] = v end
+    end
+  end
   ids = {}
   if opts.ids then
     local nthreads = tonumber(opts.threads or "1")

@@ -8,7 +8,7 @@ use anyhow::Context;
 use sqlx::Connection;
 
 use crate::report::{Report, Row, count_label};
-use crate::scenarios::{Ids, SCENARIOS, Scenario, store_body};
+use crate::scenarios::{Ids, KmsBench, SCENARIOS, Scenario, store_body};
 use crate::server::{Running, arca_bin, start_arca, start_baseline};
 use crate::wrk::{self, Measured};
 use crate::{RunArgs, populate};
@@ -150,24 +150,28 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
     let (server, token) = start_arca(&arca, &data_dir)?;
     tokio::time::sleep(Duration::from_millis(300)).await;
     report.idle_rss = server.memory()?.0;
+    let kms = if SCENARIOS.iter().any(|s| s.kms.is_some() && wanted(s)) {
+        KmsBench::create(&arca, &data_dir, &server.url, work.path()).await?
+    } else {
+        None
+    };
 
     let run_one = |s: &Scenario, label: &str, server: &Running| -> anyhow::Result<Row> {
         eprintln!("{}{label}…", s.name);
         // A consuming scenario's warm-up would use up the ids its measurement needs.
         let warm = s.ids != Ids::Consume;
-        let m = measure(
-            files.script,
-            &server.url,
-            &wrk_args(s, &token, &files),
-            &args,
-            warm,
-        )?;
+        let wrk_args = match (s.kms, &kms) {
+            // Signed now: the signature stays valid for the whole warm-up and measurement.
+            (Some(op), Some(kms)) => kms.wrk_args(op)?,
+            _ => wrk_args(s, &token, &files),
+        };
+        let m = measure(files.script, &server.url, &wrk_args, &args, warm)?;
         Ok(Row::new(s, label, m))
     };
 
     for s in SCENARIOS
         .iter()
-        .filter(|s| !s.after_population && wanted(s))
+        .filter(|s| !s.after_population && wanted(s) && (s.kms.is_none() || kms.is_some()))
     {
         report.push(run_one(s, "", &server)?);
     }
