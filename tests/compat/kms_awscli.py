@@ -199,8 +199,11 @@ fails(["create-alias", "--alias-name", alias, "--target-key-id", key], "AlreadyE
 aliases = ok(["list-aliases", "--key-id", key], "of the key")["Aliases"]
 check(any(a.get("AliasName") == alias and a.get("TargetKeyId") == key for a in aliases), "list-aliases --key-id", aliases)
 check(ok(["describe-key", "--key-id", alias], "by alias")["KeyMetadata"]["KeyId"] == key, "describe-key by alias")
-ok(["update-alias", "--alias-name", alias, "--target-key-id", mk], "retarget the alias")
-check(ok(["describe-key", "--key-id", alias], "by retargeted alias")["KeyMetadata"]["KeyId"] == mk,
+fails(["update-alias", "--alias-name", alias, "--target-key-id", mk], "ValidationException",
+      "retarget to a key of another type (HMAC), refused as AWS does")
+other = ok(["create-key", "--description", "awscli alias target"], "a second symmetric key")["KeyMetadata"]["KeyId"]
+ok(["update-alias", "--alias-name", alias, "--target-key-id", other], "retarget the alias")
+check(ok(["describe-key", "--key-id", alias], "by retargeted alias")["KeyMetadata"]["KeyId"] == other,
       "update-alias retargets")
 ok(["delete-alias", "--alias-name", alias], "delete the alias")
 fails(["describe-key", "--key-id", alias], "NotFoundException", "a deleted alias")
