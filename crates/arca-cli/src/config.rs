@@ -26,6 +26,10 @@ token_cache_ttl = 5
 # (0: off). Only failures are throttled: a good token always works.
 failure_limit = 10
 
+[root_key]
+# The root of trust: "file" keeps the versioned root key in DIR/root.key (mode 0400).
+provider = "file"
+
 [storage]
 # SQLite database, relative to the data directory.
 database = "arca.db"
@@ -107,6 +111,22 @@ impl Default for StorageSection {
     }
 }
 
+/// `[root_key]`: the root of trust.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RootKeySection {
+    /// `file` (`DIR/root.key`, mode 0400).
+    pub provider: String,
+}
+
+impl Default for RootKeySection {
+    fn default() -> Self {
+        Self {
+            provider: "file".into(),
+        }
+    }
+}
+
 /// `[keys]`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -184,6 +204,7 @@ pub struct ArcaConfig {
     pub limits: LimitsConfig,
     pub storage: StorageSection,
     pub keys: KeysSection,
+    pub root_key: RootKeySection,
     pub quotas: QuotasConfig,
     pub tls: TlsConfig,
     pub audit: AuditSection,

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use arca_core::{CacheLimits, FileRootKey, Services, SystemClock, root_key_path};
+use arca_core::{CacheLimits, Services, SystemClock};
 use arca_store::SqliteStore;
 
 use crate::config::{self, ArcaConfig};
@@ -25,7 +25,7 @@ pub fn config_path(data_dir: &Path) -> PathBuf {
 /// Opens `data_dir` with the configuration in `config_file`.
 pub async fn open(data_dir: &Path, config_file: &Path) -> anyhow::Result<DataDir> {
     let config = config::load(config_file)?;
-    let root = FileRootKey::open(&root_key_path(data_dir))?;
+    let root = crate::root::open_root(&config, data_dir)?;
     let db = config.database_path(data_dir);
     let store = SqliteStore::open(&db)
         .await
@@ -35,15 +35,10 @@ pub async fn open(data_dir: &Path, config_file: &Path) -> anyhow::Result<DataDir
         limit: config.keys.pkek_cache_limit.max(1),
         token_ttl: Duration::from_secs(config.auth.token_cache_ttl),
     };
-    let services = Services::start(
-        Arc::new(store),
-        Arc::new(root),
-        Arc::new(SystemClock),
-        limits,
-    )
-    .await
-    .context("cannot start the key hierarchy")?
-    .with_quota_defaults(config.quotas.defaults());
+    let services = Services::start(Arc::new(store), root, Arc::new(SystemClock), limits)
+        .await
+        .context("cannot start the key hierarchy")?
+        .with_quota_defaults(config.quotas.defaults());
     let services = crate::audit::with_sinks(services, &config, data_dir)?;
     Ok(DataDir { config, services })
 }

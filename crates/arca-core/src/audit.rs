@@ -176,6 +176,7 @@ impl AuditOutcome {
             Err(CoreError::Integrity(_)) => AuditOutcome::Failed("integrity failure".into()),
             Err(CoreError::Storage(_)) => AuditOutcome::Failed("storage error".into()),
             Err(CoreError::Crypto(_)) => AuditOutcome::Failed("cryptographic failure".into()),
+            Err(CoreError::Unavailable(_)) => AuditOutcome::Failed("unavailable".into()),
             Err(CoreError::Kms(e)) => AuditOutcome::Failed(e.kind.aws_name().into()),
         }
     }

@@ -40,6 +40,9 @@ pub enum CoreError {
     /// A KMS API failure with its own AWS exception (the server maps the kind to the `__type`).
     #[error("{0}")]
     Kms(KmsError),
+    /// The root of trust is unavailable (HSM gone, server sealed): 503 until it is back.
+    #[error("{0}")]
+    Unavailable(String),
 }
 
 impl CoreError {
@@ -138,6 +141,7 @@ impl From<CryptoError> for CoreError {
     fn from(e: CryptoError) -> Self {
         match e {
             CryptoError::Integrity => CoreError::Integrity("a stored object".into()),
+            CryptoError::Unavailable(why) => CoreError::Unavailable(why),
             other => CoreError::Crypto(other),
         }
     }

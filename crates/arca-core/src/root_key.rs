@@ -8,6 +8,7 @@ use std::fs::OpenOptions;
 use std::io::Write;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
 
 use arca_crypto::{Binding, CryptoError, Key256, hkdf_sha256, hmac_sha256, hmac_sha256_verify};
 use base64ct::{Base64, Encoding};
@@ -39,6 +40,19 @@ pub trait RootKeyProvider: Send + Sync + 'static {
     fn mac(&self, version: u32, binding: &Binding) -> Result<Vec<u8>, CryptoError>;
     /// Verifies a row MAC in constant time.
     fn verify_mac(&self, version: u32, binding: &Binding, mac: &[u8]) -> Result<bool, CryptoError>;
+    /// Every version this provider can use, ascending.
+    fn versions(&self) -> Vec<u32>;
+    /// The key check value of `version` (not secret): `HMAC(RK, "arca/v1/kcv")` for providers that derive from
+    /// a root key; an HSM's HMAC key over the same label otherwise. Backups and unsealing use it to prove a key
+    /// is the right one.
+    fn kcv(&self, version: u32) -> Result<[u8; 32], CryptoError>;
+    /// Creates a new root key version, persists it durably, makes it the active one and returns it.
+    fn add_version(&self) -> Result<u32, CryptoError>;
+    /// Removes `version` from the persisted keys; never the active one. The caller has made sure nothing is
+    /// wrapped under it any more.
+    fn retire_version(&self, version: u32) -> Result<(), CryptoError>;
+    /// Re-reads the persisted versions: another process (`arca root rotate`) may have added or retired one.
+    fn reload(&self) -> Result<(), CryptoError>;
 }
 
 /// Why `root.key` could not be used. Messages name the file and the fix, never key bytes.
@@ -80,17 +94,81 @@ struct DerivedKeys {
     mac: Key256,
 }
 
-/// The `file` root key provider.
+/// The `file` root key provider. Versions are re-read from the file by `reload`, so a running server learns
+/// what `arca root rotate` wrote.
 pub struct FileRootKey {
-    versions: BTreeMap<u32, DerivedKeys>,
+    path: PathBuf,
+    versions: RwLock<BTreeMap<u32, Arc<DerivedKeys>>>,
 }
 
 impl FileRootKey {
     /// Creates `path` with one fresh root key (version 1), mode 0400; refuses if it exists.
     pub fn create(path: &Path) -> Result<(), RootKeyFileError> {
-        let display = path.display().to_string();
         let key = Key256::generate()?;
         let line = Zeroizing::new(format!("1 {}\n", Base64::encode_string(key.expose())));
+        write_new(path, &line)
+    }
+
+    /// Opens `path`, refusing it when group or others have any access.
+    pub fn open(path: &Path) -> Result<Self, RootKeyFileError> {
+        let versions = Self::read(path)?;
+        Ok(Self {
+            path: path.to_path_buf(),
+            versions: RwLock::new(versions),
+        })
+    }
+
+    fn read(path: &Path) -> Result<BTreeMap<u32, Arc<DerivedKeys>>, RootKeyFileError> {
+        let text = read_checked(path)?;
+        Self::parse(&text).ok_or_else(|| RootKeyFileError::Malformed(path.display().to_string()))
+    }
+
+    /// Replaces the file with `text`: a new file beside it (0400), fsynced, renamed over it, directory fsynced.
+    fn replace(&self, text: &str) -> Result<(), RootKeyFileError> {
+        let tmp = self.path.with_extension("key.new");
+        let _ = std::fs::remove_file(&tmp);
+        write_new(&tmp, text)?;
+        std::fs::rename(&tmp, &self.path).map_err(|source| RootKeyFileError::Io {
+            path: self.path.display().to_string(),
+            source,
+        })?;
+        sync_parent(&self.path)
+    }
+}
+
+/// The file's text, refusing it when group or others have any access.
+fn read_checked(path: &Path) -> Result<Zeroizing<String>, RootKeyFileError> {
+    let display = path.display().to_string();
+    let io = |source| RootKeyFileError::Io {
+        path: display.clone(),
+        source,
+    };
+    let mode = std::fs::metadata(path).map_err(io)?.permissions().mode() & 0o7777;
+    if mode & 0o077 != 0 {
+        return Err(RootKeyFileError::TooOpen {
+            path: display,
+            mode,
+        });
+    }
+    Ok(Zeroizing::new(std::fs::read_to_string(path).map_err(io)?))
+}
+
+fn sync_parent(path: &Path) -> Result<(), RootKeyFileError> {
+    if let Some(dir) = path.parent() {
+        std::fs::File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(|source| RootKeyFileError::Io {
+                path: dir.display().to_string(),
+                source,
+            })?;
+    }
+    Ok(())
+}
+
+/// Writes `text` to a file that must not exist yet (mode 0400), fsyncs it and its directory.
+fn write_new(path: &Path, text: &str) -> Result<(), RootKeyFileError> {
+    {
+        let display = path.display().to_string();
         let mut file = OpenOptions::new()
             .write(true)
             .create_new(true)
@@ -110,35 +188,14 @@ impl FileRootKey {
             path: display.clone(),
             source,
         };
-        file.write_all(line.as_bytes()).map_err(io)?;
+        file.write_all(text.as_bytes()).map_err(io)?;
         file.sync_all().map_err(io)?;
-        if let Some(dir) = path.parent() {
-            std::fs::File::open(dir)
-                .and_then(|d| d.sync_all())
-                .map_err(io)?;
-        }
-        Ok(())
     }
+    sync_parent(path)
+}
 
-    /// Opens `path`, refusing it when group or others have any access.
-    pub fn open(path: &Path) -> Result<Self, RootKeyFileError> {
-        let display = path.display().to_string();
-        let io = |source| RootKeyFileError::Io {
-            path: display.clone(),
-            source,
-        };
-        let mode = std::fs::metadata(path).map_err(io)?.permissions().mode() & 0o7777;
-        if mode & 0o077 != 0 {
-            return Err(RootKeyFileError::TooOpen {
-                path: display,
-                mode,
-            });
-        }
-        let text = Zeroizing::new(std::fs::read_to_string(path).map_err(io)?);
-        Self::parse(&text).ok_or(RootKeyFileError::Malformed(display))
-    }
-
-    fn parse(text: &str) -> Option<Self> {
+impl FileRootKey {
+    fn parse(text: &str) -> Option<BTreeMap<u32, Arc<DerivedKeys>>> {
         let mut versions = BTreeMap::new();
         for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
             let (version, encoded) = line.split_once(' ')?;
@@ -153,27 +210,100 @@ impl FileRootKey {
                 wrap: hkdf_sha256(rk.expose(), &[], &[WRAP_LABEL]).ok()?,
                 mac: hkdf_sha256(rk.expose(), &[], &[MAC_LABEL]).ok()?,
             };
-            versions.insert(version, derived);
+            versions.insert(version, Arc::new(derived));
         }
-        (!versions.is_empty()).then_some(Self { versions })
+        (!versions.is_empty()).then_some(versions)
     }
 
-    fn keys(&self, version: u32) -> Result<&DerivedKeys, CryptoError> {
+    fn keys(&self, version: u32) -> Result<Arc<DerivedKeys>, CryptoError> {
         self.versions
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .get(&version)
+            .cloned()
             .ok_or(CryptoError::Format("unknown root key version"))
     }
 
-    /// The key check value of a root key version: `HMAC(RK, "arca/v1/kcv")`, derived here from the MAC key
-    /// so the RK itself is not kept in memory.
-    pub fn kcv(&self, version: u32) -> Result<[u8; 32], CryptoError> {
-        Ok(hmac_sha256(self.keys(version)?.mac.expose(), &[KCV_LABEL]))
+    fn file_error(e: RootKeyFileError) -> CryptoError {
+        CryptoError::Unavailable(format!("the root key file: {e}"))
     }
 }
 
 impl RootKeyProvider for FileRootKey {
     fn active_version(&self) -> u32 {
-        self.versions.keys().next_back().copied().unwrap_or(1)
+        self.versions().last().copied().unwrap_or(1)
+    }
+
+    fn versions(&self) -> Vec<u32> {
+        self.versions
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .keys()
+            .copied()
+            .collect()
+    }
+
+    /// `HMAC(RK, "arca/v1/kcv")`, derived here from the MAC key so the RK itself is not kept in memory.
+    fn kcv(&self, version: u32) -> Result<[u8; 32], CryptoError> {
+        Ok(hmac_sha256(self.keys(version)?.mac.expose(), &[KCV_LABEL]))
+    }
+
+    fn add_version(&self) -> Result<u32, CryptoError> {
+        let text = read_checked(&self.path).map_err(Self::file_error)?;
+        let current = Self::parse(&text).ok_or_else(|| {
+            Self::file_error(RootKeyFileError::Malformed(self.path.display().to_string()))
+        })?;
+        let next = current.keys().next_back().copied().unwrap_or(0) + 1;
+        let key = Key256::generate()?;
+        let mut new_text = Zeroizing::new(text.trim_end().to_owned());
+        new_text.push_str(&format!(
+            "\n{next} {}\n",
+            Base64::encode_string(key.expose())
+        ));
+        self.replace(&new_text).map_err(Self::file_error)?;
+        self.reload()?;
+        Ok(next)
+    }
+
+    fn retire_version(&self, version: u32) -> Result<(), CryptoError> {
+        let text = read_checked(&self.path).map_err(Self::file_error)?;
+        let lines: Vec<&str> = text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect();
+        let newest = Self::parse(&text)
+            .and_then(|v| v.keys().next_back().copied())
+            .unwrap_or(0);
+        if version == newest {
+            return Err(CryptoError::Unsupported(format!(
+                "root key version {version} is the active one and cannot be retired"
+            )));
+        }
+        let prefix = format!("{version} ");
+        let kept: Vec<&str> = lines
+            .iter()
+            .copied()
+            .filter(|l| !l.starts_with(&prefix))
+            .collect();
+        if kept.len() == lines.len() {
+            return Err(CryptoError::Unsupported(format!(
+                "there is no root key version {version}"
+            )));
+        }
+        let mut new_text = Zeroizing::new(kept.join("\n"));
+        new_text.push('\n');
+        self.replace(&new_text).map_err(Self::file_error)?;
+        self.reload()
+    }
+
+    fn reload(&self) -> Result<(), CryptoError> {
+        let versions = Self::read(&self.path).map_err(Self::file_error)?;
+        *self
+            .versions
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = versions;
+        Ok(())
     }
 
     fn wrap_alg(&self) -> u8 {
@@ -233,6 +363,35 @@ mod tests {
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o440)).unwrap();
         let err = FileRootKey::open(&path).err().unwrap().to_string();
         assert!(err.contains("0440") && err.contains("chmod 0400"), "{err}");
+    }
+
+    #[test]
+    fn versions_are_added_retired_and_reloaded_atomically() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("root.key");
+        FileRootKey::create(&path).unwrap();
+        let rk = FileRootKey::open(&path).unwrap();
+        let other = FileRootKey::open(&path).unwrap();
+        let kcv1 = rk.kcv(1).unwrap();
+        assert_eq!(rk.add_version().unwrap(), 2);
+        assert_eq!((rk.versions(), rk.active_version()), (vec![1, 2], 2));
+        assert_eq!(rk.kcv(1).unwrap(), kcv1, "version 1 is unchanged");
+        assert_ne!(rk.kcv(2).unwrap(), kcv1);
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o400
+        );
+        // Another process learns the new version on reload.
+        assert_eq!(other.versions(), vec![1]);
+        other.reload().unwrap();
+        assert_eq!(other.versions(), vec![1, 2]);
+        assert_eq!(other.kcv(2).unwrap(), rk.kcv(2).unwrap());
+        assert!(rk.retire_version(2).is_err(), "the active version stays");
+        rk.retire_version(1).unwrap();
+        assert_eq!(rk.versions(), vec![2]);
+        assert!(rk.kcv(1).is_err());
+        assert!(rk.retire_version(1).is_err(), "already gone");
+        assert!(!dir.path().join("root.key.new").exists());
     }
 
     #[test]

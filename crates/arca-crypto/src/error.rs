@@ -32,4 +32,11 @@ pub enum CryptoError {
     /// Public-key encryption failed inside the library.
     #[error("encryption failed")]
     Encryption,
+    /// The root of trust cannot serve right now (an HSM that went away, a sealed server); the message says
+    /// which and what to do. Requests fail with 503 until it is back.
+    #[error("{0}")]
+    Unavailable(String),
+    /// The root of trust cannot do this (e.g. a version that does not exist, an operation it does not offer).
+    #[error("{0}")]
+    Unsupported(String),
 }

@@ -193,6 +193,10 @@ impl ApiError {
                     ),
                 )
             }
+            CoreError::Unavailable(why) => {
+                tracing::warn!(operation = op, reason = %why, "root of trust unavailable");
+                Self::new(StatusCode::SERVICE_UNAVAILABLE, why)
+            }
             other @ (CoreError::Storage(_) | CoreError::Crypto(_)) => {
                 tracing::error!(operation = op, error = %other, "internal failure");
                 Self::new(

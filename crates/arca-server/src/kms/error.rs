@@ -114,6 +114,11 @@ impl From<CoreError> for KmsApiError {
                     "The request failed in Arca's storage; retry, and tell the operator if it persists.",
                 )
             }
+            CoreError::Unavailable(why) => Self {
+                type_name: "DependencyTimeoutException",
+                status: StatusCode::SERVICE_UNAVAILABLE,
+                message: why,
+            },
             CoreError::Integrity(what) => {
                 tracing::error!(what = %what, "KMS integrity check failed");
                 Self::internal(
