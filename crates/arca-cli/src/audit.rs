@@ -4,10 +4,10 @@
 //! key) and checks the whole chain in the database.
 
 use std::fs::{File, OpenOptions};
-use std::io::Write;
+use std::io::{BufWriter, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, mpsc};
 
 use anyhow::{Context, bail};
 use arca_core::{AuditSink, Services};
@@ -16,20 +16,84 @@ use crate::cli::AuditVerifyArgs;
 use crate::config::ArcaConfig;
 use crate::open::{config_path, open};
 
-/// Appends lines to the audit file.
+/// What the audit file's thread is asked to do.
+enum FileSinkMsg {
+    Line(String),
+    /// Write out everything before this, then answer.
+    Flush(mpsc::SyncSender<()>),
+}
+
+/// Appends lines to the audit file from a thread of its own (`arca-audit-file`), so no request waits for the
+/// write: the thread writes whatever has arrived through a buffer and flushes it whenever it has caught up.
+/// The database holds every record anyway; the file is a copy for a SIEM.
 struct FileSink {
-    file: Mutex<File>,
+    lines: Mutex<mpsc::Sender<FileSinkMsg>>,
+}
+
+impl FileSink {
+    fn start(file: File, path: &Path) -> anyhow::Result<Self> {
+        let (tx, rx) = mpsc::channel();
+        let shown = path.display().to_string();
+        std::thread::Builder::new()
+            .name("arca-audit-file".into())
+            .spawn(move || write_lines(file, &rx, &shown))
+            .context("cannot start the audit file thread")?;
+        Ok(Self {
+            lines: Mutex::new(tx),
+        })
+    }
+
+    fn send(&self, msg: FileSinkMsg) {
+        let sender = self
+            .lines
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if sender.send(msg).is_err() {
+            tracing::error!("the audit file thread has stopped");
+        }
+    }
+}
+
+/// The audit file thread: runs until the sink is dropped.
+fn write_lines(file: File, rx: &mpsc::Receiver<FileSinkMsg>, shown: &str) {
+    let mut out = BufWriter::with_capacity(64 * 1024, file);
+    let failed = |e: std::io::Error| tracing::error!(error = %e, file = shown, "cannot write the audit file");
+    while let Ok(first) = rx.recv() {
+        let mut next = Some(first);
+        while let Some(msg) = next {
+            match msg {
+                FileSinkMsg::Line(line) => {
+                    if let Err(e) = out
+                        .write_all(line.as_bytes())
+                        .and_then(|()| out.write_all(b"\n"))
+                    {
+                        failed(e);
+                    }
+                }
+                FileSinkMsg::Flush(done) => {
+                    if let Err(e) = out.flush() {
+                        failed(e);
+                    }
+                    let _ = done.send(());
+                }
+            }
+            next = rx.try_recv().ok();
+        }
+        if let Err(e) = out.flush() {
+            failed(e);
+        }
+    }
 }
 
 impl AuditSink for FileSink {
     fn emit(&self, line: &str) {
-        let mut file = self
-            .file
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Err(e) = writeln!(file, "{line}") {
-            tracing::error!(error = %e, "cannot write the audit file");
-        }
+        self.send(FileSinkMsg::Line(line.to_owned()));
+    }
+
+    fn flush(&self) {
+        let (done, written) = mpsc::sync_channel(1);
+        self.send(FileSinkMsg::Flush(done));
+        let _ = written.recv();
     }
 }
 
@@ -64,9 +128,7 @@ pub fn with_sinks(
             .mode(0o600)
             .open(&path)
             .with_context(|| format!("cannot open the audit file {}", path.display()))?;
-        services = services.with_audit_sink(Arc::new(FileSink {
-            file: Mutex::new(file),
-        }));
+        services = services.with_audit_sink(Arc::new(FileSink::start(file, &path)?));
     }
     if config.audit.stdout {
         services = services.with_audit_sink(Arc::new(StdoutSink));

@@ -38,6 +38,16 @@ pub enum Command {
         #[command(subcommand)]
         command: SecretCommand,
     },
+    /// Issue and revoke SigV4 access keys for the KMS API (offline, on the data directory).
+    AccessKey {
+        #[command(subcommand)]
+        command: AccessKeyCommand,
+    },
+    /// Use KMS keys on a running server (ARCA_URL, ARCA_ACCESS_KEY_ID, ARCA_SECRET_ACCESS_KEY).
+    Key {
+        #[command(subcommand)]
+        command: KeyCommand,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -205,4 +215,141 @@ pub struct ReportExpiringArgs {
     /// The window from now (e.g. 30d, 12h).
     #[arg(long, default_value = "30d")]
     pub within: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AccessKeyCommand {
+    /// Issue a SigV4 access key for a user in a project; the last line is `<access key id> <secret access key>`.
+    Create(AccessKeyCreateArgs),
+    /// Revoke an access key by its id.
+    Revoke(AccessKeyRevokeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AccessKeyCreateArgs {
+    /// The data directory.
+    #[arg(long)]
+    pub data_dir: PathBuf,
+    /// The project (the account id in key ARNs).
+    #[arg(long)]
+    pub project: String,
+    /// The user id.
+    #[arg(long)]
+    pub user: String,
+    /// Comma-separated roles (admin, creator, observer, audit).
+    #[arg(long, value_delimiter = ',', required = true)]
+    pub roles: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct AccessKeyRevokeArgs {
+    /// The data directory.
+    #[arg(long)]
+    pub data_dir: PathBuf,
+    /// The access key id (`AKIA…`).
+    #[arg(long)]
+    pub id: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// Create a KMS key; prints its metadata, the key id last.
+    Create(KeyCreateArgs),
+    /// List the project's keys (ids and ARNs).
+    List,
+    /// Show a key's metadata.
+    Describe(KeyRefArg),
+    /// Encrypt standard input (or --plaintext) under a key; prints the ciphertext in base64.
+    Encrypt(KeyEncryptArgs),
+    /// Decrypt a base64 ciphertext (standard input or --ciphertext); writes the plaintext to standard output.
+    Decrypt(KeyDecryptArgs),
+    /// Sign standard input (or --message) with an asymmetric key; prints the signature in base64.
+    Sign(KeySignArgs),
+    /// Verify a signature over standard input (or --message); exits non-zero when it is not valid.
+    Verify(KeyVerifyArgs),
+    /// Rotate a symmetric key now (a new key version; old ciphertext still decrypts).
+    Rotate(KeyRefArg),
+}
+
+#[derive(Debug, Args)]
+pub struct KeyCreateArgs {
+    /// SYMMETRIC_DEFAULT, RSA_2048, ECC_NIST_P256, HMAC_256, …
+    #[arg(long, default_value = "SYMMETRIC_DEFAULT")]
+    pub spec: String,
+    /// ENCRYPT_DECRYPT, SIGN_VERIFY or GENERATE_VERIFY_MAC (default: what the spec implies).
+    #[arg(long)]
+    pub usage: Option<String>,
+    /// A description.
+    #[arg(long)]
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct KeyRefArg {
+    /// A key id, key ARN, alias name (`alias/…`) or alias ARN.
+    pub key: String,
+}
+
+#[derive(Debug, Args)]
+pub struct KeyEncryptArgs {
+    /// A key id, key ARN, alias name or alias ARN.
+    pub key: String,
+    /// The plaintext as text (else standard input).
+    #[arg(long)]
+    pub plaintext: Option<String>,
+    /// Encryption context pairs `k=v` (repeat the option).
+    #[arg(long = "context")]
+    pub context: Vec<String>,
+    /// SYMMETRIC_DEFAULT, RSAES_OAEP_SHA_1 or RSAES_OAEP_SHA_256.
+    #[arg(long)]
+    pub algorithm: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct KeyDecryptArgs {
+    /// The key (required for RSA; optional for symmetric ciphertext, which names its key).
+    #[arg(long)]
+    pub key: Option<String>,
+    /// The ciphertext in base64 (else standard input).
+    #[arg(long)]
+    pub ciphertext: Option<String>,
+    /// Encryption context pairs `k=v` (repeat the option).
+    #[arg(long = "context")]
+    pub context: Vec<String>,
+    /// SYMMETRIC_DEFAULT, RSAES_OAEP_SHA_1 or RSAES_OAEP_SHA_256.
+    #[arg(long)]
+    pub algorithm: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct KeySignArgs {
+    /// A key id, key ARN, alias name or alias ARN.
+    pub key: String,
+    /// ECDSA_SHA_256, RSASSA_PSS_SHA_256, ED25519_SHA_512, …
+    #[arg(long)]
+    pub algorithm: String,
+    /// The message as text (else standard input).
+    #[arg(long)]
+    pub message: Option<String>,
+    /// The message is already a digest (MessageType DIGEST).
+    #[arg(long)]
+    pub digest: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct KeyVerifyArgs {
+    /// A key id, key ARN, alias name or alias ARN.
+    pub key: String,
+    /// The signing algorithm the signature was made with.
+    #[arg(long)]
+    pub algorithm: String,
+    /// The signature in base64.
+    #[arg(long)]
+    pub signature: String,
+    /// The message as text (else standard input).
+    #[arg(long)]
+    pub message: Option<String>,
+    /// The message is already a digest (MessageType DIGEST).
+    #[arg(long)]
+    pub digest: bool,
 }

@@ -2,11 +2,13 @@
 //! then calls into the crates. Only this crate reads the environment and the command line.
 #![forbid(unsafe_code)]
 
+mod access_key;
 mod audit;
 mod cli;
 mod config;
 mod duration;
 mod init;
+mod key_client;
 mod open;
 mod report;
 mod secret_client;
@@ -19,7 +21,10 @@ use clap::Parser;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-use crate::cli::{AuditCommand, Cli, Command, ReportCommand, SecretCommand, TokenCommand};
+use crate::cli::{
+    AccessKeyCommand, AuditCommand, Cli, Command, KeyCommand, ReportCommand, SecretCommand,
+    TokenCommand,
+};
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
@@ -55,6 +60,20 @@ fn main() -> std::process::ExitCode {
                 SecretCommand::Get(args) => secret_client::get(args).await,
                 SecretCommand::List(args) => secret_client::list(args).await,
                 SecretCommand::Delete(args) => secret_client::delete(args).await,
+            },
+            Command::AccessKey { command } => match command {
+                AccessKeyCommand::Create(args) => access_key::create(args).await,
+                AccessKeyCommand::Revoke(args) => access_key::revoke(args).await,
+            },
+            Command::Key { command } => match command {
+                KeyCommand::Create(args) => key_client::create(args).await,
+                KeyCommand::List => key_client::list().await,
+                KeyCommand::Describe(args) => key_client::describe(args).await,
+                KeyCommand::Encrypt(args) => key_client::encrypt(args).await,
+                KeyCommand::Decrypt(args) => key_client::decrypt(args).await,
+                KeyCommand::Sign(args) => key_client::sign_message(args).await,
+                KeyCommand::Verify(args) => key_client::verify(args).await,
+                KeyCommand::Rotate(args) => key_client::rotate(args).await,
             },
         }
     });

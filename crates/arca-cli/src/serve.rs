@@ -124,6 +124,7 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
         .await
         .context("cannot write the audit record of the start")?;
     let served = arca_server::run(listener, dir.services, server_config, shutdown_signal()).await;
+    audit.flush().await;
     audit
         .record(None, "server.stop", "server", address, success())
         .await

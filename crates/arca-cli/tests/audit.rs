@@ -197,3 +197,60 @@ fn audit_chain_records_verifies_and_catches_tampering() {
     let (ok, out) = verify(&dir);
     assert!(ok, "{out}");
 }
+
+/// Payload reads are recorded in the background (the response does not wait for the record's commit), yet none
+/// is lost: after a concurrent burst and a graceful stop, every read is in the chain, before the stop record,
+/// and the chain verifies.
+#[test]
+fn every_read_of_a_burst_is_recorded_before_the_stop() {
+    const READS: usize = 200;
+    let rt = rt();
+    let mut arca = Arca::start();
+    let id = rt.block_on(async {
+        let id = arca
+            .create_text_secret(&arca.admin_token, "burst", PAYLOAD)
+            .await;
+        let mut reads = tokio::task::JoinSet::new();
+        for _ in 0..READS {
+            let (http, base, token, id) = (
+                arca.http.clone(),
+                arca.base_url.clone(),
+                arca.admin_token.clone(),
+                id.clone(),
+            );
+            reads.spawn(async move { get_payload(&http, &base, &token, &id).await.0 });
+        }
+        while let Some(status) = reads.join_next().await {
+            assert_eq!(status.unwrap(), 200);
+        }
+        id
+    });
+    arca.server.stop();
+    let dir = arca.data_dir();
+    let (ok, out) = verify(&dir);
+    assert!(ok, "the chain verifies\n{out}");
+    let conn = rusqlite::Connection::open(dir.join("arca.db")).unwrap();
+    let actions: Vec<(String, String)> = conn
+        .prepare("SELECT event FROM audit_log ORDER BY seq")
+        .unwrap()
+        .query_map([], |r| r.get::<_, Vec<u8>>(0))
+        .unwrap()
+        .map(|e| {
+            let v: Value = serde_json::from_slice(&e.unwrap()).unwrap();
+            (
+                v["action"].as_str().unwrap_or_default().to_owned(),
+                v["object_id"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    let reads = actions
+        .iter()
+        .filter(|(a, o)| a == "secret.payload.read" && *o == id)
+        .count();
+    assert_eq!(reads, READS, "every read is recorded");
+    let stop = actions.iter().rposition(|(a, _)| a == "server.stop");
+    let last_read = actions
+        .iter()
+        .rposition(|(a, _)| a == "secret.payload.read");
+    assert!(stop > last_read, "the stop record comes after every read");
+}

@@ -43,14 +43,20 @@ impl AuditRecord {
     /// The record as one JSON line for a SIEM (no trailing newline): `seq`, `key_version`, `prev_mac`, `mac` (hex)
     /// and the stored event.
     pub fn json_line(&self) -> String {
-        format!(
-            "{{\"seq\":{},\"key_version\":{},\"prev_mac\":\"{}\",\"mac\":\"{}\",\"event\":{}}}",
-            self.seq,
-            self.key_version,
-            hex(&self.prev_mac),
-            hex(&self.mac),
-            String::from_utf8_lossy(&self.event)
-        )
+        let event = String::from_utf8_lossy(&self.event);
+        let mut out = String::with_capacity(200 + event.len());
+        out.push_str("{\"seq\":");
+        out.push_str(&self.seq.to_string());
+        out.push_str(",\"key_version\":");
+        out.push_str(&self.key_version.to_string());
+        out.push_str(",\"prev_mac\":\"");
+        push_hex(&mut out, &self.prev_mac);
+        out.push_str("\",\"mac\":\"");
+        push_hex(&mut out, &self.mac);
+        out.push_str("\",\"event\":");
+        out.push_str(&event);
+        out.push('}');
+        out
     }
 }
 
@@ -170,6 +176,7 @@ impl AuditOutcome {
             Err(CoreError::Integrity(_)) => AuditOutcome::Failed("integrity failure".into()),
             Err(CoreError::Storage(_)) => AuditOutcome::Failed("storage error".into()),
             Err(CoreError::Crypto(_)) => AuditOutcome::Failed("cryptographic failure".into()),
+            Err(CoreError::Kms(e)) => AuditOutcome::Failed(e.kind.aws_name().into()),
         }
     }
 }
@@ -255,14 +262,20 @@ fn json_string(out: &mut String, s: &str) {
     out.push('"');
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+fn push_hex(out: &mut String, bytes: &[u8]) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    for b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 0x0f)]));
+    }
 }
 
 /// Receives every appended record as one JSON line (file, standard output…).
 pub trait AuditSink: Send + Sync + 'static {
     /// Writes one line; failures are the sink's to report.
     fn emit(&self, line: &str);
+    /// Returns once every line emitted so far is written out (at shutdown). Nothing to do by default.
+    fn flush(&self) {}
 }
 
 /// The audit log services write to. Cheap to clone. A disabled log records nothing (unit tests of services).
@@ -276,9 +289,66 @@ struct Inner {
     keys: Arc<KeyHierarchy>,
     clock: Arc<dyn Clock>,
     sinks: Vec<Arc<dyn AuditSink>>,
+    uses: Arc<UsesInFlight>,
+}
+
+/// Most use records appended in the background at once; past it `record_use` waits for a slot.
+const USES_IN_FLIGHT: u32 = 4096;
+
+/// The records of uses being appended in the background, and whether the last one failed.
+struct UsesInFlight {
+    slots: Arc<tokio::sync::Semaphore>,
+    failed: std::sync::atomic::AtomicBool,
+}
+
+impl Default for UsesInFlight {
+    fn default() -> Self {
+        Self {
+            slots: Arc::new(tokio::sync::Semaphore::new(USES_IN_FLIGHT as usize)),
+            failed: std::sync::atomic::AtomicBool::new(false),
+        }
+    }
 }
 
 impl Inner {
+    /// The event of an action of `principal` in the current request context.
+    fn event(
+        &self,
+        principal: Option<&Principal>,
+        action: &str,
+        object_kind: &str,
+        object_id: Option<String>,
+        outcome: AuditOutcome,
+    ) -> AuditEvent {
+        let ctx = current_context();
+        AuditEvent {
+            time: self.clock.now(),
+            user_id: principal.map(|p| p.user_id.clone()),
+            project_id: principal.map(|p| p.project_id.clone()),
+            source: ctx.source,
+            request_id: ctx.request_id,
+            action: action.to_owned(),
+            object_kind: object_kind.to_owned(),
+            object_id,
+            outcome,
+        }
+    }
+
+    /// Appends `event` and hands the record to the sinks; a failure is counted and logged.
+    async fn append_and_emit(&self, event: &AuditEvent) -> Result<(), CoreError> {
+        let record = self.append(event).await.inspect_err(|e| {
+            metrics::counter!("arca_audit_write_failures_total").increment(1);
+            tracing::error!(error = %e, "audit write failed");
+        })?;
+        if !self.sinks.is_empty() {
+            let line = record.json_line();
+            for sink in &self.sinks {
+                sink.emit(&line);
+            }
+        }
+        Ok(())
+    }
+
     /// Appends `event` to the chain under the audit key.
     async fn append(&self, event: &AuditEvent) -> Result<AuditRecord, CoreError> {
         let key = self.keys.system_key(SystemKey::Audit).await?;
@@ -302,6 +372,7 @@ impl AuditLog {
                 keys,
                 clock,
                 sinks: Vec::new(),
+                uses: Arc::default(),
             })),
         }
     }
@@ -318,6 +389,7 @@ impl AuditLog {
                         keys: inner.keys.clone(),
                         clock: inner.clock.clone(),
                         sinks,
+                        uses: inner.uses.clone(),
                     })),
                 }
             }
@@ -338,33 +410,16 @@ impl AuditLog {
         let Some(inner) = &self.inner else {
             return Ok(());
         };
-        let ctx = current_context();
-        let event = AuditEvent {
-            time: inner.clock.now(),
-            user_id: principal.map(|p| p.user_id.clone()),
-            project_id: principal.map(|p| p.project_id.clone()),
-            source: ctx.source,
-            request_id: ctx.request_id,
-            action: action.to_owned(),
-            object_kind: object_kind.to_owned(),
-            object_id,
-            outcome,
-        };
-        let record = inner.append(&event).await.inspect_err(|e| {
-            metrics::counter!("arca_audit_write_failures_total").increment(1);
-            tracing::error!(error = %e, "audit write failed");
-        })?;
-        if !inner.sinks.is_empty() {
-            let line = record.json_line();
-            for sink in &inner.sinks {
-                sink.emit(&line);
-            }
-        }
-        Ok(())
+        let event = inner.event(principal, action, object_kind, object_id, outcome);
+        inner.append_and_emit(&event).await
     }
 
     /// Records a use that changes nothing (a payload read, a KMS cryptographic operation) with the current
-    /// request context. Same record, same chain as [`record`](Self::record).
+    /// request context: the same record in the same chain as [`record`](Self::record), but appended in the
+    /// background, so the response does not wait for its commit (the writer's next group commit, within
+    /// milliseconds). At most `USES_IN_FLIGHT` are pending; past that the caller waits. If a background append
+    /// failed, the next use is recorded in the foreground, so a broken audit log fails requests again instead
+    /// of letting uses go unrecorded; `flush` waits for every pending one.
     pub async fn record_use(
         &self,
         principal: Option<&Principal>,
@@ -373,8 +428,62 @@ impl AuditLog {
         object_id: Option<String>,
         outcome: AuditOutcome,
     ) -> Result<(), CoreError> {
-        self.record(principal, action, object_kind, object_id, outcome)
+        use std::sync::atomic::Ordering;
+        let Some(inner) = &self.inner else {
+            return Ok(());
+        };
+        let event = inner.event(principal, action, object_kind, object_id, outcome);
+        if inner.uses.failed.load(Ordering::Relaxed) {
+            inner.append_and_emit(&event).await?;
+            inner.uses.failed.store(false, Ordering::Relaxed);
+            return Ok(());
+        }
+        let slot = inner
+            .uses
+            .slots
+            .clone()
+            .acquire_owned()
             .await
+            .map_err(|_| CoreError::Storage(crate::StoreError("the audit log is closed".into())))?;
+        let inner = inner.clone();
+        tokio::spawn(async move {
+            if inner.append_and_emit(&event).await.is_err() {
+                inner.uses.failed.store(true, Ordering::Relaxed);
+            }
+            drop(slot);
+        });
+        Ok(())
+    }
+
+    /// Records the outcome of a read-only use and passes the result through (see [`record_use`](Self::record_use)).
+    pub async fn use_outcome<T>(
+        &self,
+        principal: &Principal,
+        action: &str,
+        object_kind: &str,
+        object_id: Option<String>,
+        result: Result<T, CoreError>,
+    ) -> Result<T, CoreError> {
+        self.record_use(
+            Some(principal),
+            action,
+            object_kind,
+            object_id,
+            AuditOutcome::of(&result),
+        )
+        .await?;
+        result
+    }
+
+    /// Waits until every use record appended in the background is committed (before a stop record, at shutdown).
+    pub async fn flush(&self) {
+        if let Some(inner) = &self.inner {
+            // Every slot free means nothing is pending; the permits go back when dropped.
+            let _all = inner.uses.slots.acquire_many(USES_IN_FLIGHT).await;
+            for sink in &inner.sinks {
+                sink.flush();
+            }
+        }
     }
 
     /// Records the outcome of a service call and passes the result through. If the record cannot be written the

@@ -111,6 +111,25 @@ fn object_binding(project: &str, kind: ObjectKind, object_id: &str, revision: u3
         .u32(revision)
 }
 
+/// The key-version field of objects sealed under a system key (system keys have one version).
+const SYSTEM_SEAL_VERSION: u32 = 1;
+
+/// The binding of KMS key material: the object binding plus the key spec and key usage.
+fn kms_binding(project: &str, key_id: &str, version: u32, spec: &str, usage: &str) -> Binding {
+    object_binding(project, ObjectKind::KmsKeyMaterial, key_id, version)
+        .lp(spec.as_bytes())
+        .lp(usage.as_bytes())
+}
+
+/// The binding of an object sealed under a system key.
+fn system_object_binding(which: SystemKey, kind: ObjectKind, object_id: &str) -> Binding {
+    Binding::new()
+        .raw(b"arca/v1/system-object")
+        .lp(which.name().as_bytes())
+        .u8(kind as u8)
+        .lp(object_id.as_bytes())
+}
+
 impl KeyHierarchy {
     /// A hierarchy over `root` and `store`.
     pub fn new(root: Arc<dyn RootKeyProvider>, store: Arc<dyn Store>, limits: CacheLimits) -> Self {
@@ -297,6 +316,90 @@ impl KeyHierarchy {
         Ok(arca_crypto::seal(
             &kek, version, kind as u8, &binding, plaintext,
         )?)
+    }
+
+    /// Seals one version of a KMS key's material: bound to the project, the key id (object id), the version
+    /// (revision) and also the key spec and key usage, so a database edit cannot turn a signing key into an
+    /// encryption key.
+    pub async fn seal_kms_material(
+        &self,
+        project: &str,
+        key_id: &str,
+        version: u32,
+        key_spec: &str,
+        key_usage: &str,
+        material: &[u8],
+    ) -> Result<Vec<u8>, CoreError> {
+        let (pkek_version, kek) = self.active_kek(project).await?;
+        let kind = ObjectKind::KmsKeyMaterial;
+        let binding = kms_binding(project, key_id, version, key_spec, key_usage);
+        let _timer = CryptoTimer::start("seal");
+        Ok(arca_crypto::seal(
+            &kek,
+            pkek_version,
+            kind as u8,
+            &binding,
+            material,
+        )?)
+    }
+
+    /// Opens KMS key material sealed by `seal_kms_material` with the same project, key, version, spec and usage.
+    pub async fn open_kms_material(
+        &self,
+        project: &str,
+        key_id: &str,
+        version: u32,
+        key_spec: &str,
+        key_usage: &str,
+        sealed: &[u8],
+    ) -> Result<Zeroizing<Vec<u8>>, CoreError> {
+        let integrity = || CoreError::Integrity(format!("version {version} of KMS key {key_id}"));
+        let pkek_version = arca_crypto::sealed_key_version(sealed).map_err(|_| integrity())?;
+        let kek = self.kek(project, pkek_version).await?;
+        let binding = kms_binding(project, key_id, version, key_spec, key_usage);
+        let _timer = CryptoTimer::start("open");
+        arca_crypto::open(&kek, ObjectKind::KmsKeyMaterial as u8, &binding, sealed)
+            .map_err(|_| integrity())
+    }
+
+    /// Seals `plaintext` under a system key (e.g. an access key's secret under `SystemKey::AccessKey`), bound
+    /// to the system key's name, the kind and the object id.
+    pub async fn seal_system(
+        &self,
+        which: SystemKey,
+        kind: ObjectKind,
+        object_id: &str,
+        plaintext: &[u8],
+    ) -> Result<Vec<u8>, CoreError> {
+        let key = self.system_key(which).await?;
+        let binding = system_object_binding(which, kind, object_id);
+        let _timer = CryptoTimer::start("seal");
+        Ok(arca_crypto::seal(
+            &key,
+            SYSTEM_SEAL_VERSION,
+            kind as u8,
+            &binding,
+            plaintext,
+        )?)
+    }
+
+    /// Opens what `seal_system` sealed with the same system key, kind and object id.
+    pub async fn open_system(
+        &self,
+        which: SystemKey,
+        kind: ObjectKind,
+        object_id: &str,
+        sealed: &[u8],
+    ) -> Result<Zeroizing<Vec<u8>>, CoreError> {
+        let integrity = || CoreError::Integrity(format!("object {object_id}"));
+        if arca_crypto::sealed_key_version(sealed).map_err(|_| integrity())? != SYSTEM_SEAL_VERSION
+        {
+            return Err(integrity());
+        }
+        let key = self.system_key(which).await?;
+        let binding = system_object_binding(which, kind, object_id);
+        let _timer = CryptoTimer::start("open");
+        arca_crypto::open(&key, kind as u8, &binding, sealed).map_err(|_| integrity())
     }
 
     /// Opens an object sealed by `seal` with the same project, kind, id and revision.

@@ -14,6 +14,7 @@ mod container;
 mod container_service;
 mod error;
 mod hierarchy;
+mod kms;
 mod order;
 mod order_service;
 mod policy;
@@ -44,8 +45,15 @@ pub use container::{
     ContainerType, NewContainer,
 };
 pub use container_service::ContainerService;
-pub use error::CoreError;
+pub use error::{CoreError, KmsError, KmsErrorKind};
 pub use hierarchy::{CacheLimits, KeyHierarchy, ObjectKind, SystemKey};
+pub use kms::{
+    AccessKeyRecord, AccessKeyService, CreateKeyRequest, DataKey, DataKeyPair, Decrypted,
+    Encrypted, IssuedAccessKey, KeyState, KmsAlias, KmsAliasPage, KmsKey, KmsKeyPage, KmsKeyRow,
+    KmsKeyVersionRow, KmsRotation, KmsRotationPage, KmsService, KmsTagPage, Mac, NewKmsKey,
+    PublicKey, ReEncrypted, RotationKind, RotationSchedule, RotationStatus, Signed, Verified,
+    alias_arn, key_arn,
+};
 pub use order::{KeySpec, NewOrder, OrderPage, OrderRecord, OrderStatus, OrderType};
 pub use order_service::OrderService;
 pub use policy::{Action, Principal, Role};

@@ -307,7 +307,7 @@ impl SecretService {
         let object_id = Some(id.to_string());
         let result = self.payload_unaudited(caller, id).await;
         self.audit
-            .outcome(caller, "secret.payload.read", "secret", object_id, result)
+            .use_outcome(caller, "secret.payload.read", "secret", object_id, result)
             .await
     }
 

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use crate::{AclService, OrderService, QuotaDefaults, QuotaService};
+use crate::{AccessKeyService, AclService, KmsService, OrderService, QuotaDefaults, QuotaService};
 use crate::{AuditLog, AuditSink, ConsumerService, ContainerService, SecretStoreService};
 use crate::{
     CacheLimits, Clock, CoreError, KeyHierarchy, RootKeyProvider, SecretService, Store,
@@ -29,6 +29,10 @@ pub struct Services {
     pub orders: OrderService,
     /// Quotas.
     pub quotas: QuotaService,
+    /// The AWS-KMS-compatible key service.
+    pub kms: KmsService,
+    /// SigV4 access keys.
+    pub access_keys: AccessKeyService,
     /// The key hierarchy.
     pub keys: Arc<KeyHierarchy>,
     /// The clock every service reads.
@@ -63,7 +67,12 @@ impl Services {
         let quotas = QuotaService::new(store.clone(), clock.clone(), QuotaDefaults::default());
         let orders = OrderService::new(store.clone(), keys.clone(), clock.clone(), quotas.clone());
         let acls = AclService::new(store.clone(), clock.clone());
+        let kms = KmsService::new(store.clone(), keys.clone(), clock.clone(), limits);
+        let access_keys =
+            AccessKeyService::new(store.clone(), keys.clone(), clock.clone(), limits.token_ttl);
         let mut services = Self {
+            kms,
+            access_keys,
             audit,
             acls,
             orders,
@@ -98,11 +107,13 @@ impl Services {
         self.acls = self.acls.clone().with_audit(a.clone());
         self.orders = self.orders.clone().with_audit(a.clone());
         self.quotas = self.quotas.clone().with_audit(a.clone());
+        self.kms = self.kms.clone().with_audit(a.clone());
+        self.access_keys = self.access_keys.clone().with_audit(a.clone());
     }
 
     /// The expiry sweeper and reports over the same store and clock.
     pub fn expiry(&self) -> crate::ExpirySweeper {
-        crate::ExpirySweeper::new(self.store.clone(), self.clock.clone())
+        crate::ExpirySweeper::new(self.store.clone(), self.clock.clone()).with_kms(self.kms.clone())
     }
 
     /// The same services with `defaults` as the deployment's quotas (`[quotas]` of `arca.toml`).

@@ -9,6 +9,7 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use crate::{AccessKeyRecord, KmsAlias, KmsKeyRow, KmsKeyVersionRow, NewKmsKey};
 use crate::{
     Acl, AclChange, AclTarget, OrderPage, OrderRecord, ProjectQuotasPage, ProjectQuotasRecord,
     QuotaCheck,
@@ -383,4 +384,103 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<bool, StoreError>;
     /// Deletes an order (never what it generated); `false` if unknown.
     async fn delete_order(&self, id: Uuid) -> Result<bool, StoreError>;
+
+    // --- KMS keys (versions, aliases, tags) ---
+    /// Inserts a key with its first version and tags, atomically.
+    async fn insert_kms_key(&self, key: &NewKmsKey) -> Result<(), StoreError>;
+    /// A key's row by id, whatever its project.
+    async fn get_kms_key(&self, id: Uuid) -> Result<Option<KmsKeyRow>, StoreError>;
+    /// Up to `limit` of a project's keys with ids greater than `after`, in id order.
+    async fn list_kms_keys(
+        &self,
+        project_id: &str,
+        limit: u32,
+        after: Option<Uuid>,
+    ) -> Result<Vec<KmsKeyRow>, StoreError>;
+    /// Writes a key's mutable fields (description, state, deletion date, rotation schedule) — never its
+    /// current version, which only `rotate_kms_key` moves; `false` if the key is gone.
+    async fn update_kms_key(&self, key: &KmsKeyRow) -> Result<bool, StoreError>;
+    /// Adds `version` (which must be the key's current version + 1) and makes it current, in one step; sets the
+    /// next automatic rotation to `next_rotation` when given. `false` (nothing written) if the key is gone or
+    /// its current version moved meanwhile.
+    async fn rotate_kms_key(
+        &self,
+        version: &KmsKeyVersionRow,
+        next_rotation: Option<OffsetDateTime>,
+    ) -> Result<bool, StoreError>;
+    /// One version of a key.
+    async fn get_kms_key_version(
+        &self,
+        key_id: Uuid,
+        version: u32,
+    ) -> Result<Option<KmsKeyVersionRow>, StoreError>;
+    /// Up to `limit` of a key's versions above `after`, in version order.
+    async fn list_kms_key_versions(
+        &self,
+        key_id: Uuid,
+        limit: u32,
+        after: u32,
+    ) -> Result<Vec<KmsKeyVersionRow>, StoreError>;
+    /// Deletes a key with its versions, aliases and tags, atomically; `false` if unknown.
+    async fn delete_kms_key(&self, id: Uuid) -> Result<bool, StoreError>;
+    /// Up to `limit` keys pending deletion whose deletion date is at or before `now`.
+    async fn kms_keys_due_for_deletion(
+        &self,
+        now: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<KmsKeyRow>, StoreError>;
+    /// Up to `limit` keys whose next automatic rotation is at or before `now`.
+    async fn kms_keys_due_for_rotation(
+        &self,
+        now: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<KmsKeyRow>, StoreError>;
+
+    /// Inserts an alias; `false` if the project has one of that name or the key is gone.
+    async fn insert_kms_alias(&self, alias: &KmsAlias) -> Result<bool, StoreError>;
+    /// Points an existing alias at another key; `false` if the alias or key is gone.
+    async fn update_kms_alias(
+        &self,
+        project_id: &str,
+        name: &str,
+        key_id: Uuid,
+        updated: OffsetDateTime,
+    ) -> Result<bool, StoreError>;
+    /// Deletes an alias; `false` if unknown.
+    async fn delete_kms_alias(&self, project_id: &str, name: &str) -> Result<bool, StoreError>;
+    /// An alias by project and name.
+    async fn get_kms_alias(
+        &self,
+        project_id: &str,
+        name: &str,
+    ) -> Result<Option<KmsAlias>, StoreError>;
+    /// Up to `limit` of a project's aliases (only those of `key_id` if given) named after `after`, by name.
+    async fn list_kms_aliases(
+        &self,
+        project_id: &str,
+        key_id: Option<Uuid>,
+        limit: u32,
+        after: Option<&str>,
+    ) -> Result<Vec<KmsAlias>, StoreError>;
+
+    /// Sets tags on a key (existing tag keys get the new value) unless the key would then have more than
+    /// `max_tags`; `false` (nothing written) if it would, or if the key is gone.
+    async fn put_kms_tags(
+        &self,
+        key_id: Uuid,
+        tags: &[(String, String)],
+        max_tags: u32,
+    ) -> Result<bool, StoreError>;
+    /// Removes tags by key (absent ones ignored); `false` if the key is gone.
+    async fn delete_kms_tags(&self, key_id: Uuid, tag_keys: &[String]) -> Result<bool, StoreError>;
+    /// A key's tags, by tag key.
+    async fn list_kms_tags(&self, key_id: Uuid) -> Result<Vec<(String, String)>, StoreError>;
+
+    // --- access keys ---
+    /// Stores an access key.
+    async fn insert_access_key(&self, key: &AccessKeyRecord) -> Result<(), StoreError>;
+    /// An access key by id.
+    async fn get_access_key(&self, id: &str) -> Result<Option<AccessKeyRecord>, StoreError>;
+    /// Marks an access key revoked; `false` if unknown.
+    async fn revoke_access_key(&self, id: &str) -> Result<bool, StoreError>;
 }

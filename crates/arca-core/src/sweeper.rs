@@ -1,19 +1,22 @@
 //! Expiry control: expired secrets are no longer served (the secret service checks the expiration on every
 //! read); after a grace period the sweeper destroys them (row, sealed payload and metadata; the SQLite store
 //! has `secure_delete` on). It also answers the metrics gauges (secrets expiring soon, secrets that never
-//! expire) and `arca report expiring|orphans`. Everything reads the `Clock`.
+//! expire) and `arca report expiring|orphans`. With the KMS service attached, each sweep also destroys KMS keys
+//! whose deletion date passed and performs due automatic rotations (`KmsService::run_due`). Everything reads the
+//! `Clock`.
 
 use std::sync::Arc;
 
 use time::Duration;
 
-use crate::{Clock, CoreError, ExpiryCounts, SecretRecord, Store};
+use crate::{Clock, CoreError, ExpiryCounts, KmsService, SecretRecord, Store};
 
 /// Sweeps expired secrets and reports on expirations.
 #[derive(Clone)]
 pub struct ExpirySweeper {
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
+    kms: Option<KmsService>,
 }
 
 impl std::fmt::Debug for ExpirySweeper {
@@ -25,7 +28,18 @@ impl std::fmt::Debug for ExpirySweeper {
 impl ExpirySweeper {
     /// A sweeper over `store`, reading `clock`.
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Self {
-        Self { store, clock }
+        Self {
+            store,
+            clock,
+            kms: None,
+        }
+    }
+
+    /// The same sweeper, also running the KMS service's due work (key deletions whose date passed, automatic
+    /// rotations) on every sweep.
+    pub fn with_kms(mut self, kms: KmsService) -> Self {
+        self.kms = Some(kms);
+        self
     }
 
     /// Secrets expiring within `within` from now, and secrets without an expiration. Also the readiness probe:
@@ -35,7 +49,8 @@ impl ExpirySweeper {
         Ok(self.store.secret_expiry_counts(now, now + within).await?)
     }
 
-    /// Destroys every secret that expired more than `grace` ago; returns how many were destroyed.
+    /// Destroys every secret that expired more than `grace` ago (and runs the KMS due work, if attached);
+    /// returns how many secrets were destroyed.
     pub async fn sweep(&self, grace: Duration) -> Result<u64, CoreError> {
         let cutoff = self.clock.now() - grace;
         let mut destroyed = 0u64;
@@ -49,6 +64,16 @@ impl ExpirySweeper {
         }
         if destroyed > 0 {
             metrics::counter!("arca_secrets_destroyed_total").increment(destroyed);
+        }
+        if let Some(kms) = &self.kms {
+            let (deleted, rotated) = kms.run_due(self.clock.now()).await?;
+            if deleted + rotated > 0 {
+                tracing::info!(
+                    deleted,
+                    rotated,
+                    "KMS keys deleted and rotated as scheduled"
+                );
+            }
         }
         Ok(destroyed)
     }

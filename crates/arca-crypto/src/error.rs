@@ -19,4 +19,17 @@ pub enum CryptoError {
     /// A key pair could not be generated (or its size is not supported).
     #[error("key generation failed")]
     KeyGeneration,
+    /// A request the key cannot serve (wrong algorithm for its spec, a digest of the wrong length, an oversize
+    /// plaintext). The message names no key material.
+    #[error("invalid input: {0}")]
+    InvalidInput(String),
+    /// Stored key material does not fit its key spec (wrong length, key type, curve or size).
+    #[error("key material does not fit key spec {0}")]
+    InvalidKeyMaterial(&'static str),
+    /// Signing failed inside the library.
+    #[error("signing failed")]
+    Signing,
+    /// Public-key encryption failed inside the library.
+    #[error("encryption failed")]
+    Encryption,
 }

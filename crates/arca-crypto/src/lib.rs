@@ -1,12 +1,14 @@
 //! Arca's cryptographic primitives on aws-lc-rs: zeroizing key types, HKDF, HMAC, the object seal envelope,
-//! key wrapping, API tokens and RSA key-pair generation (PEM). This crate knows nothing of projects, storage or
+//! key wrapping, API tokens, RSA key-pair generation (PEM) and the KMS primitives (`kms`). This crate knows nothing of projects, storage or
 //! HTTP and does no I/O; callers pass the bytes that bind a ciphertext to its context (see `Binding`).
 #![forbid(unsafe_code)]
 
 mod binding;
 mod error;
+mod gcm;
 mod kdf;
 mod key;
+pub mod kms;
 mod mac;
 mod random;
 mod rsa_keygen;
@@ -18,6 +20,10 @@ pub use binding::Binding;
 pub use error::CryptoError;
 pub use kdf::hkdf_sha256;
 pub use key::Key256;
+pub use kms::{
+    EncryptionAlgorithm, EncryptionContext, KeyMaterial, KmsKeySpec, KmsKeyUsage, MacAlgorithm,
+    MessageType, SigningAlgorithm, kms_blob_header, kms_open, kms_seal,
+};
 pub use mac::{constant_time_eq, hmac_sha256, hmac_sha256_verify};
 pub use random::{fill_random, random_array};
 pub use rsa_keygen::{PKCS8_PBKDF2_ITERATIONS, RSA_KEY_BITS, RsaKeyPem, generate_rsa_pem};

@@ -3,22 +3,18 @@
 //! nonce, and associated data `header ‖ binding` where the caller's binding names project, kind, object and
 //! revision.
 
-use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
 use zeroize::Zeroizing;
 
+use crate::gcm::{self, TAG_LEN};
 use crate::{Binding, CryptoError, Key256, hkdf_sha256, random_array};
 
 /// The only seal format this version writes and reads.
 pub const SEAL_FORMAT_V1: u8 = 0x01;
 const SEAL_LABEL: &[u8] = b"arca/v1/seal";
 const HEADER_LEN: usize = 1 + 4 + 32 + 12;
-const TAG_LEN: usize = 16;
 
-fn object_key(pkek: &Key256, salt: &[u8], kind: u8) -> Result<LessSafeKey, CryptoError> {
-    let derived = hkdf_sha256(pkek.expose(), salt, &[SEAL_LABEL, &[kind]])?;
-    let unbound =
-        UnboundKey::new(&AES_256_GCM, derived.expose()).map_err(|_| CryptoError::KeyLength)?;
-    Ok(LessSafeKey::new(unbound))
+fn object_key(pkek: &Key256, salt: &[u8], kind: u8) -> Result<Key256, CryptoError> {
+    hkdf_sha256(pkek.expose(), salt, &[SEAL_LABEL, &[kind]])
 }
 
 fn aad(header: &[u8], binding: &Binding) -> Vec<u8> {
@@ -46,16 +42,7 @@ pub fn seal(
     out.extend_from_slice(&nonce);
     let aad = aad(&out, binding);
     let key = object_key(pkek, &salt, kind)?;
-    let mut body = plaintext.to_vec();
-    let tag = key
-        .seal_in_place_separate_tag(
-            Nonce::assume_unique_for_key(nonce),
-            Aad::from(&aad[..]),
-            &mut body,
-        )
-        .map_err(|_| CryptoError::Integrity)?;
-    out.extend_from_slice(&body);
-    out.extend_from_slice(tag.as_ref());
+    gcm::seal_append(&key, nonce, &aad, plaintext, &mut out)?;
     Ok(out)
 }
 
@@ -88,17 +75,7 @@ pub fn open(
         .map_err(|_| CryptoError::Format("nonce"))?;
     let aad = aad(header, binding);
     let key = object_key(pkek, salt, kind)?;
-    let mut body = Zeroizing::new(rest.to_vec());
-    let len = key
-        .open_in_place(
-            Nonce::assume_unique_for_key(nonce),
-            Aad::from(&aad[..]),
-            &mut body,
-        )
-        .map_err(|_| CryptoError::Integrity)?
-        .len();
-    body.truncate(len);
-    Ok(body)
+    gcm::open(&key, nonce, &aad, rest)
 }
 
 #[cfg(test)]

@@ -171,6 +171,9 @@ impl ApiError {
             CoreError::NotFound(message) => Self::not_found(not_found_text(&message)),
             CoreError::Conflict(message) => Self::conflict(message),
             CoreError::Invalid(message) => Self::bad_request(message),
+            // KMS failures are answered by `kms/error.rs`; none reaches a Barbican handler, but a client
+            // error stays a 400 if one ever does.
+            CoreError::Kms(e) => Self::bad_request(e.message),
             // Barbican's `QuotaReached`: a 403 whose client message names no project or number.
             CoreError::QuotaReached(_) => {
                 crate::metrics::denied("quota");

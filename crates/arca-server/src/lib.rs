@@ -1,6 +1,7 @@
-//! Arca's HTTP server: the Barbican v1 REST API over `arca_core::Services`. This root assembles the router
-//! (request ids, microversion negotiation, the Barbican routes, Barbican-style 404/405 bodies, the OpenAPI
-//! document at `GET /v1/openapi.json`) and serves it until shutdown. Wire shapes live only in this crate;
+//! Arca's HTTP server: the Barbican v1 REST API and the AWS KMS JSON 1.1 protocol over `arca_core::Services`.
+//! This root assembles the router (request ids, microversion negotiation, the Barbican routes, the KMS
+//! protocol on `POST /` with `X-Amz-Target`, Barbican-style 404/405 bodies, the OpenAPI document at
+//! `GET /v1/openapi.json`) and serves it until shutdown. Wire shapes live only in this crate;
 //! status mapping lives only in `error.rs`.
 #![forbid(unsafe_code)]
 
@@ -8,6 +9,7 @@ mod auth;
 mod barbican;
 mod config;
 mod error;
+pub mod kms;
 pub mod metrics;
 mod request_id;
 mod state;
@@ -28,8 +30,10 @@ use crate::state::AppState;
 pub fn router(services: arca_core::Services, config: ServerConfig) -> Router {
     let state = AppState::new(services, config);
     barbican::routes()
-        .with_state(state)
         .layer(axum::middleware::from_fn(barbican::microversion::negotiate))
+        // `POST /` is the KMS protocol; added after the microversion layer, which is Barbican's alone.
+        .route("/", axum::routing::post(kms::handle))
+        .with_state(state)
         .layer(axum::middleware::from_fn(metrics::track))
         .layer(axum::middleware::from_fn(request_id::stamp))
 }

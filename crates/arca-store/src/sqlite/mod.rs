@@ -2,15 +2,17 @@
 //! opens the file, configures the connection — WAL, `synchronous=FULL`, `foreign_keys`, `secure_delete`, a busy
 //! timeout for other processes writing the same file — and applies migrations) and sets up the pool of read-only
 //! connections. The trait methods delegate to one file per area: `secrets`, `keys`, `tokens`, `list`,
-//! `containers`, `consumers`, `secret_stores`, `acls`, `orders`, `quotas`; reads run in place on `reads`, writes
+//! `containers`, `consumers`, `secret_stores`, `acls`, `orders`, `quotas`, `kms`, `access_keys`; reads run in place on `reads`, writes
 //! go through `writer`.
 
+mod access_keys;
 mod acls;
 mod audit;
 mod codec;
 mod consumers;
 mod containers;
 mod keys;
+mod kms;
 mod list;
 mod orders;
 mod quotas;
@@ -26,6 +28,7 @@ use std::path::Path;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+use arca_core::{AccessKeyRecord, KmsAlias, KmsKeyRow, KmsKeyVersionRow, NewKmsKey};
 use arca_core::{
     KekRow, SecretPage, SecretQuery, SecretRecord, Store, StoreError, StoredPayload, TokenRow,
     WrappedKeyRow,
@@ -42,6 +45,7 @@ use arca_core::{
     Acl, AclChange, AclTarget, OrderPage, OrderRecord, ProjectQuotasPage, ProjectQuotasRecord,
     QuotaCheck,
 };
+use kms::KmsWrite;
 use orders::OrderWrite;
 use quotas::QuotaWrite;
 
@@ -635,6 +639,184 @@ impl Store for SqliteStore {
     async fn delete_order(&self, id: Uuid) -> Result<bool, StoreError> {
         self.writer
             .submit(WriteKind::Order(OrderWrite::Delete(id)))
+            .await
+    }
+
+    async fn insert_kms_key(&self, key: &NewKmsKey) -> Result<(), StoreError> {
+        self.writer
+            .submit(WriteKind::Kms(KmsWrite::InsertKey(Box::new(key.clone()))))
+            .await
+            .map(|_| ())
+    }
+
+    async fn get_kms_key(&self, id: Uuid) -> Result<Option<KmsKeyRow>, StoreError> {
+        self.reads.run(|c| kms::get_key(c, id))
+    }
+
+    async fn list_kms_keys(
+        &self,
+        project_id: &str,
+        limit: u32,
+        after: Option<Uuid>,
+    ) -> Result<Vec<KmsKeyRow>, StoreError> {
+        self.reads
+            .run(|c| kms::list_keys(c, project_id, limit, after))
+    }
+
+    async fn update_kms_key(&self, key: &KmsKeyRow) -> Result<bool, StoreError> {
+        self.writer
+            .submit(WriteKind::Kms(KmsWrite::UpdateKey(Box::new(key.clone()))))
+            .await
+    }
+
+    async fn rotate_kms_key(
+        &self,
+        version: &KmsKeyVersionRow,
+        next_rotation: Option<OffsetDateTime>,
+    ) -> Result<bool, StoreError> {
+        self.writer
+            .submit(WriteKind::Kms(KmsWrite::Rotate {
+                version: version.clone(),
+                next_rotation,
+            }))
+            .await
+    }
+
+    async fn get_kms_key_version(
+        &self,
+        key_id: Uuid,
+        version: u32,
+    ) -> Result<Option<KmsKeyVersionRow>, StoreError> {
+        self.reads.run(|c| kms::get_version(c, key_id, version))
+    }
+
+    async fn list_kms_key_versions(
+        &self,
+        key_id: Uuid,
+        limit: u32,
+        after: u32,
+    ) -> Result<Vec<KmsKeyVersionRow>, StoreError> {
+        self.reads
+            .run(|c| kms::list_versions(c, key_id, limit, after))
+    }
+
+    async fn delete_kms_key(&self, id: Uuid) -> Result<bool, StoreError> {
+        self.writer
+            .submit(WriteKind::Kms(KmsWrite::DeleteKey(id)))
+            .await
+    }
+
+    async fn kms_keys_due_for_deletion(
+        &self,
+        now: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<KmsKeyRow>, StoreError> {
+        self.reads
+            .run(|c| kms::keys_due_for_deletion(c, now, limit))
+    }
+
+    async fn kms_keys_due_for_rotation(
+        &self,
+        now: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<KmsKeyRow>, StoreError> {
+        self.reads
+            .run(|c| kms::keys_due_for_rotation(c, now, limit))
+    }
+
+    async fn insert_kms_alias(&self, alias: &KmsAlias) -> Result<bool, StoreError> {
+        self.writer
+            .submit(WriteKind::Kms(KmsWrite::InsertAlias(alias.clone())))
+            .await
+    }
+
+    async fn update_kms_alias(
+        &self,
+        project_id: &str,
+        name: &str,
+        key_id: Uuid,
+        updated: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        self.writer
+            .submit(WriteKind::Kms(KmsWrite::UpdateAlias {
+                project_id: project_id.to_owned(),
+                name: name.to_owned(),
+                key_id,
+                updated,
+            }))
+            .await
+    }
+
+    async fn delete_kms_alias(&self, project_id: &str, name: &str) -> Result<bool, StoreError> {
+        self.writer
+            .submit(WriteKind::Kms(KmsWrite::DeleteAlias {
+                project_id: project_id.to_owned(),
+                name: name.to_owned(),
+            }))
+            .await
+    }
+
+    async fn get_kms_alias(
+        &self,
+        project_id: &str,
+        name: &str,
+    ) -> Result<Option<KmsAlias>, StoreError> {
+        self.reads.run(|c| kms::get_alias(c, project_id, name))
+    }
+
+    async fn list_kms_aliases(
+        &self,
+        project_id: &str,
+        key_id: Option<Uuid>,
+        limit: u32,
+        after: Option<&str>,
+    ) -> Result<Vec<KmsAlias>, StoreError> {
+        self.reads
+            .run(|c| kms::list_aliases(c, project_id, key_id, limit, after))
+    }
+
+    async fn put_kms_tags(
+        &self,
+        key_id: Uuid,
+        tags: &[(String, String)],
+        max_tags: u32,
+    ) -> Result<bool, StoreError> {
+        self.writer
+            .submit(WriteKind::Kms(KmsWrite::PutTags {
+                key_id,
+                tags: tags.to_vec(),
+                max: max_tags,
+            }))
+            .await
+    }
+
+    async fn delete_kms_tags(&self, key_id: Uuid, tag_keys: &[String]) -> Result<bool, StoreError> {
+        self.writer
+            .submit(WriteKind::Kms(KmsWrite::DeleteTags {
+                key_id,
+                keys: tag_keys.to_vec(),
+            }))
+            .await
+    }
+
+    async fn list_kms_tags(&self, key_id: Uuid) -> Result<Vec<(String, String)>, StoreError> {
+        self.reads.run(|c| kms::list_tags(c, key_id))
+    }
+
+    async fn insert_access_key(&self, key: &AccessKeyRecord) -> Result<(), StoreError> {
+        self.writer
+            .submit(WriteKind::InsertAccessKey(key.clone()))
+            .await
+            .map(|_| ())
+    }
+
+    async fn get_access_key(&self, id: &str) -> Result<Option<AccessKeyRecord>, StoreError> {
+        self.reads.run(|c| access_keys::get(c, id))
+    }
+
+    async fn revoke_access_key(&self, id: &str) -> Result<bool, StoreError> {
+        self.writer
+            .submit(WriteKind::RevokeAccessKey(id.to_owned()))
             .await
     }
 }

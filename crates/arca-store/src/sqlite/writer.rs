@@ -15,7 +15,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::time::Duration;
 
-use arca_core::{KekRow, SecretRecord, StoreError, StoredPayload, TokenRow, WrappedKeyRow};
+use arca_core::{
+    AccessKeyRecord, KekRow, SecretRecord, StoreError, StoredPayload, TokenRow, WrappedKeyRow,
+};
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 use time::OffsetDateTime;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
@@ -24,10 +26,11 @@ use uuid::Uuid;
 use super::acls::AclWrite;
 use super::audit::AuditAppend;
 use super::codec::sql_err;
+use super::kms::KmsWrite;
 use super::orders::OrderWrite;
 use super::quotas::QuotaWrite;
+use super::{access_keys, keys, secrets, tokens};
 use super::{consumers, containers, schema, secret_stores};
-use super::{keys, secrets, tokens};
 use arca_core::ContainerSecretRef;
 
 /// Most operations run in one transaction.
@@ -112,6 +115,9 @@ pub(super) enum WriteKind {
     Order(OrderWrite),
     Quota(QuotaWrite),
     Audit(AuditAppend),
+    Kms(KmsWrite),
+    InsertAccessKey(AccessKeyRecord),
+    RevokeAccessKey(String),
 }
 
 impl WriteKind {
@@ -174,6 +180,9 @@ impl WriteKind {
             WriteKind::Order(write) => write.apply(conn),
             WriteKind::Quota(write) => write.apply(conn),
             WriteKind::Audit(append) => append.apply(conn),
+            WriteKind::Kms(write) => write.apply(conn),
+            WriteKind::InsertAccessKey(key) => access_keys::insert(conn, key).map(|()| true),
+            WriteKind::RevokeAccessKey(id) => access_keys::revoke(conn, id),
         }
     }
 }
@@ -364,7 +373,13 @@ fn run_batch(
             stats.ops.fetch_add(count, Ordering::Relaxed);
             let mut deleted = 0;
             for (op, result) in batch.into_iter().zip(results) {
-                if matches!((&op.kind, &result), (WriteKind::DeleteSecret(_), Ok(true))) {
+                if matches!(
+                    (&op.kind, &result),
+                    (
+                        WriteKind::DeleteSecret(_) | WriteKind::Kms(KmsWrite::DeleteKey(_)),
+                        Ok(true)
+                    )
+                ) {
                     deleted += 1;
                 }
                 // A caller that gave up waiting still had its write committed; nobody to tell.
