@@ -151,7 +151,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
     tokio::time::sleep(Duration::from_millis(300)).await;
     report.idle_rss = server.memory()?.0;
     let kms = if SCENARIOS.iter().any(|s| s.kms.is_some() && wanted(s)) {
-        KmsBench::create(&arca, &data_dir, &server.url, work.path()).await?
+        Some(KmsBench::create(&arca, &data_dir, &server.url, work.path()).await?)
     } else {
         None
     };

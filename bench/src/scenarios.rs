@@ -176,19 +176,12 @@ pub struct KmsBench {
 impl KmsBench {
     /// Makes an admin access key of project `bench` with `arca access-key create` (the server is running on
     /// `data_dir`), then a symmetric key, a P-256 signing key and a 1 KiB ciphertext through the API.
-    /// `Ok(None)` when this build cannot sign SigV4 requests yet (see [`sigv4_headers`]).
     pub async fn create(
         arca: &Path,
         data_dir: &Path,
         url: &str,
         work: &Path,
-    ) -> anyhow::Result<Option<KmsBench>> {
-        if !SIGNER_WIRED {
-            eprintln!(
-                "KMS scenarios skipped: arca-bench has no SigV4 signer yet (scenarios::sigv4_headers)"
-            );
-            return Ok(None);
-        }
+    ) -> anyhow::Result<KmsBench> {
         let dir = data_dir.to_str().context("data dir path is not UTF-8")?;
         let line = crate::server::arca_last_line(
             arca,
@@ -239,7 +232,7 @@ impl KmsBench {
             .as_str()
             .context("Encrypt answered no CiphertextBlob")?
             .to_owned();
-        Ok(Some(bench))
+        Ok(bench)
     }
 
     /// The JSON body of one `op` request.
@@ -352,24 +345,52 @@ pub struct SignInput<'a> {
     pub now: time::OffsetDateTime,
 }
 
-/// Whether [`sigv4_headers`] can sign; the KMS scenarios are skipped (with a message) until it can.
-const SIGNER_WIRED: bool = false;
-
-/// The headers that authenticate one request: `X-Amz-Date` and `Authorization` (signed headers
-/// content-type;host;x-amz-date;x-amz-target). This is the one place the harness signs: it is to call the
-/// server's client-side signer, `arca_server::kms::sigv4::sign` (then add `arca-server` to this crate's
-/// dependencies and set [`SIGNER_WIRED`]), which does not exist yet.
+/// The headers that authenticate one request: `Host`, `X-Amz-Date` and `Authorization` over content-type, host,
+/// x-amz-date and x-amz-target, from the server's own client-side signer (`arca_server::kms::sigv4::sign`).
 fn sigv4_headers(input: &SignInput<'_>) -> anyhow::Result<Vec<(String, String)>> {
-    let _ = (
-        input.host,
-        input.target,
-        input.body,
-        input.access_key_id,
-        input.secret,
-        input.region,
-        input.now,
+    use arca_server::kms::sigv4::{Credentials, SERVICE, sign};
+    use axum::http::{HeaderMap, HeaderValue, Method, Uri};
+
+    let uri: Uri = format!("http://{}/", input.host)
+        .parse()
+        .with_context(|| format!("{:?} is not a host", input.host))?;
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        "content-type",
+        HeaderValue::from_static("application/x-amz-json-1.1"),
     );
-    bail!("no SigV4 signer in this build of arca-bench (arca_server::kms::sigv4::sign)")
+    headers.insert("x-amz-target", HeaderValue::from_str(input.target)?);
+    let credentials = Credentials {
+        access_key_id: input.access_key_id,
+        secret_access_key: input.secret.as_bytes(),
+        region: input.region,
+        service: SERVICE,
+    };
+    sign(
+        &Method::POST,
+        &uri,
+        &mut headers,
+        input.body,
+        &credentials,
+        input.now,
+    )
+    .map_err(|e| anyhow::anyhow!("cannot sign the KMS request: {e}"))?;
+    // Named as wrk's own `Host`, so the Lua script replaces it rather than sending two.
+    let wanted = [
+        ("host", "Host"),
+        ("x-amz-date", "X-Amz-Date"),
+        ("authorization", "Authorization"),
+    ];
+    wanted
+        .iter()
+        .map(|(name, shown)| {
+            let value = headers
+                .get(*name)
+                .with_context(|| format!("the signer set no {name} header"))?
+                .to_str()?;
+            Ok(((*shown).to_owned(), value.to_owned()))
+        })
+        .collect()
 }
 
 /// Standard base64 with padding, for the few bytes the KMS bodies carry.

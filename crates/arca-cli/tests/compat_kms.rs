@@ -6,7 +6,8 @@
 //!
 //! What the scripts cannot show at this level: that a key scheduled for deletion is really deleted when due.
 //! The shortest window is 7 days and `arca server` has no clock a test can move, so that is covered where the
-//! clock is a seam (`KmsService::run_due` with `ManualClock`, in arca-core's tests).
+//! clock is a seam: `KmsService::run_due` under a `ManualClock` in `crates/arca-core/tests/kms_keys.rs` (the
+//! server runs it from the expiry sweeper every `sweep_interval`).
 
 mod common;
 
