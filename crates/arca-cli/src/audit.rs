@@ -85,6 +85,13 @@ fn write_lines(file: File, rx: &mpsc::Receiver<FileSinkMsg>, shown: &str) {
     }
 }
 
+impl Drop for FileSink {
+    /// A command that ends (or a server that stops) leaves every line it emitted in the file.
+    fn drop(&mut self) {
+        AuditSink::flush(self);
+    }
+}
+
 impl AuditSink for FileSink {
     fn emit(&self, line: &str) {
         self.send(FileSinkMsg::Line(line.to_owned()));

@@ -145,16 +145,22 @@ fn audit_chain_records_verifies_and_catches_tampering() {
     );
     assert!(ok_read["request_id"].as_str().unwrap().starts_with("req-"));
 
-    // The JSON lines: one per record, with seq and mac, and no payload or token.
+    // The JSON lines: exactly one per record (in commit order, which may differ from seq order by a batch),
+    // with seq and mac, and no payload or token.
     let lines = std::fs::read_to_string(dir.join("audit.jsonl")).expect("audit.jsonl");
     let count = record_count(&dir);
-    assert_eq!(lines.lines().count() as i64, count, "{lines}");
-    for (i, line) in lines.lines().enumerate() {
-        let v: Value = serde_json::from_str(line).unwrap();
-        assert_eq!(v["seq"], i as u64 + 1, "{line}");
-        assert_eq!(v["mac"].as_str().unwrap().len(), 64, "{line}");
-        assert!(v["event"]["action"].is_string(), "{line}");
-    }
+    let mut seqs: Vec<u64> = lines
+        .lines()
+        .map(|line| {
+            let v: Value = serde_json::from_str(line).unwrap();
+            assert_eq!(v["mac"].as_str().unwrap().len(), 64, "{line}");
+            assert!(v["event"]["action"].is_string(), "{line}");
+            v["seq"].as_u64().unwrap()
+        })
+        .collect();
+    seqs.sort_unstable();
+    let expected: Vec<u64> = (1..=count as u64).collect();
+    assert_eq!(seqs, expected, "one line per record\n{lines}");
     for secret in [PAYLOAD, arca.admin_token.as_str(), reader.as_str()] {
         assert!(
             !lines.contains(secret),

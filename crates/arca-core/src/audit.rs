@@ -295,11 +295,18 @@ struct Inner {
 
 /// Most use records appended in the background at once; past it `record_use` waits for a slot.
 const USES_IN_FLIGHT: u32 = 4096;
+/// Most use records one background append writes.
+const USES_PER_BATCH: usize = 512;
 
-/// The records of uses being appended in the background, and whether the last one failed.
+/// A use waiting for the background appender, with its slot.
+type PendingUse = (AuditEvent, tokio::sync::OwnedSemaphorePermit);
+
+/// The records of uses being appended in the background: their slots, the queue of the appender task (started
+/// on first use), and whether the last append failed.
 struct UsesInFlight {
     slots: Arc<tokio::sync::Semaphore>,
     failed: std::sync::atomic::AtomicBool,
+    queue: std::sync::OnceLock<tokio::sync::mpsc::UnboundedSender<PendingUse>>,
 }
 
 impl Default for UsesInFlight {
@@ -307,7 +314,40 @@ impl Default for UsesInFlight {
         Self {
             slots: Arc::new(tokio::sync::Semaphore::new(USES_IN_FLIGHT as usize)),
             failed: std::sync::atomic::AtomicBool::new(false),
+            queue: std::sync::OnceLock::new(),
         }
+    }
+}
+
+/// The background appender: takes whatever uses are queued (up to `USES_PER_BATCH`), appends them as one
+/// batch (one writer operation, chained in order), hands the records to the sinks, then frees their slots. It
+/// holds the log only weakly and stops when the log is gone.
+async fn append_uses(
+    log: std::sync::Weak<Inner>,
+    mut queue: tokio::sync::mpsc::UnboundedReceiver<PendingUse>,
+) {
+    use std::sync::atomic::Ordering;
+    while let Some(first) = queue.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < USES_PER_BATCH {
+            match queue.try_recv() {
+                Ok(next) => batch.push(next),
+                Err(_) => break,
+            }
+        }
+        let Some(inner) = log.upgrade() else {
+            return;
+        };
+        let events = batch.iter().map(|(e, _)| e.canonical_bytes()).collect();
+        match inner.append_batch(events).await {
+            Ok(records) => inner.emit(&records),
+            Err(e) => {
+                metrics::counter!("arca_audit_write_failures_total").increment(batch.len() as u64);
+                tracing::error!(error = %e, records = batch.len(), "audit write failed");
+                inner.uses.failed.store(true, Ordering::Relaxed);
+            }
+        }
+        drop(batch);
     }
 }
 
@@ -341,26 +381,45 @@ impl Inner {
             metrics::counter!("arca_audit_write_failures_total").increment(1);
             tracing::error!(error = %e, "audit write failed");
         })?;
-        if !self.sinks.is_empty() {
+        self.emit(std::slice::from_ref(&record));
+        Ok(())
+    }
+
+    /// Hands records to the sinks as JSON lines.
+    fn emit(&self, records: &[AuditRecord]) {
+        if self.sinks.is_empty() {
+            return;
+        }
+        for record in records {
             let line = record.json_line();
             for sink in &self.sinks {
                 sink.emit(&line);
             }
         }
-        Ok(())
+    }
+
+    /// MACs records under the audit key inside the store's serialised append.
+    async fn sealer(&self) -> Result<AuditSealer, CoreError> {
+        let key = self.keys.system_key(SystemKey::Audit).await?;
+        Ok(Arc::new(move |seq, prev_mac, event| {
+            let mac = audit_mac(&key, seq, prev_mac, AUDIT_KEY_VERSION, event);
+            (AUDIT_KEY_VERSION, mac.to_vec())
+        }))
     }
 
     /// Appends `event` to the chain under the audit key.
     async fn append(&self, event: &AuditEvent) -> Result<AuditRecord, CoreError> {
-        let key = self.keys.system_key(SystemKey::Audit).await?;
-        let sealer: AuditSealer = Arc::new(move |seq, prev_mac, event| {
-            let mac = audit_mac(&key, seq, prev_mac, AUDIT_KEY_VERSION, event);
-            (AUDIT_KEY_VERSION, mac.to_vec())
-        });
+        let sealer = self.sealer().await?;
         Ok(self
             .store
             .append_audit(event.canonical_bytes(), sealer)
             .await?)
+    }
+
+    /// Appends `events` in order as one batch.
+    async fn append_batch(&self, events: Vec<Vec<u8>>) -> Result<Vec<AuditRecord>, CoreError> {
+        let sealer = self.sealer().await?;
+        Ok(self.store.append_audit_batch(events, sealer).await?)
     }
 }
 
@@ -390,7 +449,8 @@ impl AuditLog {
                         keys: inner.keys.clone(),
                         clock: inner.clock.clone(),
                         sinks,
-                        uses: inner.uses.clone(),
+                        // A queue of its own: the appender task serves the log it was started for.
+                        uses: Arc::default(),
                     })),
                 }
             }
@@ -439,21 +499,20 @@ impl AuditLog {
             inner.uses.failed.store(false, Ordering::Relaxed);
             return Ok(());
         }
+        let closed = || CoreError::Storage(crate::StoreError("the audit log is closed".into()));
         let slot = inner
             .uses
             .slots
             .clone()
             .acquire_owned()
             .await
-            .map_err(|_| CoreError::Storage(crate::StoreError("the audit log is closed".into())))?;
-        let inner = inner.clone();
-        tokio::spawn(async move {
-            if inner.append_and_emit(&event).await.is_err() {
-                inner.uses.failed.store(true, Ordering::Relaxed);
-            }
-            drop(slot);
+            .map_err(|_| closed())?;
+        let queue = inner.uses.queue.get_or_init(|| {
+            let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+            tokio::spawn(append_uses(Arc::downgrade(inner), rx));
+            tx
         });
-        Ok(())
+        queue.send((event, slot)).map_err(|_| closed())
     }
 
     /// Records the outcome of a read-only use and passes the result through (see [`record_use`](Self::record_use)).

@@ -124,6 +124,19 @@ pub trait Store: Send + Sync + 'static {
         event: Vec<u8>,
         sealer: crate::AuditSealer,
     ) -> Result<crate::AuditRecord, StoreError>;
+    /// Appends `events` in order as consecutive records (as [`append_audit`](Self::append_audit) does for one),
+    /// in one write; durable when this returns. Stores without a cheaper way append them one by one.
+    async fn append_audit_batch(
+        &self,
+        events: Vec<Vec<u8>>,
+        sealer: crate::AuditSealer,
+    ) -> Result<Vec<crate::AuditRecord>, StoreError> {
+        let mut records = Vec::with_capacity(events.len());
+        for event in events {
+            records.push(self.append_audit(event, sealer.clone()).await?);
+        }
+        Ok(records)
+    }
     /// Every audit record in `seq` order.
     async fn audit_records(&self) -> Result<Vec<crate::AuditRecord>, StoreError>;
 

@@ -579,6 +579,8 @@ async fn management_and_uses_are_audited() {
     .await
     .unwrap();
     let _ = kms.disable_key(&who("p1", "olga", "observer"), &id).await;
+    // Uses are appended in the background: wait for them.
+    w.services.audit.flush().await;
     use arca_core::Store;
     let records = w.store.audit_records().await.unwrap();
     let lines: Vec<String> = records.iter().map(|r| r.json_line()).collect();

@@ -9,11 +9,12 @@ use rusqlite::{Connection, params};
 
 use super::codec::{execute, query_all, query_opt, sql_err};
 
-/// An append queued for the writer; the record it made is left in `done` for the caller once committed.
+/// Appends queued for the writer (one or a batch, chained in order in one savepoint); the records they made are
+/// left in `done` for the caller once committed.
 pub(super) struct AuditAppend {
-    pub(super) event: Vec<u8>,
+    pub(super) events: Vec<Vec<u8>>,
     pub(super) sealer: AuditSealer,
-    pub(super) done: std::sync::Arc<Mutex<Option<AuditRecord>>>,
+    pub(super) done: std::sync::Arc<Mutex<Vec<AuditRecord>>>,
 }
 
 impl AuditAppend {
@@ -28,28 +29,33 @@ impl AuditAppend {
                 Ok((row.get(0).map_err(&get)?, row.get(1).map_err(&get)?))
             },
         )?;
-        let (last, prev_mac) = head.unwrap_or((0, GENESIS_MAC.to_vec()));
-        let seq = u64::try_from(last)
-            .map_err(|_| StoreError("SQLite store: negative audit sequence".into()))?
-            + 1;
-        let (key_version, mac) = (self.sealer)(seq, &prev_mac, &self.event);
-        execute(
-            conn,
-            "INSERT INTO audit_log (seq, key_version, prev_mac, mac, event) VALUES (?, ?, ?, ?, ?)",
-            params![last + 1, key_version, prev_mac, mac, self.event],
-            "appending an audit record",
-        )?;
-        let record = AuditRecord {
-            seq,
-            key_version,
-            prev_mac,
-            mac,
-            event: self.event.clone(),
-        };
+        let (mut last, mut prev_mac) = head.unwrap_or((0, GENESIS_MAC.to_vec()));
+        let mut records = Vec::with_capacity(self.events.len());
+        for event in &self.events {
+            let seq = u64::try_from(last)
+                .map_err(|_| StoreError("SQLite store: negative audit sequence".into()))?
+                + 1;
+            let (key_version, mac) = (self.sealer)(seq, &prev_mac, event);
+            execute(
+                conn,
+                "INSERT INTO audit_log (seq, key_version, prev_mac, mac, event) VALUES (?, ?, ?, ?, ?)",
+                params![last + 1, key_version, prev_mac, mac, event],
+                "appending an audit record",
+            )?;
+            last += 1;
+            let record = AuditRecord {
+                seq,
+                key_version,
+                prev_mac: std::mem::replace(&mut prev_mac, mac.clone()),
+                mac,
+                event: event.clone(),
+            };
+            records.push(record);
+        }
         *self
             .done
             .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(record);
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = records;
         Ok(true)
     }
 }

@@ -113,19 +113,37 @@ impl Store for SqliteStore {
         event: Vec<u8>,
         sealer: arca_core::AuditSealer,
     ) -> Result<arca_core::AuditRecord, StoreError> {
-        let done = std::sync::Arc::new(std::sync::Mutex::new(None));
+        let mut records = self.append_audit_batch(vec![event], sealer).await?;
+        records
+            .pop()
+            .ok_or_else(|| StoreError("SQLite store: the audit append made no record".into()))
+    }
+
+    async fn append_audit_batch(
+        &self,
+        events: Vec<Vec<u8>>,
+        sealer: arca_core::AuditSealer,
+    ) -> Result<Vec<arca_core::AuditRecord>, StoreError> {
+        let expected = events.len();
+        let done = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
         self.writer
             .submit(WriteKind::Audit(audit::AuditAppend {
-                event,
+                events,
                 sealer,
                 done: done.clone(),
             }))
             .await?;
-        let record = done
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .take();
-        record.ok_or_else(|| StoreError("SQLite store: the audit append made no record".into()))
+        let records = std::mem::take(
+            &mut *done
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        );
+        if records.len() != expected {
+            return Err(StoreError(
+                "SQLite store: the audit append made fewer records than asked".into(),
+            ));
+        }
+        Ok(records)
     }
 
     async fn audit_records(&self) -> Result<Vec<arca_core::AuditRecord>, StoreError> {
