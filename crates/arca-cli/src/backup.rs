@@ -6,7 +6,7 @@
 //! anything, then writes the database, a default arca.toml if none, and opens the result (integrity check,
 //! migrations, system keys unwrapped, counts compared).
 
-use std::io::{Read, Write};
+use std::io::{IsTerminal, Read, Write};
 use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -44,6 +44,17 @@ impl Drop for Scratch {
     }
 }
 
+/// Progress and warnings go to standard error as log lines (`ARCA_LOG` filters them, default info).
+fn log_to_stderr() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("ARCA_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .try_init();
+}
+
 fn now_rfc3339() -> String {
     time::OffsetDateTime::now_utc()
         .format(&time::format_description::well_known::Rfc3339)
@@ -51,6 +62,7 @@ fn now_rfc3339() -> String {
 }
 
 pub async fn backup(args: BackupArgs) -> anyhow::Result<()> {
+    log_to_stderr();
     let data_dir = &args.data_dir;
     let config = config::load(&config_path(data_dir))?;
     let root = open_root(&config, data_dir)?;
@@ -205,6 +217,7 @@ fn check_root_keys(root: &Arc<dyn RootKeyProvider>, manifest: &Manifest) -> anyh
 }
 
 pub async fn restore(args: RestoreArgs) -> anyhow::Result<()> {
+    log_to_stderr();
     let dir = &args.data_dir;
     let mut reader = BackupReader::open(&args.from)?;
     let manifest = reader.manifest.clone();

@@ -240,3 +240,70 @@ pub async fn import(args: RootImportArgs) -> anyhow::Result<()> {
     println!("imported {} (mode 0400)", path.display());
     print_versions(&rk)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(m_kib: u32, t: u32, p: u32) -> KdfParams {
+        KdfParams {
+            m_kib,
+            t,
+            p,
+            salt: [7; 16],
+        }
+    }
+
+    fn file_with(params: &KdfParams) -> Vec<u8> {
+        let mut bytes = encode_header(params, &[9; 12]);
+        bytes.extend_from_slice(&[0; 48]);
+        bytes
+    }
+
+    #[test]
+    fn header_round_trips_and_weak_or_huge_parameters_are_refused() {
+        let from = Path::new("x.export");
+        let (got, nonce) = decode_header(&file_with(&params(M_COST_KIB, 3, 1)), from).unwrap();
+        assert_eq!(
+            (got.m_kib, got.t, got.p, got.salt, nonce),
+            (M_COST_KIB, 3, 1, [7; 16], [9; 12])
+        );
+        for weak in [
+            params(1024, 3, 1),
+            params(M_COST_KIB, 1, 1),
+            params(M_COST_KIB, 3, 0),
+        ] {
+            let err = decode_header(&file_with(&weak), from)
+                .err()
+                .unwrap()
+                .to_string();
+            assert!(err.contains("outside what Arca accepts"), "{err}");
+        }
+        assert!(decode_header(&file_with(&params(u32::MAX, 3, 1)), from).is_err());
+        assert!(
+            decode_header(
+                b"ARCA-BACKUP\n and more bytes than a header needs......",
+                from
+            )
+            .is_err()
+        );
+        let mut other_kdf = file_with(&params(M_COST_KIB, 3, 1));
+        other_kdf[MAGIC.len() + 1] = 2;
+        assert!(decode_header(&other_kdf, from).is_err());
+    }
+
+    #[test]
+    fn file_provider_only() {
+        let mut config = ArcaConfig::default();
+        assert!(require_file_provider(&config, "export").is_ok());
+        config.root_key.provider = "pkcs11".into();
+        let err = require_file_provider(&config, "export")
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            err.contains("only with the file root key provider") && err.contains("pkcs11"),
+            "{err}"
+        );
+    }
+}

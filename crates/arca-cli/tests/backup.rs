@@ -154,6 +154,18 @@ async fn backup_under_write_load_restores_every_secret_byte_identical() {
         before.push(s);
     }
 
+    // A token revoked before the backup stays revoked after the restore.
+    let revoked = server.token("alpha", "mallory", "creator");
+    let revoked_id = revoked.split('_').nth(1).unwrap().to_owned();
+    run(
+        arca()
+            .args(["token", "revoke", "--data-dir"])
+            .arg(server.data_dir())
+            .arg(&revoked_id),
+        COMMAND_TIMEOUT,
+    )
+    .ok("arca token revoke");
+
     // A KMS key and a ciphertext made before the backup.
     let creds = access_key(&server.data_dir(), "alpha");
     let key = key_cmd(&base, &creds, &["create"])
@@ -227,6 +239,24 @@ async fn backup_under_write_load_restores_every_secret_byte_identical() {
         !file.windows(marker.len()).any(|w| w == marker),
         "payloads are sealed in the backup"
     );
+
+    // The manifest: counts and the KCV of root key version 1, as the backup printed it.
+    let magic_len = b"ARCA-BACKUP\n".len() + 1;
+    let mlen = u32::from_be_bytes(file[magic_len..magic_len + 4].try_into().unwrap()) as usize;
+    let manifest: Value =
+        serde_json::from_slice(&file[magic_len + 4..magic_len + 4 + mlen]).expect("JSON manifest");
+    assert!(
+        manifest["counts"]["secrets"].as_u64().unwrap() >= 120,
+        "{manifest}"
+    );
+    assert!(
+        manifest["counts"]["projects"].as_u64().unwrap() >= 3,
+        "{manifest}"
+    );
+    assert_eq!(manifest["counts"]["kms_keys"], 1, "{manifest}");
+    assert_eq!(manifest["root_keys"][0]["version"], 1, "{manifest}");
+    let kcv = manifest["root_keys"][0]["kcv"].as_str().unwrap();
+    assert!(stdout.contains(&format!("(KCV {kcv})")), "{stdout}");
 
     // Refused: no root of trust, another root key, a non-empty directory, tampered files. Nothing written.
     let empty = work.path().join("no-root");
@@ -318,6 +348,12 @@ async fn backup_under_write_load_restores_every_secret_byte_identical() {
         }
     }
     assert!(present >= acked_before_backup);
+    let r = send(
+        http.get(format!("{rbase}/v1/secrets"))
+            .header("X-Auth-Token", &revoked),
+    )
+    .await;
+    assert_eq!(r.status, 401, "a revoked token stays revoked: {}", r.text());
     let plain = key_cmd(&rbase, &creds, &["decrypt", "--ciphertext", &blob]).ok("key decrypt");
     assert_eq!(plain.stdout, b"kms survives restore");
 }
