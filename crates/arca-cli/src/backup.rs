@@ -45,7 +45,9 @@ impl Drop for Scratch {
 }
 
 /// Progress and warnings go to standard error as log lines (`ARCA_LOG` filters them, default info).
+/// Also sets umask 077: SQLite creates the snapshot and its journal under it.
 fn log_to_stderr() {
+    nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o077));
     let filter = tracing_subscriber::EnvFilter::try_from_env("ARCA_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let _ = tracing_subscriber::fmt()

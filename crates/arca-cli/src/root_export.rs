@@ -150,6 +150,7 @@ fn print_versions(rk: &FileRootKey) -> anyhow::Result<()> {
 }
 
 pub async fn export(args: RootExportArgs) -> anyhow::Result<()> {
+    nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o077));
     let dir = &args.data_dir;
     let config = config::load(&config_path(dir))?;
     require_file_provider(&config, "export")?;
@@ -189,6 +190,7 @@ pub async fn export(args: RootExportArgs) -> anyhow::Result<()> {
 }
 
 pub async fn import(args: RootImportArgs) -> anyhow::Result<()> {
+    nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o077));
     let dir = &args.data_dir;
     let config = config::load(&config_path(dir))?;
     require_file_provider(&config, "import")?;
