@@ -177,6 +177,46 @@ impl super::SqliteStore {
 mod tests {
     use super::super::SqliteStore;
     use arca_core::{Store, WrappedKeyRow};
+    use rusqlite::Connection;
+
+    fn system_keys(path: &std::path::Path) -> i64 {
+        Connection::open(path)
+            .unwrap()
+            .query_row("SELECT count(*) FROM system_keys", [], |r| r.get(0))
+            .unwrap()
+    }
+
+    /// Writes committed by another connection between the steps of a copy are not in it: the copy is the
+    /// database as of one commit, however many steps it takes.
+    #[tokio::test]
+    async fn snapshot_is_one_commit_while_another_connection_writes() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("arca.db");
+        let store = SqliteStore::open(&db).await.unwrap();
+        let writer = Connection::open(&db).unwrap();
+        writer
+            .busy_timeout(std::time::Duration::from_secs(5))
+            .unwrap();
+        let insert = "INSERT INTO system_keys (name, rk_version, wrap_alg, wrapped, mac) \
+                      VALUES (?1, 1, 1, randomblob(2000), zeroblob(32))";
+        writer.execute_batch("BEGIN").unwrap();
+        for i in 0..2000 {
+            writer.execute(insert, [format!("k{i}")]).unwrap();
+        }
+        writer.execute_batch("COMMIT").unwrap();
+        let copy = dir.path().join("copy.db");
+        let mut steps = 0u32;
+        SqliteStore::snapshot(&db, &copy, &mut |_, _| {
+            steps += 1;
+            writer.execute(insert, [format!("late{steps}")]).unwrap();
+        })
+        .unwrap();
+        assert!(steps >= 3, "the copy took {steps} steps");
+        assert_eq!(system_keys(&copy), 2000, "none of the later writes");
+        assert_eq!(system_keys(&db), 2000 + i64::from(steps));
+        SqliteStore::integrity_check(&copy).unwrap();
+        store.close().await;
+    }
 
     #[tokio::test]
     async fn snapshot_copies_a_live_database_and_reports_its_facts() {
