@@ -48,6 +48,69 @@ pub enum Command {
         #[command(subcommand)]
         command: KeyCommand,
     },
+    /// Write a consistent backup of the database (safe while the server runs; the root key is not in it).
+    Backup(BackupArgs),
+    /// Restore a backup into a new data directory holding the root of trust it was made under.
+    Restore(RestoreArgs),
+    /// The root of trust (offline, on the data directory).
+    Root {
+        #[command(subcommand)]
+        command: RootCommand,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    /// The data directory to back up.
+    #[arg(long)]
+    pub data_dir: PathBuf,
+    /// The backup file to write (mode 0600; must not exist).
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    /// The new data directory: absent or empty but for root.key / arca.toml.
+    #[arg(long)]
+    pub data_dir: PathBuf,
+    /// The backup file `arca backup` wrote.
+    #[arg(long)]
+    pub from: PathBuf,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RootCommand {
+    /// Write root.key (every version) encrypted under a passphrase (Argon2id + AES-256-GCM).
+    Export(RootExportArgs),
+    /// Write root.key (mode 0400) back from an export into a data directory that has none.
+    Import(RootImportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RootExportArgs {
+    /// The data directory whose root.key is exported.
+    #[arg(long)]
+    pub data_dir: PathBuf,
+    /// The export file to write (mode 0600; must not exist).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// A file (mode 0400 or 0600) holding the passphrase; else ARCA_ROOT_PASSPHRASE.
+    #[arg(long)]
+    pub passphrase_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct RootImportArgs {
+    /// The data directory to write root.key into (created if missing).
+    #[arg(long)]
+    pub data_dir: PathBuf,
+    /// The export file `arca root export` wrote.
+    #[arg(long)]
+    pub from: PathBuf,
+    /// A file (mode 0400 or 0600) holding the passphrase; else ARCA_ROOT_PASSPHRASE.
+    #[arg(long)]
+    pub passphrase_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

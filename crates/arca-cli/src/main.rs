@@ -4,18 +4,20 @@
 
 mod access_key;
 mod audit;
+mod backup;
+mod backup_file;
 mod cli;
 mod config;
 mod duration;
 mod init;
 mod key_client;
 mod open;
-#[allow(dead_code)]
-// its users (root rotation, backup, restore) arrive with issue 7; remove this then
 mod progress;
 mod report;
 mod root;
+mod root_export;
 mod secret_client;
+mod secure_file;
 mod serve;
 mod token;
 
@@ -26,8 +28,8 @@ use clap::Parser;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use crate::cli::{
-    AccessKeyCommand, AuditCommand, Cli, Command, KeyCommand, ReportCommand, SecretCommand,
-    TokenCommand,
+    AccessKeyCommand, AuditCommand, Cli, Command, KeyCommand, ReportCommand, RootCommand,
+    SecretCommand, TokenCommand,
 };
 
 fn main() -> std::process::ExitCode {
@@ -78,6 +80,12 @@ fn main() -> std::process::ExitCode {
                 KeyCommand::Sign(args) => key_client::sign_message(args).await,
                 KeyCommand::Verify(args) => key_client::verify(args).await,
                 KeyCommand::Rotate(args) => key_client::rotate(args).await,
+            },
+            Command::Backup(args) => backup::backup(args).await,
+            Command::Restore(args) => backup::restore(args).await,
+            Command::Root { command } => match command {
+                RootCommand::Export(args) => root_export::export(args).await,
+                RootCommand::Import(args) => root_export::import(args).await,
             },
         }
     });

@@ -2,12 +2,13 @@
 //! opens the file, configures the connection — WAL, `synchronous=FULL`, `foreign_keys`, `secure_delete`, a busy
 //! timeout for other processes writing the same file — and applies migrations) and sets up the pool of read-only
 //! connections. The trait methods delegate to one file per area: `secrets`, `keys`, `tokens`, `list`,
-//! `containers`, `consumers`, `secret_stores`, `acls`, `orders`, `quotas`, `kms`, `access_keys`; reads run in place on `reads`, writes
+//! `containers`, `consumers`, `secret_stores`, `acls`, `orders`, `quotas`, `kms`, `access_keys`; snapshots for backups in `backup`; reads run in place on `reads`, writes
 //! go through `writer`.
 
 mod access_keys;
 mod acls;
 mod audit;
+mod backup;
 mod codec;
 mod consumers;
 mod containers;
@@ -37,6 +38,7 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+pub use backup::SnapshotFacts;
 use reads::Reads;
 use writer::{WriteKind, Writer};
 
