@@ -6,7 +6,10 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use base64ct::{Base64, Encoding};
+use std::borrow::Cow;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
 use serde::de::{DeserializeOwned, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 use time::OffsetDateTime;
@@ -20,8 +23,9 @@ pub(crate) struct Blob(pub Vec<u8>);
 
 impl<'de> Deserialize<'de> for Blob {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(d)?;
-        Base64::decode_vec(&text)
+        let text = Cow::<'de, str>::deserialize(d)?;
+        BASE64
+            .decode(text.as_bytes())
             .map(Blob)
             .map_err(|_| serde::de::Error::custom("a blob member is not valid base64"))
     }
@@ -33,8 +37,13 @@ pub(crate) struct SecretBlob(pub Zeroizing<Vec<u8>>);
 
 impl<'de> Deserialize<'de> for SecretBlob {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let text = Zeroizing::new(String::deserialize(d)?);
-        Base64::decode_vec(&text)
+        // Borrowed from the request body when it holds no escapes (the body buffer is the server's to drop).
+        let text = Cow::<'de, str>::deserialize(d)?;
+        let decoded = BASE64.decode(text.as_bytes());
+        if let Cow::Owned(owned) = text {
+            drop(Zeroizing::new(owned));
+        }
+        decoded
             .map(|v| SecretBlob(Zeroizing::new(v)))
             .map_err(|_| serde::de::Error::custom("a blob member is not valid base64"))
     }
@@ -42,12 +51,12 @@ impl<'de> Deserialize<'de> for SecretBlob {
 
 /// Base64 of `bytes` for a response.
 pub(crate) fn b64(bytes: &[u8]) -> String {
-    Base64::encode_string(bytes)
+    BASE64.encode(bytes)
 }
 
 /// Base64 of secret `bytes` (the string is zeroized when dropped).
 pub(crate) fn b64_secret(bytes: &[u8]) -> Zeroizing<String> {
-    Zeroizing::new(Base64::encode_string(bytes))
+    Zeroizing::new(BASE64.encode(bytes))
 }
 
 /// An encryption context map; a repeated key is a `SerializationException`.
