@@ -173,6 +173,8 @@ fn secrets_live_under_keys_in_the_hsm_and_survive_an_outage() {
 
     // It comes back: the same server serves again, no restart.
     std::fs::rename(&away, &hsm.tokens).unwrap();
+    // Calls fail fast for a quarter second after a failed reconnection, then try again.
+    std::thread::sleep(std::time::Duration::from_millis(300));
     let (status, body) = rt.block_on(get_payload(&client, &server.url, &admin, &id));
     assert_eq!(
         (status, body.as_slice()),

@@ -7,7 +7,8 @@
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, Mutex, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::time::{Duration, Instant};
 
 use arca_core::RootKeyProvider;
 use arca_crypto::{Binding, CryptoError, Key256, constant_time_eq};
@@ -20,7 +21,7 @@ use secrecy::SecretString;
 use super::config::{Pkcs11Config, WrapMechanism};
 use super::errors::{Pkcs11Error, describe, is_connection_error, unavailable};
 use super::objects::{self, ScanError, TempObject, VersionKeys};
-use super::pool::{Connection, Library};
+use super::pool::{Connection, Library, lock};
 
 /// Wrap algorithm id of rows wrapped with `CKM_AES_KEY_WRAP` (RFC 3394) inside a PKCS#11 token.
 pub const WRAP_ALG_PKCS11_AES_KW: u8 = 2;
@@ -60,7 +61,12 @@ pub struct Pkcs11RootKey {
     live: RwLock<Option<Live>>,
     generations: AtomicU64,
     known: RwLock<Vec<u32>>,
+    /// The last failed reconnection: while it is recent, calls fail fast instead of queueing on a dead HSM.
+    failed: Mutex<Option<(Instant, String)>>,
 }
+
+/// How long after a failed reconnection calls answer 503 without trying again.
+const RETRY_AFTER: Duration = Duration::from_millis(250);
 
 fn read<T>(l: &RwLock<T>) -> RwLockReadGuard<'_, T> {
     l.read().unwrap_or_else(PoisonError::into_inner)
@@ -150,6 +156,7 @@ impl Pkcs11RootKey {
             live: RwLock::new(None),
             generations: AtomicU64::new(0),
             known: RwLock::new(Vec::new()),
+            failed: Mutex::new(None),
         };
         let live = provider.connect()?;
         *write(&provider.live) = Some(live);
@@ -217,15 +224,32 @@ impl Pkcs11RootKey {
     }
 
     fn reconnect(&self) -> Result<(), CryptoError> {
+        if let Some((at, why)) = lock(&self.failed).as_ref()
+            && at.elapsed() < RETRY_AFTER
+        {
+            return Err(CryptoError::Unavailable(why.clone()));
+        }
         let mut live = write(&self.live);
         if live.is_none() {
-            *live = Some(self.connect().map_err(|e| {
+            let connected = self.connect().map_err(|e| {
                 tracing::warn!(error = %e, "the HSM is unavailable");
                 match e {
                     Pkcs11Error::Unavailable { .. } => e.into_crypto(),
                     other => unavailable(&self.cfg.token_label, other),
                 }
-            })?);
+            });
+            match connected {
+                Ok(c) => *live = Some(c),
+                Err(e) => {
+                    let why = match &e {
+                        CryptoError::Unavailable(m) => m.clone(),
+                        other => other.to_string(),
+                    };
+                    *lock(&self.failed) = Some((Instant::now(), why));
+                    return Err(e);
+                }
+            }
+            *lock(&self.failed) = None;
             tracing::info!(token = %self.cfg.token_label, "connected to the HSM");
         }
         Ok(())
