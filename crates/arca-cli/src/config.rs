@@ -133,7 +133,6 @@ pub struct RootKeySection {
     /// pkcs11: a file (mode 0400/0600) holding the user PIN; without it, `ARCA_ROOT_KEY_PIN`.
     pub pin_file: Option<PathBuf>,
     /// Refused with a message: the PIN never sits in arca.toml in clear.
-    #[serde(skip_serializing)]
     pub pin: Option<String>,
     /// pkcs11: base label of the master KEK objects (`<label>-v<n>`).
     pub mkek_label: String,
