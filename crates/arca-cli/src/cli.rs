@@ -121,6 +121,24 @@ pub struct InitArgs {
     /// Lifetime of the admin token (e.g. 30m, 24h, 30d).
     #[arg(long, default_value = "24h")]
     pub ttl: String,
+    /// The root of trust: `file` (DIR/root.key) or `pkcs11` (keys generated inside an HSM token).
+    #[arg(long, value_parser = ["file", "pkcs11"], default_value = "file")]
+    pub root: String,
+    /// pkcs11: the vendor's PKCS#11 module (e.g. /usr/lib/softhsm/libsofthsm2.so).
+    #[arg(long, required_if_eq("root", "pkcs11"))]
+    pub pkcs11_library: Option<PathBuf>,
+    /// pkcs11: the label of the token that will hold the keys.
+    #[arg(long, required_if_eq("root", "pkcs11"))]
+    pub token_label: Option<String>,
+    /// pkcs11: a file (mode 0400 or 0600) holding the user PIN; without it, ARCA_ROOT_KEY_PIN.
+    #[arg(long)]
+    pub pin_file: Option<PathBuf>,
+    /// pkcs11: base label of the master KEK objects (`<label>-v1`, ...).
+    #[arg(long, default_value = "arca-mkek")]
+    pub mkek_label: String,
+    /// pkcs11: base label of the HMAC key objects (`<label>-v1`, ...).
+    #[arg(long, default_value = "arca-hmac")]
+    pub hmac_label: String,
 }
 
 #[derive(Debug, Args)]

@@ -27,8 +27,17 @@ token_cache_ttl = 5
 failure_limit = 10
 
 [root_key]
-# The root of trust: "file" keeps the versioned root key in DIR/root.key (mode 0400).
+# The root of trust: "file" keeps the versioned root key in DIR/root.key (mode 0400); "pkcs11" keeps a
+# master KEK and an HMAC key inside an HSM token (`arca init --root pkcs11`, docs/custody-pkcs11.md).
 provider = "file"
+# library_path = "/usr/lib/softhsm/libsofthsm2.so"   # the vendor's PKCS#11 module
+# token_label = "arca"
+# pin_file = "/etc/arca/hsm.pin"   # mode 0400 or 0600; or ARCA_ROOT_KEY_PIN. Never the PIN itself here.
+# mkek_label = "arca-mkek"         # objects are <label>-v1, -v2, ... (one match each)
+# hmac_label = "arca-hmac"         # must differ from mkek_label
+# wrap_mechanism = "CKM_AES_KEY_WRAP"   # or "CKM_AES_KEY_WRAP_PAD" (RFC 5649 known-answer test at start-up)
+# hmac_mechanism = "CKM_SHA256_HMAC"
+# pool_size = 8                    # HSM sessions open at most
 
 [storage]
 # SQLite database, relative to the data directory.
@@ -115,14 +124,41 @@ impl Default for StorageSection {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RootKeySection {
-    /// `file` (`DIR/root.key`, mode 0400).
+    /// `file` (`DIR/root.key`, mode 0400) or `pkcs11` (an HSM token).
     pub provider: String,
+    /// pkcs11: the vendor's PKCS#11 shared library.
+    pub library_path: Option<PathBuf>,
+    /// pkcs11: the label of the token holding the keys.
+    pub token_label: Option<String>,
+    /// pkcs11: a file (mode 0400/0600) holding the user PIN; without it, `ARCA_ROOT_KEY_PIN`.
+    pub pin_file: Option<PathBuf>,
+    /// Refused with a message: the PIN never sits in arca.toml in clear.
+    pub pin: Option<String>,
+    /// pkcs11: base label of the master KEK objects (`<label>-v<n>`).
+    pub mkek_label: String,
+    /// pkcs11: base label of the HMAC key objects (`<label>-v<n>`).
+    pub hmac_label: String,
+    /// pkcs11: `CKM_AES_KEY_WRAP` or `CKM_AES_KEY_WRAP_PAD`.
+    pub wrap_mechanism: String,
+    /// pkcs11: `CKM_SHA256_HMAC` (the only one).
+    pub hmac_mechanism: String,
+    /// pkcs11: at most this many sessions.
+    pub pool_size: usize,
 }
 
 impl Default for RootKeySection {
     fn default() -> Self {
         Self {
             provider: "file".into(),
+            library_path: None,
+            token_label: None,
+            pin_file: None,
+            pin: None,
+            mkek_label: "arca-mkek".into(),
+            hmac_label: "arca-hmac".into(),
+            wrap_mechanism: "CKM_AES_KEY_WRAP".into(),
+            hmac_mechanism: "CKM_SHA256_HMAC".into(),
+            pool_size: 8,
         }
     }
 }

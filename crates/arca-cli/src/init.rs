@@ -1,5 +1,7 @@
-//! `arca init`: creates a data directory (mode 0700) holding a fresh root key (mode 0400, under umask 077),
-//! `arca.toml`, the database with its system keys, and an admin principal whose token is printed last.
+//! `arca init`: creates a data directory (mode 0700) holding a fresh root key (mode 0400, under umask 077) —
+//! or, with `--root pkcs11`, generates the master KEK and HMAC key inside an HSM token and records them in
+//! `[root_key]` instead — `arca.toml`, the database with its system keys, and an admin principal whose token
+//! is printed last.
 
 use std::fs::{DirBuilder, OpenOptions};
 use std::io::Write;
@@ -7,11 +9,12 @@ use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::Path;
 
 use anyhow::{Context, bail};
+use arca_backends::Pkcs11RootKey;
 use arca_core::{FileRootKey, IssuedToken, Role, root_key_path};
 use nix::sys::stat::{Mode, umask};
 
 use crate::cli::InitArgs;
-use crate::config::DEFAULT_CONFIG;
+use crate::config::{DEFAULT_CONFIG, RootKeySection};
 use crate::duration::parse_duration;
 use crate::open::{config_path, open};
 
@@ -20,14 +23,38 @@ pub const ADMIN_PROJECT: &str = "admin";
 /// The admin user `init` creates.
 pub const ADMIN_USER: &str = "admin";
 
-/// Creates everything in `data_dir` and returns the admin's token.
+/// The root of trust `init` sets up.
+pub enum RootChoice {
+    /// `DIR/root.key`.
+    File,
+    /// Keys generated in an HSM token; the `[root_key]` settings to write.
+    Pkcs11(Box<RootKeySection>),
+}
+
+/// Creates everything in `data_dir` with a `file` root key and returns the admin's token.
 pub async fn initialise(data_dir: &Path, ttl: time::Duration) -> anyhow::Result<IssuedToken> {
+    initialise_with(data_dir, ttl, &RootChoice::File).await
+}
+
+/// Creates everything in `data_dir` with the chosen root of trust and returns the admin's token.
+pub async fn initialise_with(
+    data_dir: &Path,
+    ttl: time::Duration,
+    root: &RootChoice,
+) -> anyhow::Result<IssuedToken> {
     umask(Mode::from_bits_truncate(0o077));
     let root_key = root_key_path(data_dir);
     if root_key.exists() {
         bail!(
             "{} already exists: refusing to overwrite a root key",
             root_key.display()
+        );
+    }
+    let config_file = config_path(data_dir);
+    if matches!(root, RootChoice::Pkcs11(_)) && config_file.exists() {
+        bail!(
+            "{} already exists: refusing to change the root of trust of a data directory",
+            config_file.display()
         );
     }
     DirBuilder::new()
@@ -37,15 +64,30 @@ pub async fn initialise(data_dir: &Path, ttl: time::Duration) -> anyhow::Result<
         .with_context(|| format!("cannot create {}", data_dir.display()))?;
     std::fs::set_permissions(data_dir, std::fs::Permissions::from_mode(0o700))
         .with_context(|| format!("cannot restrict {} to mode 0700", data_dir.display()))?;
-    FileRootKey::create(&root_key)?;
-    let config_file = config_path(data_dir);
+    let config_text = match root {
+        RootChoice::File => {
+            FileRootKey::create(&root_key)?;
+            DEFAULT_CONFIG.to_owned()
+        }
+        RootChoice::Pkcs11(section) => {
+            let cfg = crate::root::pkcs11_config(section)?;
+            let token = cfg.token_label.clone();
+            let provider = tokio::task::spawn_blocking(move || Pkcs11RootKey::initialise(cfg))
+                .await?
+                .with_context(|| {
+                    format!("cannot create the root keys in the HSM token {token:?}")
+                })?;
+            drop(provider);
+            pkcs11_config_text(section)
+        }
+    };
     match OpenOptions::new()
         .write(true)
         .create_new(true)
         .open(&config_file)
     {
         Ok(mut file) => file
-            .write_all(DEFAULT_CONFIG.as_bytes())
+            .write_all(config_text.as_bytes())
             .and_then(|()| file.sync_all())?,
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
         Err(e) => return Err(e).with_context(|| format!("cannot write {}", config_file.display())),
@@ -59,13 +101,93 @@ pub async fn initialise(data_dir: &Path, ttl: time::Duration) -> anyhow::Result<
     Ok(token)
 }
 
+fn quoted(s: &str) -> String {
+    toml::Value::String(s.to_owned()).to_string()
+}
+
+/// DEFAULT_CONFIG with its `[root_key]` section naming the token and the key labels.
+fn pkcs11_config_text(section: &RootKeySection) -> String {
+    let mut lines = vec![format!("provider = {}", quoted("pkcs11"))];
+    if let Some(lib) = &section.library_path {
+        lines.push(format!(
+            "library_path = {}",
+            quoted(&lib.display().to_string())
+        ));
+    }
+    if let Some(label) = &section.token_label {
+        lines.push(format!("token_label = {}", quoted(label)));
+    }
+    match &section.pin_file {
+        Some(pin) => lines.push(format!("pin_file = {}", quoted(&pin.display().to_string()))),
+        None => lines
+            .push("# The PIN comes from ARCA_ROOT_KEY_PIN (or set pin_file, mode 0400).".into()),
+    }
+    lines.push(format!("mkek_label = {}", quoted(&section.mkek_label)));
+    lines.push(format!("hmac_label = {}", quoted(&section.hmac_label)));
+    lines.push(format!(
+        "wrap_mechanism = {}",
+        quoted(&section.wrap_mechanism)
+    ));
+    lines.push(format!(
+        "hmac_mechanism = {}",
+        quoted(&section.hmac_mechanism)
+    ));
+    lines.push(format!("pool_size = {}", section.pool_size));
+    let mut out = String::new();
+    let mut in_root = false;
+    for line in DEFAULT_CONFIG.lines() {
+        if line.starts_with('[') {
+            in_root = line == "[root_key]";
+        }
+        if in_root && line == "provider = \"file\"" {
+            for l in &lines {
+                out.push_str(l);
+                out.push('\n');
+            }
+            continue;
+        }
+        if in_root && line.starts_with("# ") && line.contains(" = ") {
+            continue;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
+}
+
 pub async fn run(args: InitArgs) -> anyhow::Result<()> {
     let ttl = parse_duration(&args.ttl)?;
-    let token = initialise(&args.data_dir, ttl).await?;
+    let root = match args.root.as_str() {
+        "pkcs11" => {
+            let pin_file = args
+                .pin_file
+                .as_deref()
+                .map(std::path::absolute)
+                .transpose()
+                .context("cannot resolve --pin-file")?;
+            RootChoice::Pkcs11(Box::new(RootKeySection {
+                provider: "pkcs11".into(),
+                library_path: args.pkcs11_library.clone(),
+                token_label: args.token_label.clone(),
+                pin_file,
+                mkek_label: args.mkek_label.clone(),
+                hmac_label: args.hmac_label.clone(),
+                ..RootKeySection::default()
+            }))
+        }
+        _ => RootChoice::File,
+    };
+    let token = initialise_with(&args.data_dir, ttl, &root).await?;
     let dir = args.data_dir.display();
-    println!(
-        "initialised {dir}: root key {dir}/root.key (mode 0400), configuration {dir}/arca.toml"
-    );
+    match (&root, &args.token_label) {
+        (RootChoice::Pkcs11(_), Some(label)) => println!(
+            "initialised {dir}: root keys {}-v1 and {}-v1 in the HSM token {label:?}, configuration {dir}/arca.toml",
+            args.mkek_label, args.hmac_label
+        ),
+        _ => println!(
+            "initialised {dir}: root key {dir}/root.key (mode 0400), configuration {dir}/arca.toml"
+        ),
+    }
     println!(
         "admin token (user {ADMIN_USER}, project {ADMIN_PROJECT}, role admin) expires {}:",
         token.expires_at

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use arca_crypto::{Binding, Key256};
+use arca_crypto::{Binding, CryptoError, Key256};
 use zeroize::Zeroizing;
 
 use crate::{CoreError, KekRow, RootKeyProvider, Store, WrappedKeyRow};
@@ -143,33 +143,50 @@ impl KeyHierarchy {
         }
     }
 
-    fn wrap_row(&self, binding: Binding, key: &Key256) -> Result<WrappedKeyRow, CoreError> {
-        let rk_version = self.root.active_version();
-        let wrapped = self.root.wrap(rk_version, &binding, key)?;
-        let mac = self.root.mac(rk_version, &binding.lp(&wrapped))?;
-        Ok(WrappedKeyRow {
-            rk_version,
-            wrap_alg: self.root.wrap_alg(),
-            wrapped,
-            mac,
+    /// Wraps and MACs `key` under the active root key. Provider calls run on the blocking pool (CRYPTO.md:
+    /// an HSM call must not stall the runtime).
+    async fn wrap_row(&self, binding: Binding, key: &Key256) -> Result<WrappedKeyRow, CoreError> {
+        let root = self.root.clone();
+        let key = key.duplicate();
+        off_runtime(move || {
+            let rk_version = root.active_version();
+            let wrapped = root.wrap(rk_version, &binding, &key)?;
+            let mac = root.mac(rk_version, &binding.lp(&wrapped))?;
+            Ok(WrappedKeyRow {
+                rk_version,
+                wrap_alg: root.wrap_alg(),
+                wrapped,
+                mac,
+            })
         })
+        .await
     }
 
-    fn unwrap_row(
+    /// Verifies a row's MAC, then unwraps it (on the blocking pool). An unavailable root of trust stays
+    /// `Unavailable` (503); any other failure is an integrity failure of `what`.
+    async fn unwrap_row(
         &self,
         binding: Binding,
         row: &WrappedKeyRow,
         what: &str,
     ) -> Result<Key256, CoreError> {
         let _timer = CryptoTimer::start("unwrap");
-        let integrity = || CoreError::Integrity(what.to_owned());
-        let mac_input = Binding::new().raw(binding.as_bytes()).lp(&row.wrapped);
-        if !self.root.verify_mac(row.rk_version, &mac_input, &row.mac)? {
-            return Err(integrity());
-        }
-        self.root
-            .unwrap(row.rk_version, &binding, &row.wrapped)
-            .map_err(|_| integrity())
+        let root = self.root.clone();
+        let (rk_version, wrapped, mac) = (row.rk_version, row.wrapped.clone(), row.mac.clone());
+        let what = what.to_owned();
+        off_runtime(move || {
+            let integrity = || CoreError::Integrity(what.clone());
+            let mac_input = Binding::new().raw(binding.as_bytes()).lp(&wrapped);
+            if !root.verify_mac(rk_version, &mac_input, &mac)? {
+                return Err(integrity());
+            }
+            root.unwrap(rk_version, &binding, &wrapped)
+                .map_err(|e| match e {
+                    CryptoError::Unavailable(why) => CoreError::Unavailable(why),
+                    _ => integrity(),
+                })
+        })
+        .await
     }
 
     /// Creates any missing system key (idempotent; run at init and start-up).
@@ -178,8 +195,9 @@ impl KeyHierarchy {
             if self.store.get_system_key(which.name()).await?.is_none() {
                 let key = Key256::generate()?;
                 let rk = self.root.active_version();
-                let row =
-                    self.wrap_row(system_binding(self.root.wrap_alg(), which.name(), rk), &key)?;
+                let row = self
+                    .wrap_row(system_binding(self.root.wrap_alg(), which.name(), rk), &key)
+                    .await?;
                 self.store.insert_system_key(which.name(), &row).await?;
             }
         }
@@ -199,8 +217,10 @@ impl KeyHierarchy {
                 CoreError::Integrity(format!("system key {} is missing", which.name()))
             })?;
         let binding = system_binding(row.wrap_alg, which.name(), row.rk_version);
-        let key =
-            Arc::new(self.unwrap_row(binding, &row, &format!("system key {}", which.name()))?);
+        let key = Arc::new(
+            self.unwrap_row(binding, &row, &format!("system key {}", which.name()))
+                .await?,
+        );
         lock(&self.system).insert(which, key.clone());
         Ok(key)
     }
@@ -234,7 +254,7 @@ impl KeyHierarchy {
         );
     }
 
-    fn unwrap_kek(&self, row: &KekRow) -> Result<Key256, CoreError> {
+    async fn unwrap_kek(&self, row: &KekRow) -> Result<Key256, CoreError> {
         let binding = kek_binding(
             row.key.wrap_alg,
             &row.project_id,
@@ -246,6 +266,7 @@ impl KeyHierarchy {
             &row.key,
             &format!("the key of project {}", row.project_id),
         )
+        .await
     }
 
     async fn kek(&self, project: &str, version: u32) -> Result<Arc<Key256>, CoreError> {
@@ -259,7 +280,7 @@ impl KeyHierarchy {
                 "key version {version} of project {project} is missing"
             ))
         })?;
-        let key = Arc::new(self.unwrap_kek(&row)?);
+        let key = Arc::new(self.unwrap_kek(&row).await?);
         self.remember_kek(project, version, key.clone());
         Ok(key)
     }
@@ -276,7 +297,7 @@ impl KeyHierarchy {
             Some(row) => row,
             None => self.create_first_kek(project).await?,
         };
-        let key = Arc::new(self.unwrap_kek(&row)?);
+        let key = Arc::new(self.unwrap_kek(&row).await?);
         self.remember_kek(project, row.pkek_version, key.clone());
         lock(&self.active).insert(project.to_owned(), (row.pkek_version, Instant::now()));
         Ok((row.pkek_version, key))
@@ -289,7 +310,7 @@ impl KeyHierarchy {
         let row = KekRow {
             project_id: project.to_owned(),
             pkek_version: 1,
-            key: self.wrap_row(binding, &key)?,
+            key: self.wrap_row(binding, &key).await?,
         };
         if self.store.insert_kek(&row).await? {
             return Ok(row);
@@ -440,6 +461,15 @@ impl Drop for CryptoTimer {
         metrics::histogram!("arca_crypto_duration_seconds", "op" => self.op)
             .record(self.start.elapsed().as_secs_f64());
     }
+}
+
+/// Runs a root-of-trust call on the blocking pool.
+async fn off_runtime<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, CoreError> + Send + 'static,
+) -> Result<T, CoreError> {
+    tokio::task::spawn_blocking(f).await.map_err(|e| {
+        CoreError::Unavailable(format!("the root of trust call did not complete: {e}"))
+    })?
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
