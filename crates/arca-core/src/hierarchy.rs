@@ -10,7 +10,12 @@ use std::time::{Duration, Instant};
 use arca_crypto::{Binding, Key256};
 use zeroize::Zeroizing;
 
-use crate::{CoreError, KekRow, RootKeyProvider, Store, WrappedKeyRow};
+use crate::{CoreError, KekRow, RootKeyProvider, StaleSealed, Store, WrappedKeyRow};
+
+/// How long a project's active KEK version is trusted before the store is asked again (capped by the cache
+/// TTL): a `project rotate-kek` run by another process is noticed within it, and the background rewrap waits
+/// well past it before declaring a project done.
+pub const ACTIVE_VERSION_TTL: Duration = Duration::from_secs(5);
 
 /// What a sealed object is; part of both the key derivation and the associated data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -143,8 +148,21 @@ impl KeyHierarchy {
         }
     }
 
+    /// The root of trust this hierarchy wraps under.
+    pub fn root(&self) -> &Arc<dyn RootKeyProvider> {
+        &self.root
+    }
+
     fn wrap_row(&self, binding: Binding, key: &Key256) -> Result<WrappedKeyRow, CoreError> {
-        let rk_version = self.root.active_version();
+        self.wrap_row_at(self.root.active_version(), binding, key)
+    }
+
+    fn wrap_row_at(
+        &self,
+        rk_version: u32,
+        binding: Binding,
+        key: &Key256,
+    ) -> Result<WrappedKeyRow, CoreError> {
         let wrapped = self.root.wrap(rk_version, &binding, key)?;
         let mac = self.root.mac(rk_version, &binding.lp(&wrapped))?;
         Ok(WrappedKeyRow {
@@ -163,6 +181,10 @@ impl KeyHierarchy {
     ) -> Result<Key256, CoreError> {
         let _timer = CryptoTimer::start("unwrap");
         let integrity = || CoreError::Integrity(what.to_owned());
+        if !self.root.versions().contains(&row.rk_version) {
+            // `arca root rotate` (another process) may have added a version since this one last read them.
+            self.root.reload()?;
+        }
         let mac_input = Binding::new().raw(binding.as_bytes()).lp(&row.wrapped);
         if !self.root.verify_mac(row.rk_version, &mac_input, &row.mac)? {
             return Err(integrity());
@@ -268,7 +290,7 @@ impl KeyHierarchy {
     async fn active_kek(&self, project: &str) -> Result<(u32, Arc<Key256>), CoreError> {
         let known = lock(&self.active).get(project).copied();
         if let Some((version, at)) = known
-            && at.elapsed() < self.limits.ttl
+            && at.elapsed() < self.limits.ttl.min(ACTIVE_VERSION_TTL)
         {
             return Ok((version, self.kek(project, version).await?));
         }
@@ -280,6 +302,107 @@ impl KeyHierarchy {
         self.remember_kek(project, row.pkek_version, key.clone());
         lock(&self.active).insert(project.to_owned(), (row.pkek_version, Instant::now()));
         Ok((row.pkek_version, key))
+    }
+
+    /// A KEK row rewrapped under root key `rk_version` (root rotation): unwrapped and verified under its own
+    /// version, wrapped and authenticated again under the new one.
+    pub(crate) fn rewrap_kek(&self, row: &KekRow, rk_version: u32) -> Result<WrappedKeyRow, CoreError> {
+        let key = self.unwrap_kek(row)?;
+        let binding = kek_binding(
+            self.root.wrap_alg(),
+            &row.project_id,
+            row.pkek_version,
+            rk_version,
+        );
+        self.wrap_row_at(rk_version, binding, &key)
+    }
+
+    /// A system key row rewrapped under root key `rk_version` (root rotation); the key itself is unchanged, so
+    /// the audit chain, tokens and access keys survive.
+    pub(crate) fn rewrap_system(
+        &self,
+        name: &str,
+        row: &WrappedKeyRow,
+        rk_version: u32,
+    ) -> Result<WrappedKeyRow, CoreError> {
+        let binding = system_binding(row.wrap_alg, name, row.rk_version);
+        let key = self.unwrap_row(binding, row, &format!("system key {name}"))?;
+        let binding = system_binding(self.root.wrap_alg(), name, rk_version);
+        self.wrap_row_at(rk_version, binding, &key)
+    }
+
+    /// Adds the project's next KEK version (its first if it has none) and records the pending rewrap of its
+    /// objects; this process uses it at once, others within `ACTIVE_VERSION_TTL`. Returns the new version.
+    pub(crate) async fn rotate_kek(
+        &self,
+        project: &str,
+        now: time::OffsetDateTime,
+    ) -> Result<u32, CoreError> {
+        let current = match self.store.get_active_kek(project).await? {
+            Some(row) => row.pkek_version,
+            None => self.create_first_kek(project).await?.pkek_version,
+        };
+        let version = current + 1;
+        let key = Key256::generate()?;
+        let rk = self.root.active_version();
+        let row = KekRow {
+            project_id: project.to_owned(),
+            pkek_version: version,
+            key: self.wrap_row(kek_binding(self.root.wrap_alg(), project, version, rk), &key)?,
+        };
+        if !self.store.rotate_kek(&row, now).await? {
+            return Err(CoreError::Conflict(format!(
+                "the key of project {project} was rotated concurrently; try again"
+            )));
+        }
+        self.remember_kek(project, version, Arc::new(key));
+        lock(&self.active).insert(project.to_owned(), (version, Instant::now()));
+        Ok(version)
+    }
+
+    /// An object sealed under an older KEK version, opened and sealed again under `pkek_version` with the same
+    /// binding (the background rewrap).
+    pub(crate) async fn reseal(
+        &self,
+        project: &str,
+        object: &StaleSealed,
+        pkek_version: u32,
+    ) -> Result<Vec<u8>, CoreError> {
+        let (kind, binding, sealed, id) = match object {
+            StaleSealed::SecretPayload { secret_id, sealed } => {
+                let id = secret_id.to_string();
+                let binding = object_binding(
+                    project,
+                    ObjectKind::SecretPayload,
+                    &id,
+                    crate::secret_service::PAYLOAD_REVISION,
+                );
+                (ObjectKind::SecretPayload, binding, sealed, id)
+            }
+            StaleSealed::KmsMaterial {
+                key_id,
+                version,
+                key_spec,
+                key_usage,
+                sealed,
+            } => {
+                let id = key_id.to_string();
+                let binding = kms_binding(project, &id, *version, key_spec, key_usage);
+                (ObjectKind::KmsKeyMaterial, binding, sealed, id)
+            }
+        };
+        let integrity = || CoreError::Integrity(format!("object {id}"));
+        let old = arca_crypto::sealed_key_version(sealed).map_err(|_| integrity())?;
+        let plaintext = arca_crypto::open(&*self.kek(project, old).await?, kind as u8, &binding, sealed)
+            .map_err(|_| integrity())?;
+        let kek = self.kek(project, pkek_version).await?;
+        Ok(arca_crypto::seal(
+            &kek,
+            pkek_version,
+            kind as u8,
+            &binding,
+            &plaintext,
+        )?)
     }
 
     async fn create_first_kek(&self, project: &str) -> Result<KekRow, CoreError> {
