@@ -10,11 +10,10 @@ mod duration;
 mod init;
 mod key_client;
 mod open;
-#[allow(dead_code)]
-// its users (root rotation, backup, restore) arrive with issue 7; remove this then
 mod progress;
 mod report;
 mod root;
+mod rotate;
 mod secret_client;
 mod serve;
 mod token;
@@ -26,8 +25,8 @@ use clap::Parser;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use crate::cli::{
-    AccessKeyCommand, AuditCommand, Cli, Command, KeyCommand, ReportCommand, SecretCommand,
-    TokenCommand,
+    AccessKeyCommand, AuditCommand, Cli, Command, KeyCommand, ProjectCommand, ReportCommand,
+    RootCommand, SecretCommand, TokenCommand,
 };
 
 fn main() -> std::process::ExitCode {
@@ -78,6 +77,12 @@ fn main() -> std::process::ExitCode {
                 KeyCommand::Sign(args) => key_client::sign_message(args).await,
                 KeyCommand::Verify(args) => key_client::verify(args).await,
                 KeyCommand::Rotate(args) => key_client::rotate(args).await,
+            },
+            Command::Root { command } => match command {
+                RootCommand::Rotate(args) => rotate::root(args).await,
+            },
+            Command::Project { command } => match command {
+                ProjectCommand::RotateKek(args) => rotate::project_kek(args).await,
             },
         }
     });

@@ -306,7 +306,11 @@ impl KeyHierarchy {
 
     /// A KEK row rewrapped under root key `rk_version` (root rotation): unwrapped and verified under its own
     /// version, wrapped and authenticated again under the new one.
-    pub(crate) fn rewrap_kek(&self, row: &KekRow, rk_version: u32) -> Result<WrappedKeyRow, CoreError> {
+    pub(crate) fn rewrap_kek(
+        &self,
+        row: &KekRow,
+        rk_version: u32,
+    ) -> Result<WrappedKeyRow, CoreError> {
         let key = self.unwrap_kek(row)?;
         let binding = kek_binding(
             self.root.wrap_alg(),
@@ -348,7 +352,10 @@ impl KeyHierarchy {
         let row = KekRow {
             project_id: project.to_owned(),
             pkek_version: version,
-            key: self.wrap_row(kek_binding(self.root.wrap_alg(), project, version, rk), &key)?,
+            key: self.wrap_row(
+                kek_binding(self.root.wrap_alg(), project, version, rk),
+                &key,
+            )?,
         };
         if !self.store.rotate_kek(&row, now).await? {
             return Err(CoreError::Conflict(format!(
@@ -393,8 +400,13 @@ impl KeyHierarchy {
         };
         let integrity = || CoreError::Integrity(format!("object {id}"));
         let old = arca_crypto::sealed_key_version(sealed).map_err(|_| integrity())?;
-        let plaintext = arca_crypto::open(&*self.kek(project, old).await?, kind as u8, &binding, sealed)
-            .map_err(|_| integrity())?;
+        let plaintext = arca_crypto::open(
+            &*self.kek(project, old).await?,
+            kind as u8,
+            &binding,
+            sealed,
+        )
+        .map_err(|_| integrity())?;
         let kek = self.kek(project, pkek_version).await?;
         Ok(arca_crypto::seal(
             &kek,

@@ -63,8 +63,8 @@ pub use quota::{
     QuotaResource, Quotas, UNLIMITED,
 };
 pub use quota_service::QuotaService;
-pub use rotation::{KeyMaintenance, PkekRotation, RootRotation, RootRotationReport};
 pub use root_key::{FileRootKey, RootKeyFileError, RootKeyProvider, root_key_path};
+pub use rotation::{KeyMaintenance, PkekRotation, RootRotation, RootRotationReport};
 pub use secret::{
     Cmp, NewSecret, Payload, SecretPage, SecretQuery, SecretRecord, SecretType, SortDir, SortKey,
     TimeField, TimeFilter,

@@ -44,12 +44,17 @@ impl KeyMaintenance {
         blocking(self.keys.root(), |r| r.reload()).await?;
         let mut rotated = 0;
         if let Some(period) = self.period
-            && self.last_schedule.is_none_or(|t| t.elapsed() >= SCHEDULE_EVERY)
+            && self
+                .last_schedule
+                .is_none_or(|t| t.elapsed() >= SCHEDULE_EVERY)
         {
             self.last_schedule = Some(Instant::now());
             rotated = self.pkek.rotate_due(period, ROTATIONS_PER_CHECK).await?;
         }
-        let resealed = self.pkek.rewrap_pending(REWRAP_BATCH, REWRAP_BUDGET).await?;
+        let resealed = self
+            .pkek
+            .rewrap_pending(REWRAP_BATCH, REWRAP_BUDGET)
+            .await?;
         Ok((rotated, resealed))
     }
 }

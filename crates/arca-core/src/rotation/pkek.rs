@@ -43,7 +43,9 @@ impl PkekRotation {
     /// Adds the project's next KEK version and schedules the rewrap of its objects; returns the new version.
     pub async fn rotate(&self, project: &str) -> Result<u32, CoreError> {
         if project.is_empty() {
-            return Err(CoreError::Invalid("the project id must not be empty".into()));
+            return Err(CoreError::Invalid(
+                "the project id must not be empty".into(),
+            ));
         }
         let result = self.keys.rotate_kek(project, self.clock.now()).await;
         let id = match &result {
@@ -51,7 +53,13 @@ impl PkekRotation {
             Err(_) => project.to_owned(),
         };
         self.audit
-            .record(None, "project.kek.rotate", "project_kek", Some(id), AuditOutcome::of(&result))
+            .record(
+                None,
+                "project.kek.rotate",
+                "project_kek",
+                Some(id),
+                AuditOutcome::of(&result),
+            )
             .await?;
         result
     }
@@ -87,7 +95,10 @@ impl PkekRotation {
                 }
                 let mut objects = Vec::with_capacity(stale.len());
                 for old in stale {
-                    let sealed = self.keys.reseal(project, &old, pending.pkek_version).await?;
+                    let sealed = self
+                        .keys
+                        .reseal(project, &old, pending.pkek_version)
+                        .await?;
                     objects.push(Resealed { old, sealed });
                 }
                 let n = objects.len() as u64;
@@ -96,7 +107,12 @@ impl PkekRotation {
                 resealed += n;
             }
             let settled = self.clock.now() - pending.since > ACTIVE_VERSION_TTL * 2;
-            if settled && self.store.finish_rewrap(project, pending.pkek_version).await? {
+            if settled
+                && self
+                    .store
+                    .finish_rewrap(project, pending.pkek_version)
+                    .await?
+            {
                 let id = format!("{project} v{}", pending.pkek_version);
                 self.audit
                     .record(

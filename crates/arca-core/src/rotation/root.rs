@@ -59,7 +59,13 @@ impl RootRotation {
         let total = self.store.count_keys_below_rk(to).await?;
         let start = format!("v{from} -> v{to}: {total} rows to rewrap");
         self.audit
-            .record(None, "root.rotate.start", "root_key", Some(start), AuditOutcome::Success)
+            .record(
+                None,
+                "root.rotate.start",
+                "root_key",
+                Some(start),
+                AuditOutcome::Success,
+            )
             .await?;
         let result = self.finish(to, batch.max(1), settle, total, progress).await;
         let outcome = AuditOutcome::of(&result);
@@ -72,7 +78,13 @@ impl RootRotation {
             Err(_) => format!("v{from} -> v{to}"),
         };
         self.audit
-            .record(None, "root.rotate.finish", "root_key", Some(finish), outcome)
+            .record(
+                None,
+                "root.rotate.finish",
+                "root_key",
+                Some(finish),
+                outcome,
+            )
             .await?;
         result.map(|mut r| {
             r.resumed = resumed;
@@ -93,7 +105,9 @@ impl RootRotation {
         // under the old version. Wait them out, then sweep again until a pass finds nothing.
         loop {
             tokio::time::sleep(settle).await;
-            let more = self.rewrap_all(to, batch, total, rewrapped, progress).await?;
+            let more = self
+                .rewrap_all(to, batch, total, rewrapped, progress)
+                .await?;
             if more == 0 {
                 break;
             }
@@ -103,7 +117,10 @@ impl RootRotation {
         let mut retired = Vec::new();
         for old in root.versions().into_iter().filter(|v| *v < to) {
             // Checked again right before retiring: a row under `old` keeps it.
-            if self.rewrap_all(to, batch, total, rewrapped, progress).await? > 0
+            if self
+                .rewrap_all(to, batch, total, rewrapped, progress)
+                .await?
+                > 0
                 || self.store.count_keys_under_rk(old).await? > 0
             {
                 return Err(CoreError::Conflict(format!(

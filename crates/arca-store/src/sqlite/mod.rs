@@ -186,7 +186,8 @@ impl Store for SqliteStore {
         &self,
         rk_version: u32,
     ) -> Result<Vec<(String, WrappedKeyRow)>, StoreError> {
-        self.reads.run(|c| keys::system_keys_below_rk(c, rk_version))
+        self.reads
+            .run(|c| keys::system_keys_below_rk(c, rk_version))
     }
 
     async fn count_keys_below_rk(&self, rk_version: u32) -> Result<u64, StoreError> {

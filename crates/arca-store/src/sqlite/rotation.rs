@@ -10,9 +10,7 @@ use arca_core::{KekRow, PendingRewrap, Resealed, RewrappedKey, StaleSealed, Stor
 use rusqlite::{Connection, params};
 use time::OffsetDateTime;
 
-use super::codec::{
-    execute, narrow, query_all, sql_err, ts_from_db, uuid_from_db, uuid_to_db,
-};
+use super::codec::{execute, narrow, query_all, sql_err, ts_from_db, uuid_from_db, uuid_to_db};
 use super::keys;
 
 /// The seal format byte every stale object must have (others are left alone).
@@ -26,9 +24,15 @@ pub(super) struct RotationWrite {
 
 pub(super) enum RotationOp {
     Rewrap(Vec<RewrappedKey>),
-    RotateKek { row: KekRow, now: OffsetDateTime },
+    RotateKek {
+        row: KekRow,
+        now: OffsetDateTime,
+    },
     Reseal(Vec<Resealed>),
-    FinishRewrap { project_id: String, pkek_version: u32 },
+    FinishRewrap {
+        project_id: String,
+        pkek_version: u32,
+    },
 }
 
 impl RotationWrite {
