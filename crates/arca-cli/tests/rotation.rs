@@ -184,10 +184,9 @@ fn root_rotation_survives_sigkill_and_a_rerun_finishes_it_while_serving() {
 
     // Every secret reads back through the running server.
     rt.block_on(async {
-        let all: Vec<(String, String)> = created.iter().cloned().collect();
-        for chunk in all.chunks(50) {
+        for chunk in created.chunks(50) {
             let mut tasks = tokio::task::JoinSet::new();
-            for (project, id) in chunk.iter().cloned() {
+            for (project, id) in chunk.to_vec() {
                 let (http, url) = (http.clone(), url.clone());
                 tasks.spawn(async move {
                     let n = project.trim_start_matches("proj-").to_owned();
