@@ -186,8 +186,9 @@ fn root_rotation_survives_sigkill_and_a_rerun_finishes_it_while_serving() {
     rt.block_on(async {
         for chunk in created.chunks(50) {
             let mut tasks = tokio::task::JoinSet::new();
-            for (project, id) in chunk.to_vec() {
+            for (project, id) in chunk {
                 let (http, url) = (http.clone(), url.clone());
+                let (project, id) = (project.clone(), id.clone());
                 tasks.spawn(async move {
                     let n = project.trim_start_matches("proj-").to_owned();
                     assert_eq!(
