@@ -298,8 +298,15 @@ impl KeyHierarchy {
             Some(row) => row,
             None => self.create_first_kek(project).await?,
         };
-        let key = Arc::new(self.unwrap_kek(&row)?);
-        self.remember_kek(project, row.pkek_version, key.clone());
+        // The active version is re-read every `ACTIVE_VERSION_TTL`; the key itself usually is still cached.
+        let key = match self.cached_kek(project, row.pkek_version) {
+            Some(key) => key,
+            None => {
+                let key = Arc::new(self.unwrap_kek(&row)?);
+                self.remember_kek(project, row.pkek_version, key.clone());
+                key
+            }
+        };
         lock(&self.active).insert(project.to_owned(), (row.pkek_version, Instant::now()));
         Ok((row.pkek_version, key))
     }
