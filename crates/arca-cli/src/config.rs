@@ -329,6 +329,27 @@ mod tests {
     }
 
     #[test]
+    fn pkek_rotation_period_is_off_by_default_and_parses() {
+        let cfg: ArcaConfig = toml::from_str(DEFAULT_CONFIG).unwrap();
+        assert_eq!(cfg.keys.pkek_rotation_period().unwrap(), None);
+        let keys = |text: &str| -> KeysSection { toml::from_str(text).unwrap() };
+        assert_eq!(
+            keys("pkek_rotation_period = 0")
+                .pkek_rotation_period()
+                .unwrap(),
+            None
+        );
+        assert_eq!(
+            keys("pkek_rotation_period = \"90d\"")
+                .pkek_rotation_period()
+                .unwrap(),
+            Some(std::time::Duration::from_secs(90 * 86_400))
+        );
+        let err = keys("pkek_rotation_period = \"soon\"").pkek_rotation_period();
+        assert!(format!("{:#}", err.unwrap_err()).contains("pkek_rotation_period"));
+    }
+
+    #[test]
     fn default_file_parses() {
         let cfg: ArcaConfig = toml::from_str(DEFAULT_CONFIG).unwrap();
         assert_eq!(cfg.api.listen.port(), 9311);
