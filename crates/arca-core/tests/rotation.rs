@@ -359,3 +359,51 @@ async fn a_pending_root_rotation_is_finished_not_restarted() {
     let fresh = services_on(w.dir.path(), w.store.clone(), w.clock.clone()).await;
     assert_eq!(read(&fresh, "p", id).await, "v");
 }
+
+#[tokio::test]
+async fn keks_wrapped_under_the_old_version_during_the_rotation_are_rewrapped_before_retiring() {
+    let w = world().await;
+    w.services
+        .secrets
+        .create(&who("first"), secret("first"))
+        .await
+        .unwrap();
+    // `w.services` stands for a server that has not reloaded root.key yet: it keeps wrapping new projects'
+    // KEKs under version 1 while the rotation (another process) runs.
+    let server = w.services.clone();
+    let writer = tokio::spawn(async move {
+        let mut ids = Vec::new();
+        for i in 0..10 {
+            let project = format!("late{i}");
+            ids.push((
+                project.clone(),
+                server
+                    .secrets
+                    .create(&who(&project), secret(&project))
+                    .await
+                    .unwrap()
+                    .id,
+            ));
+            tokio::time::sleep(StdDuration::from_millis(30)).await;
+        }
+        ids
+    });
+    let admin = services_on(w.dir.path(), w.store.clone(), w.clock.clone()).await;
+    let progress = |_: u64, _: u64| {};
+    let report = admin
+        .root_rotation()
+        .run(2, StdDuration::from_millis(700), &progress)
+        .await
+        .unwrap();
+    let late = writer.await.unwrap();
+    assert_eq!((report.to, report.retired), (2, vec![1]));
+    assert_eq!(
+        w.store.count_keys_below_rk(2).await.unwrap(),
+        0,
+        "nothing left under version 1"
+    );
+    let fresh = services_on(w.dir.path(), w.store.clone(), w.clock.clone()).await;
+    for (project, id) in &late {
+        assert_eq!(&read(&fresh, project, *id).await, project);
+    }
+}
