@@ -398,6 +398,11 @@ async fn keks_wrapped_under_the_old_version_during_the_rotation_are_rewrapped_be
     let late = writer.await.unwrap();
     assert_eq!((report.to, report.retired), (2, vec![1]));
     assert_eq!(
+        report.rewrapped,
+        1 + 10 + 3,
+        "the late KEKs were rewrapped too"
+    );
+    assert_eq!(
         w.store.count_keys_below_rk(2).await.unwrap(),
         0,
         "nothing left under version 1"
