@@ -52,10 +52,15 @@ pub enum Command {
     Backup(BackupArgs),
     /// Restore a backup into a new data directory holding the root of trust it was made under.
     Restore(RestoreArgs),
-    /// The root of trust (offline, on the data directory).
+    /// The root key (offline, on the data directory; safe while a server runs on it).
     Root {
         #[command(subcommand)]
         command: RootCommand,
+    },
+    /// Project keys (offline, on the data directory; safe while a server runs on it).
+    Project {
+        #[command(subcommand)]
+        command: ProjectCommand,
     },
 }
 
@@ -85,6 +90,9 @@ pub enum RootCommand {
     Export(RootExportArgs),
     /// Write root.key (mode 0400) back from an export into a data directory that has none.
     Import(RootImportArgs),
+    /// Add a root key version, rewrap every project and system key under it, retire the old version; a rerun
+    /// after an interruption finishes the pending rotation.
+    Rotate(RootRotateArgs),
 }
 
 #[derive(Debug, Args)]
@@ -111,6 +119,39 @@ pub struct RootImportArgs {
     /// A file (mode 0400 or 0600) holding the passphrase; else ARCA_ROOT_PASSPHRASE.
     #[arg(long)]
     pub passphrase_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct RootRotateArgs {
+    /// The data directory.
+    #[arg(long)]
+    pub data_dir: PathBuf,
+    /// Keys rewrapped per transaction.
+    #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub batch: u32,
+    /// Seconds to wait before the final check, so running servers (which re-read the root key every 2 s)
+    /// stop wrapping under the old version.
+    #[arg(long, default_value_t = 6)]
+    pub settle: u64,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProjectCommand {
+    /// Add the project's next KEK version: new writes use it, a running server rewraps the old objects.
+    RotateKek(ProjectRotateKekArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ProjectRotateKekArgs {
+    /// The data directory.
+    #[arg(long)]
+    pub data_dir: PathBuf,
+    /// The project.
+    #[arg(long)]
+    pub project: String,
+    /// Also rewrap the project's objects now instead of leaving it to the server.
+    #[arg(long)]
+    pub rewrap: bool,
 }
 
 #[derive(Debug, Args)]

@@ -47,6 +47,9 @@ database = "arca.db"
 # Unwrapped project KEKs are cached this long (seconds) and at most this many at once.
 pkek_cache_ttl = 900
 pkek_cache_limit = 1000
+# Scheduled project KEK rotation: a running server rotates every project KEK older than this (e.g. "90d") and
+# re-seals the project's objects in the background. "" or "0" turns it off (`arca project rotate-kek` still works).
+pkek_rotation_period = ""
 
 [quotas]
 # Default quotas per project (Barbican's options): -1 unlimited, 0 disabled, N at most N. A project's own
@@ -169,6 +172,8 @@ impl Default for RootKeySection {
 pub struct KeysSection {
     pub pkek_cache_ttl: u64,
     pub pkek_cache_limit: usize,
+    #[serde(deserialize_with = "string_or_number")]
+    pub pkek_rotation_period: String,
 }
 
 impl Default for KeysSection {
@@ -176,8 +181,37 @@ impl Default for KeysSection {
         Self {
             pkek_cache_ttl: 900,
             pkek_cache_limit: 1000,
+            pkek_rotation_period: String::new(),
         }
     }
+}
+
+impl KeysSection {
+    /// `pkek_rotation_period` as a duration; `None` when off ("" or 0).
+    pub fn pkek_rotation_period(&self) -> anyhow::Result<Option<std::time::Duration>> {
+        let text = self.pkek_rotation_period.trim();
+        if text.is_empty() {
+            return Ok(None);
+        }
+        let period = crate::duration::parse_duration(text)
+            .context("[keys] pkek_rotation_period (e.g. \"90d\"; \"\" or 0 for off)")?;
+        Ok((period.whole_seconds() > 0)
+            .then(|| std::time::Duration::from_secs(period.whole_seconds().unsigned_abs())))
+    }
+}
+
+/// A string setting that may also be written as a bare number (`0`, or a number from the environment).
+fn string_or_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Either {
+        Text(String),
+        Number(u64),
+    }
+    Ok(match Either::deserialize(d)? {
+        Either::Text(t) => t,
+        Either::Number(n) => n.to_string(),
+    })
 }
 
 /// `[metrics]`: the Prometheus listener (`/metrics`, `/healthz`, `/readyz`), never the API port.
@@ -328,6 +362,27 @@ mod tests {
         assert_eq!(env_key("TLS_CERT_FILE").as_deref(), Some("tls.cert_file"));
         assert_eq!(env_key("URL"), None);
         assert_eq!(env_key("TOKEN"), None);
+    }
+
+    #[test]
+    fn pkek_rotation_period_is_off_by_default_and_parses() {
+        let cfg: ArcaConfig = toml::from_str(DEFAULT_CONFIG).unwrap();
+        assert_eq!(cfg.keys.pkek_rotation_period().unwrap(), None);
+        let keys = |text: &str| -> KeysSection { toml::from_str(text).unwrap() };
+        assert_eq!(
+            keys("pkek_rotation_period = 0")
+                .pkek_rotation_period()
+                .unwrap(),
+            None
+        );
+        assert_eq!(
+            keys("pkek_rotation_period = \"90d\"")
+                .pkek_rotation_period()
+                .unwrap(),
+            Some(std::time::Duration::from_secs(90 * 86_400))
+        );
+        let err = keys("pkek_rotation_period = \"soon\"").pkek_rotation_period();
+        assert!(format!("{:#}", err.unwrap_err()).contains("pkek_rotation_period"));
     }
 
     #[test]

@@ -16,6 +16,7 @@ mod progress;
 mod report;
 mod root;
 mod root_export;
+mod rotate;
 mod secret_client;
 mod secure_file;
 mod serve;
@@ -28,8 +29,8 @@ use clap::Parser;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use crate::cli::{
-    AccessKeyCommand, AuditCommand, Cli, Command, KeyCommand, ReportCommand, RootCommand,
-    SecretCommand, TokenCommand,
+    AccessKeyCommand, AuditCommand, Cli, Command, KeyCommand, ProjectCommand, ReportCommand,
+    RootCommand, SecretCommand, TokenCommand,
 };
 
 fn main() -> std::process::ExitCode {
@@ -86,6 +87,10 @@ fn main() -> std::process::ExitCode {
             Command::Root { command } => match command {
                 RootCommand::Export(args) => root_export::export(args).await,
                 RootCommand::Import(args) => root_export::import(args).await,
+                RootCommand::Rotate(args) => rotate::root(args).await,
+            },
+            Command::Project { command } => match command {
+                ProjectCommand::RotateKek(args) => rotate::project_kek(args).await,
             },
         }
     });

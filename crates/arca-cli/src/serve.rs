@@ -114,6 +114,7 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
     std::io::stdout().flush()?;
     tracing::info!(address = %local, data_dir = %data_dir.display(), "arca server started");
     start_metrics_and_sweeper(&dir.config, dir.services.expiry()).await?;
+    start_key_maintenance(&dir.config, &dir.services)?;
     let mut server_config = dir.config.server();
     server_config.tls = tls;
     let audit = dir.services.audit.clone();
@@ -203,6 +204,38 @@ async fn start_metrics_and_sweeper(
     Ok(())
 }
 
+/// How often the server re-reads the root key and advances the background rewrap (`arca root rotate` waits
+/// longer than this before its final check).
+const KEY_MAINTENANCE_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Starts the key upkeep beside the sweeper: root key reloads, scheduled project KEK rotation (`[keys]
+/// pkek_rotation_period`) and the background rewrap of rotated project KEKs.
+fn start_key_maintenance(
+    config: &crate::config::ArcaConfig,
+    services: &arca_core::Services,
+) -> anyhow::Result<()> {
+    let period = config.keys.pkek_rotation_period()?;
+    let mut upkeep =
+        arca_core::KeyMaintenance::new(services.keys.clone(), services.pkek_rotation(), period);
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(KEY_MAINTENANCE_EVERY);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            match upkeep.tick().await {
+                Ok((0, 0)) => {}
+                Ok((rotated, resealed)) => tracing::info!(
+                    rotated,
+                    resealed,
+                    "project keys rotated as scheduled and objects re-sealed"
+                ),
+                Err(e) => tracing::error!(error = %e, "the key upkeep failed"),
+            }
+        }
+    });
+    Ok(())
+}
+
 /// Re-reads the TLS certificate, key and client CA on every SIGHUP; a failed reload keeps the old ones.
 /// The handler is installed before the server says it is listening, so an early SIGHUP never kills it.
 fn reload_tls_on_sighup(tls: arca_server::Tls) -> anyhow::Result<()> {
@@ -237,7 +270,7 @@ async fn shutdown_signal() {
     }
 }
 
-fn init_logging() {
+pub(crate) fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("ARCA_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()

@@ -10,7 +10,12 @@ use std::time::{Duration, Instant};
 use arca_crypto::{Binding, CryptoError, Key256};
 use zeroize::Zeroizing;
 
-use crate::{CoreError, KekRow, RootKeyProvider, Store, WrappedKeyRow};
+use crate::{CoreError, KekRow, RootKeyProvider, StaleSealed, Store, WrappedKeyRow};
+
+/// How long a project's active KEK version is trusted before the store is asked again (capped by the cache
+/// TTL): a `project rotate-kek` run by another process is noticed within it, and the background rewrap waits
+/// well past it before declaring a project done.
+pub const ACTIVE_VERSION_TTL: Duration = Duration::from_secs(5);
 
 /// What a sealed object is; part of both the key derivation and the associated data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -143,13 +148,28 @@ impl KeyHierarchy {
         }
     }
 
-    /// Wraps and MACs `key` under the active root key. Provider calls run on the blocking pool (CRYPTO.md:
-    /// an HSM call must not stall the runtime).
+    /// The root of trust this hierarchy wraps under.
+    pub fn root(&self) -> &Arc<dyn RootKeyProvider> {
+        &self.root
+    }
+
+    /// Wraps and MACs `key` under the active root key.
     async fn wrap_row(&self, binding: Binding, key: &Key256) -> Result<WrappedKeyRow, CoreError> {
+        self.wrap_row_at(self.root.active_version(), binding, key)
+            .await
+    }
+
+    /// Wraps and MACs `key` under root key `rk_version`. Provider calls run on the blocking pool (CRYPTO.md:
+    /// an HSM call must not stall the runtime).
+    async fn wrap_row_at(
+        &self,
+        rk_version: u32,
+        binding: Binding,
+        key: &Key256,
+    ) -> Result<WrappedKeyRow, CoreError> {
         let root = self.root.clone();
         let key = key.duplicate();
         off_runtime(move || {
-            let rk_version = root.active_version();
             let wrapped = root.wrap(rk_version, &binding, &key)?;
             let mac = root.mac(rk_version, &binding.lp(&wrapped))?;
             Ok(WrappedKeyRow {
@@ -172,6 +192,11 @@ impl KeyHierarchy {
     ) -> Result<Key256, CoreError> {
         let _timer = CryptoTimer::start("unwrap");
         let root = self.root.clone();
+        if !root.versions().contains(&row.rk_version) {
+            // `arca root rotate` (another process) may have added a version since this one last read them.
+            let reloading = root.clone();
+            off_runtime(move || Ok(reloading.reload()?)).await?;
+        }
         let (rk_version, wrapped, mac) = (row.rk_version, row.wrapped.clone(), row.mac.clone());
         let what = what.to_owned();
         off_runtime(move || {
@@ -289,7 +314,7 @@ impl KeyHierarchy {
     async fn active_kek(&self, project: &str) -> Result<(u32, Arc<Key256>), CoreError> {
         let known = lock(&self.active).get(project).copied();
         if let Some((version, at)) = known
-            && at.elapsed() < self.limits.ttl
+            && at.elapsed() < self.limits.ttl.min(ACTIVE_VERSION_TTL)
         {
             return Ok((version, self.kek(project, version).await?));
         }
@@ -297,10 +322,134 @@ impl KeyHierarchy {
             Some(row) => row,
             None => self.create_first_kek(project).await?,
         };
-        let key = Arc::new(self.unwrap_kek(&row).await?);
-        self.remember_kek(project, row.pkek_version, key.clone());
+        // The active version is re-read every `ACTIVE_VERSION_TTL`; the key itself usually is still cached.
+        let key = match self.cached_kek(project, row.pkek_version) {
+            Some(key) => key,
+            None => {
+                let key = Arc::new(self.unwrap_kek(&row).await?);
+                self.remember_kek(project, row.pkek_version, key.clone());
+                key
+            }
+        };
         lock(&self.active).insert(project.to_owned(), (row.pkek_version, Instant::now()));
         Ok((row.pkek_version, key))
+    }
+
+    /// A KEK row rewrapped under root key `rk_version` (root rotation): unwrapped and verified under its own
+    /// version, wrapped and authenticated again under the new one.
+    pub(crate) async fn rewrap_kek(
+        &self,
+        row: &KekRow,
+        rk_version: u32,
+    ) -> Result<WrappedKeyRow, CoreError> {
+        let key = self.unwrap_kek(row).await?;
+        let binding = kek_binding(
+            self.root.wrap_alg(),
+            &row.project_id,
+            row.pkek_version,
+            rk_version,
+        );
+        self.wrap_row_at(rk_version, binding, &key).await
+    }
+
+    /// A system key row rewrapped under root key `rk_version` (root rotation); the key itself is unchanged, so
+    /// the audit chain, tokens and access keys survive.
+    pub(crate) async fn rewrap_system(
+        &self,
+        name: &str,
+        row: &WrappedKeyRow,
+        rk_version: u32,
+    ) -> Result<WrappedKeyRow, CoreError> {
+        let binding = system_binding(row.wrap_alg, name, row.rk_version);
+        let key = self
+            .unwrap_row(binding, row, &format!("system key {name}"))
+            .await?;
+        let binding = system_binding(self.root.wrap_alg(), name, rk_version);
+        self.wrap_row_at(rk_version, binding, &key).await
+    }
+
+    /// Adds the project's next KEK version (its first if it has none) and records the pending rewrap of its
+    /// objects; this process uses it at once, others within `ACTIVE_VERSION_TTL`. Returns the new version.
+    pub(crate) async fn rotate_kek(
+        &self,
+        project: &str,
+        now: time::OffsetDateTime,
+    ) -> Result<u32, CoreError> {
+        let current = match self.store.get_active_kek(project).await? {
+            Some(row) => row.pkek_version,
+            None => self.create_first_kek(project).await?.pkek_version,
+        };
+        let version = current + 1;
+        let key = Key256::generate()?;
+        let rk = self.root.active_version();
+        let row = KekRow {
+            project_id: project.to_owned(),
+            pkek_version: version,
+            key: self
+                .wrap_row(
+                    kek_binding(self.root.wrap_alg(), project, version, rk),
+                    &key,
+                )
+                .await?,
+        };
+        if !self.store.rotate_kek(&row, now).await? {
+            return Err(CoreError::Conflict(format!(
+                "the key of project {project} was rotated concurrently; try again"
+            )));
+        }
+        self.remember_kek(project, version, Arc::new(key));
+        lock(&self.active).insert(project.to_owned(), (version, Instant::now()));
+        Ok(version)
+    }
+
+    /// An object sealed under an older KEK version, opened and sealed again under `pkek_version` with the same
+    /// binding (the background rewrap).
+    pub(crate) async fn reseal(
+        &self,
+        project: &str,
+        object: &StaleSealed,
+        pkek_version: u32,
+    ) -> Result<Vec<u8>, CoreError> {
+        let (kind, binding, sealed, id) = match object {
+            StaleSealed::SecretPayload { secret_id, sealed } => {
+                let id = secret_id.to_string();
+                let binding = object_binding(
+                    project,
+                    ObjectKind::SecretPayload,
+                    &id,
+                    crate::secret_service::PAYLOAD_REVISION,
+                );
+                (ObjectKind::SecretPayload, binding, sealed, id)
+            }
+            StaleSealed::KmsMaterial {
+                key_id,
+                version,
+                key_spec,
+                key_usage,
+                sealed,
+            } => {
+                let id = key_id.to_string();
+                let binding = kms_binding(project, &id, *version, key_spec, key_usage);
+                (ObjectKind::KmsKeyMaterial, binding, sealed, id)
+            }
+        };
+        let integrity = || CoreError::Integrity(format!("object {id}"));
+        let old = arca_crypto::sealed_key_version(sealed).map_err(|_| integrity())?;
+        let plaintext = arca_crypto::open(
+            &*self.kek(project, old).await?,
+            kind as u8,
+            &binding,
+            sealed,
+        )
+        .map_err(|_| integrity())?;
+        let kek = self.kek(project, pkek_version).await?;
+        Ok(arca_crypto::seal(
+            &kek,
+            pkek_version,
+            kind as u8,
+            &binding,
+            &plaintext,
+        )?)
     }
 
     async fn create_first_kek(&self, project: &str) -> Result<KekRow, CoreError> {

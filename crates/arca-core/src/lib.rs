@@ -21,6 +21,7 @@ mod policy;
 mod quota;
 mod quota_service;
 mod root_key;
+mod rotation;
 mod secret;
 mod secret_service;
 mod secret_store;
@@ -46,7 +47,7 @@ pub use container::{
 };
 pub use container_service::ContainerService;
 pub use error::{CoreError, KmsError, KmsErrorKind};
-pub use hierarchy::{CacheLimits, KeyHierarchy, ObjectKind, SystemKey};
+pub use hierarchy::{ACTIVE_VERSION_TTL, CacheLimits, KeyHierarchy, ObjectKind, SystemKey};
 pub use kms::{
     AccessKeyRecord, AccessKeyService, CreateKeyRequest, DataKey, DataKeyPair, Decrypted,
     Encrypted, IssuedAccessKey, KeyState, KmsAlias, KmsAliasPage, KmsKey, KmsKeyPage, KmsKeyRow,
@@ -63,6 +64,7 @@ pub use quota::{
 };
 pub use quota_service::QuotaService;
 pub use root_key::{FileRootKey, RootKeyFileError, RootKeyProvider, root_key_path};
+pub use rotation::{KeyMaintenance, PkekRotation, RootRotation, RootRotationReport};
 pub use secret::{
     Cmp, NewSecret, Payload, SecretPage, SecretQuery, SecretRecord, SecretType, SortDir, SortKey,
     TimeField, TimeFilter,
@@ -71,6 +73,9 @@ pub use secret_service::SecretService;
 pub use secret_store::SecretStoreRecord;
 pub use secret_store_service::SecretStoreService;
 pub use services::Services;
-pub use store::{ExpiryCounts, KekRow, Store, StoreError, StoredPayload, TokenRow, WrappedKeyRow};
+pub use store::{
+    ExpiryCounts, KekRow, PendingRewrap, Resealed, RewrappedKey, StaleSealed, Store, StoreError,
+    StoredPayload, TokenRow, WrappedKeyRow,
+};
 pub use sweeper::ExpirySweeper;
 pub use token_service::{IssuedToken, TokenService};

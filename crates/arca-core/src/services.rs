@@ -116,6 +116,21 @@ impl Services {
         crate::ExpirySweeper::new(self.store.clone(), self.clock.clone()).with_kms(self.kms.clone())
     }
 
+    /// Root key rotation over the same store, hierarchy and audit log.
+    pub fn root_rotation(&self) -> crate::RootRotation {
+        crate::RootRotation::new(self.store.clone(), self.keys.clone(), self.audit.clone())
+    }
+
+    /// Project KEK rotation and its background rewrap over the same store, hierarchy, clock and audit log.
+    pub fn pkek_rotation(&self) -> crate::PkekRotation {
+        crate::PkekRotation::new(
+            self.store.clone(),
+            self.keys.clone(),
+            self.clock.clone(),
+            self.audit.clone(),
+        )
+    }
+
     /// The same services with `defaults` as the deployment's quotas (`[quotas]` of `arca.toml`).
     pub fn with_quota_defaults(mut self, defaults: QuotaDefaults) -> Self {
         self.quotas = QuotaService::new(self.store.clone(), self.clock.clone(), defaults);

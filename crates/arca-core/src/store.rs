@@ -90,6 +90,97 @@ pub struct StoredPayload {
     pub content_type: String,
 }
 
+/// A wrapped key rewritten under a newer root key version by root rotation; applied only if the row still has
+/// `old_rk_version` (a compare-and-swap, so reruns and concurrent servers are safe).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RewrappedKey {
+    /// A project KEK row.
+    Kek {
+        /// The owning project.
+        project_id: String,
+        /// The KEK's version.
+        pkek_version: u32,
+        /// The root key version the row must still have.
+        old_rk_version: u32,
+        /// The new wrapped key.
+        key: WrappedKeyRow,
+    },
+    /// A system key row.
+    System {
+        /// The system key's name.
+        name: String,
+        /// The root key version the row must still have.
+        old_rk_version: u32,
+        /// The new wrapped key.
+        key: WrappedKeyRow,
+    },
+}
+
+/// A project whose KEK was rotated and whose objects still have to move to `pkek_version`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingRewrap {
+    /// The project.
+    pub project_id: String,
+    /// The KEK version every object must end under.
+    pub pkek_version: u32,
+    /// When that version was added.
+    pub since: OffsetDateTime,
+}
+
+/// An object sealed under an older project KEK version, as the background rewrap reads it.
+#[derive(Clone, PartialEq, Eq)]
+pub enum StaleSealed {
+    /// A secret payload (sealed with the payload revision).
+    SecretPayload {
+        /// The secret.
+        secret_id: Uuid,
+        /// The stored envelope.
+        sealed: Vec<u8>,
+    },
+    /// One version of a KMS key's material.
+    KmsMaterial {
+        /// The KMS key.
+        key_id: Uuid,
+        /// The key version.
+        version: u32,
+        /// The key spec (bound into the seal).
+        key_spec: String,
+        /// The key usage (bound into the seal).
+        key_usage: String,
+        /// The stored envelope.
+        sealed: Vec<u8>,
+    },
+}
+
+impl std::fmt::Debug for StaleSealed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StaleSealed::SecretPayload { secret_id, .. } => {
+                write!(f, "SecretPayload({secret_id})")
+            }
+            StaleSealed::KmsMaterial {
+                key_id, version, ..
+            } => write!(f, "KmsMaterial({key_id} v{version})"),
+        }
+    }
+}
+
+/// An object re-sealed under a newer project KEK version: written only if the stored envelope is still `old`
+/// (a compare-and-swap: a concurrent update or delete wins).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Resealed {
+    /// The object as read (its `sealed` is the expected stored envelope).
+    pub old: StaleSealed,
+    /// The new envelope.
+    pub sealed: Vec<u8>,
+}
+
+impl std::fmt::Debug for Resealed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Resealed({:?})", self.old)
+    }
+}
+
 /// Everything Arca persists.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
@@ -108,6 +199,48 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Option<KekRow>, StoreError>;
     /// Inserts a KEK; `false` if that (project, version) exists (a concurrent creator won).
     async fn insert_kek(&self, row: &KekRow) -> Result<bool, StoreError>;
+
+    // --- root key rotation ---
+    /// Up to `limit` KEK rows wrapped under a root key version below `rk_version`, by project and version.
+    async fn keks_below_rk(&self, rk_version: u32, limit: u32) -> Result<Vec<KekRow>, StoreError>;
+    /// Every system key row wrapped under a root key version below `rk_version`, by name.
+    async fn system_keys_below_rk(
+        &self,
+        rk_version: u32,
+    ) -> Result<Vec<(String, WrappedKeyRow)>, StoreError>;
+    /// How many KEK and system key rows are wrapped under a root key version below `rk_version`.
+    async fn count_keys_below_rk(&self, rk_version: u32) -> Result<u64, StoreError>;
+    /// How many KEK and system key rows are wrapped under exactly `rk_version`.
+    async fn count_keys_under_rk(&self, rk_version: u32) -> Result<u64, StoreError>;
+    /// Writes the rewrapped rows in ONE transaction, each only if its row still has its old root key version;
+    /// returns how many were written.
+    async fn rewrap_keys(&self, rows: &[RewrappedKey]) -> Result<u64, StoreError>;
+
+    // --- project KEK rotation ---
+    /// Adds KEK version `row.pkek_version` (which must be the project's newest + 1) and records that the
+    /// project's objects must move to it, in one transaction; `false` (nothing written) if the version exists.
+    async fn rotate_kek(&self, row: &KekRow, now: OffsetDateTime) -> Result<bool, StoreError>;
+    /// Up to `limit` projects whose objects still have to move to a newer KEK version, oldest first.
+    async fn pending_rewraps(&self, limit: u32) -> Result<Vec<PendingRewrap>, StoreError>;
+    /// Up to `limit` of a project's objects (secret payloads, KMS key material) sealed under a KEK version
+    /// below `pkek_version`.
+    async fn stale_sealed(
+        &self,
+        project_id: &str,
+        pkek_version: u32,
+        limit: u32,
+    ) -> Result<Vec<StaleSealed>, StoreError>;
+    /// Writes the re-sealed objects in ONE transaction, each only if its stored envelope is unchanged; returns
+    /// how many were written.
+    async fn reseal(&self, objects: &[Resealed]) -> Result<u64, StoreError>;
+    /// Marks a project's rewrap to `pkek_version` done; `false` if it was not pending (or a newer one is).
+    async fn finish_rewrap(&self, project_id: &str, pkek_version: u32) -> Result<bool, StoreError>;
+    /// Up to `limit` projects whose newest KEK was created before `cutoff` (scheduled rotation).
+    async fn keks_created_before(
+        &self,
+        cutoff: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<String>, StoreError>;
 
     /// Stores a token digest row.
     async fn insert_token(&self, row: &TokenRow) -> Result<(), StoreError>;

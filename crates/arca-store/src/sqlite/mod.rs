@@ -18,6 +18,7 @@ mod list;
 mod orders;
 mod quotas;
 mod reads;
+mod rotation;
 mod schema;
 mod secret_stores;
 mod secrets;
@@ -108,6 +109,20 @@ impl SqliteStore {
     }
 }
 
+impl SqliteStore {
+    /// Runs one rotation write (one writer operation, so one transaction); how many rows it changed.
+    async fn rotation_write(&self, op: rotation::RotationOp) -> Result<u64, StoreError> {
+        let done = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+        self.writer
+            .submit(WriteKind::Rotation(rotation::RotationWrite {
+                op,
+                done: done.clone(),
+            }))
+            .await?;
+        Ok(done.load(Ordering::Relaxed))
+    }
+}
+
 #[async_trait]
 impl Store for SqliteStore {
     async fn append_audit(
@@ -180,6 +195,79 @@ impl Store for SqliteStore {
 
     async fn insert_kek(&self, row: &KekRow) -> Result<bool, StoreError> {
         self.writer.submit(WriteKind::InsertKek(row.clone())).await
+    }
+
+    async fn keks_below_rk(&self, rk_version: u32, limit: u32) -> Result<Vec<KekRow>, StoreError> {
+        self.reads
+            .run(|c| keys::keks_below_rk(c, rk_version, limit))
+    }
+
+    async fn system_keys_below_rk(
+        &self,
+        rk_version: u32,
+    ) -> Result<Vec<(String, WrappedKeyRow)>, StoreError> {
+        self.reads
+            .run(|c| keys::system_keys_below_rk(c, rk_version))
+    }
+
+    async fn count_keys_below_rk(&self, rk_version: u32) -> Result<u64, StoreError> {
+        self.reads.run(|c| keys::count_keys_below_rk(c, rk_version))
+    }
+
+    async fn count_keys_under_rk(&self, rk_version: u32) -> Result<u64, StoreError> {
+        self.reads.run(|c| keys::count_keys_under_rk(c, rk_version))
+    }
+
+    async fn rewrap_keys(&self, rows: &[arca_core::RewrappedKey]) -> Result<u64, StoreError> {
+        self.rotation_write(rotation::RotationOp::Rewrap(rows.to_vec()))
+            .await
+    }
+
+    async fn rotate_kek(&self, row: &KekRow, now: OffsetDateTime) -> Result<bool, StoreError> {
+        let op = rotation::RotationOp::RotateKek {
+            row: row.clone(),
+            now,
+        };
+        Ok(self.rotation_write(op).await? > 0)
+    }
+
+    async fn pending_rewraps(
+        &self,
+        limit: u32,
+    ) -> Result<Vec<arca_core::PendingRewrap>, StoreError> {
+        self.reads.run(|c| rotation::pending_rewraps(c, limit))
+    }
+
+    async fn stale_sealed(
+        &self,
+        project_id: &str,
+        pkek_version: u32,
+        limit: u32,
+    ) -> Result<Vec<arca_core::StaleSealed>, StoreError> {
+        self.reads
+            .run(|c| rotation::stale_sealed(c, project_id, pkek_version, limit))
+    }
+
+    async fn reseal(&self, objects: &[arca_core::Resealed]) -> Result<u64, StoreError> {
+        self.rotation_write(rotation::RotationOp::Reseal(objects.to_vec()))
+            .await
+    }
+
+    async fn finish_rewrap(&self, project_id: &str, pkek_version: u32) -> Result<bool, StoreError> {
+        let op = rotation::RotationOp::FinishRewrap {
+            project_id: project_id.to_owned(),
+            pkek_version,
+        };
+        Ok(self.rotation_write(op).await? > 0)
+    }
+
+    async fn keks_created_before(
+        &self,
+        cutoff: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<String>, StoreError> {
+        self.reads
+            .run(|c| keys::keks_created_before(c, cutoff, limit))
     }
 
     async fn insert_token(&self, row: &TokenRow) -> Result<(), StoreError> {

@@ -18,6 +18,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (4, include_str!("../../migrations/0004_secret_counts.sql")),
     (5, include_str!("../../migrations/0005_audit.sql")),
     (6, include_str!("../../migrations/0006_kms.sql")),
+    (7, include_str!("../../migrations/0007_rotation.sql")),
 ];
 
 /// Brings the database up to the newest schema version; refuses a database from a newer Arca. Runs on the

@@ -29,6 +29,7 @@ use super::codec::sql_err;
 use super::kms::KmsWrite;
 use super::orders::OrderWrite;
 use super::quotas::QuotaWrite;
+use super::rotation::RotationWrite;
 use super::{access_keys, keys, secrets, tokens};
 use super::{consumers, containers, schema, secret_stores};
 use arca_core::ContainerSecretRef;
@@ -116,6 +117,7 @@ pub(super) enum WriteKind {
     Quota(QuotaWrite),
     Audit(AuditAppend),
     Kms(KmsWrite),
+    Rotation(RotationWrite),
     InsertAccessKey(AccessKeyRecord),
     RevokeAccessKey(String),
 }
@@ -181,6 +183,7 @@ impl WriteKind {
             WriteKind::Quota(write) => write.apply(conn),
             WriteKind::Audit(append) => append.apply(conn),
             WriteKind::Kms(write) => write.apply(conn),
+            WriteKind::Rotation(write) => write.apply(conn),
             WriteKind::InsertAccessKey(key) => access_keys::insert(conn, key).map(|()| true),
             WriteKind::RevokeAccessKey(id) => access_keys::revoke(conn, id),
         }
