@@ -27,7 +27,8 @@ token_cache_ttl = 5
 failure_limit = 10
 
 [root_key]
-# The root of trust: "file" keeps the versioned root key in DIR/root.key (mode 0400).
+# The root of trust: "file" keeps the versioned root key in DIR/root.key (mode 0400); "shamir" keeps the
+# versions wrapped under an unseal key in DIR/root.sealed, rebuilt from M of N shares (`arca unseal`).
 provider = "file"
 
 [storage]

@@ -73,9 +73,9 @@ pub use secret_store::SecretStoreRecord;
 pub use secret_store_service::SecretStoreService;
 pub use services::Services;
 pub use shamir::{
-    MAX_SHARES, PENDING_TIMEOUT, RawShare, SEALED_MESSAGE, SealStatus, Sealable, ShamirRoot, ShareFormatError,
-    ShareRefused, UnsealShare, check_threshold, combine as combine_shares, root_sealed_path, sealed_message, share_path,
-    split as split_key,
+    MAX_SHARES, PENDING_TIMEOUT, RawShare, SEALED_MESSAGE, SealStatus, Sealable, ShamirRoot,
+    ShareFormatError, ShareRefused, UnsealShare, check_threshold, combine as combine_shares,
+    root_sealed_path, sealed_message, share_path, split as split_key,
 };
 pub use store::{ExpiryCounts, KekRow, Store, StoreError, StoredPayload, TokenRow, WrappedKeyRow};
 pub use sweeper::ExpirySweeper;

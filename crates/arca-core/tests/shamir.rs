@@ -56,7 +56,10 @@ fn unseal_refuses_bad_shares_and_unseals_with_m() {
         Err(CryptoError::Unavailable(m)) => assert!(m.contains("arca unseal --share"), "{m}"),
         _ => panic!("sealed kcv must fail"),
     }
-    assert!(root.wrap(1, &Binding::new(), &Key256::generate().unwrap()).is_err());
+    assert!(
+        root.wrap(1, &Binding::new(), &Key256::generate().unwrap())
+            .is_err()
+    );
     assert!(root.add_version().is_err());
 
     // A share of another deployment, a corrupted share, garbage.
@@ -68,7 +71,14 @@ fn unseal_refuses_bad_shares_and_unseals_with_m() {
     );
     let mut bad = shares[0].to_text().to_string();
     let last = bad.trim_end().len() - 3;
-    bad.replace_range(last..last + 1, if &bad[last..last + 1] == "A" { "B" } else { "A" });
+    bad.replace_range(
+        last..last + 1,
+        if &bad[last..last + 1] == "A" {
+            "B"
+        } else {
+            "A"
+        },
+    );
     assert!(matches!(
         root.submit_share(&bad).err(),
         Some(ShareRefused::Format(_))
@@ -133,7 +143,10 @@ fn rotation_while_unsealed_survives_reseal_and_restart() {
     assert!(root.unwrap(2, &binding, &wrapped2).is_err());
     root.submit_share(&texts[0]).unwrap();
     root.submit_share(&texts[2]).unwrap();
-    assert_eq!(root.unwrap(2, &binding, &wrapped2).unwrap().expose(), key.expose());
+    assert_eq!(
+        root.unwrap(2, &binding, &wrapped2).unwrap().expose(),
+        key.expose()
+    );
 
     // A fresh process (restart) sees both versions with the same shares.
     let restarted = ShamirRoot::open(&path).unwrap();

@@ -189,12 +189,18 @@ impl ShamirRoot {
     }
 
     fn sealed_error(&self) -> CryptoError {
-        let meta = self.meta.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let meta = self
+            .meta
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         CryptoError::Unavailable(sealed_message(meta.threshold, meta.shares))
     }
 
     fn keys(&self, version: u32) -> Result<Arc<RootKeys>, CryptoError> {
-        let guard = self.keys.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let guard = self
+            .keys
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let unsealed = guard.as_ref().ok_or_else(|| self.sealed_error())?;
         unsealed
             .versions
@@ -209,7 +215,10 @@ impl ShamirRoot {
         change: impl FnOnce(&mut SealedFile, &Key256) -> Result<(), CryptoError>,
     ) -> Result<(), CryptoError> {
         {
-            let guard = self.keys.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let guard = self
+                .keys
+                .read()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             let unsealed = guard.as_ref().ok_or_else(|| self.sealed_error())?;
             let mut file = SealedFile::read(&self.path)?;
             change(&mut file, &unsealed.unseal_key)?;
@@ -226,8 +235,14 @@ impl ShamirRoot {
             return Err(CryptoError::Format("key check value mismatch"));
         }
         let versions = unwrap_all(&file, &unseal_key)?;
-        *self.meta.write().unwrap_or_else(std::sync::PoisonError::into_inner) = file;
-        *self.keys.write().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(Unsealed {
+        *self
+            .meta
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = file;
+        *self
+            .keys
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(Unsealed {
             unseal_key,
             versions,
         });
@@ -237,21 +252,31 @@ impl ShamirRoot {
 
 impl Sealable for ShamirRoot {
     fn seal_status(&self) -> SealStatus {
-        let meta = self.meta.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let meta = self
+            .meta
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let sealed = self
             .keys
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .is_none();
         let mut pending = lock(&self.pending);
-        if pending.started.is_some_and(|t| t.elapsed() >= PENDING_TIMEOUT) {
+        if pending
+            .started
+            .is_some_and(|t| t.elapsed() >= PENDING_TIMEOUT)
+        {
             *pending = Pending::default();
         }
         SealStatus {
             sealed,
             threshold: meta.threshold,
             shares: meta.shares,
-            progress: if sealed { pending.shares.len() as u8 } else { 0 },
+            progress: if sealed {
+                pending.shares.len() as u8
+            } else {
+                0
+            },
         }
     }
 
@@ -275,7 +300,10 @@ impl Sealable for ShamirRoot {
             return Ok(self.seal_status());
         }
         let mut pending = lock(&self.pending);
-        if pending.started.is_some_and(|t| t.elapsed() >= PENDING_TIMEOUT) {
+        if pending
+            .started
+            .is_some_and(|t| t.elapsed() >= PENDING_TIMEOUT)
+        {
             *pending = Pending::default();
         }
         if pending.shares.iter().any(|(i, _)| *i == share.index) {
@@ -283,9 +311,10 @@ impl Sealable for ShamirRoot {
         }
         pending.started.get_or_insert_with(Instant::now);
         pending.shares.push((share.index, share.value));
-        if pending.shares.len() >= usize::from(meta.threshold) {
-            let taken = std::mem::take(&mut *pending);
-            drop(pending);
+        let complete = (pending.shares.len() >= usize::from(meta.threshold))
+            .then(|| std::mem::take(&mut *pending));
+        drop(pending);
+        if let Some(taken) = complete {
             if let Err(e) = self.unseal_with(&taken.shares) {
                 tracing::error!(error = %e, "unsealing failed although every share matched its digest");
                 return Err(match e {
@@ -299,7 +328,10 @@ impl Sealable for ShamirRoot {
 
     fn seal(&self) {
         *lock(&self.pending) = Pending::default();
-        *self.keys.write().unwrap_or_else(std::sync::PoisonError::into_inner) = None;
+        *self
+            .keys
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = None;
     }
 }
 
@@ -379,7 +411,10 @@ impl RootKeyProvider for ShamirRoot {
     }
 
     fn reload(&self) -> Result<(), CryptoError> {
-        let mut guard = self.keys.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut guard = self
+            .keys
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let unsealed = guard.as_mut().ok_or_else(|| self.sealed_error())?;
         let file = SealedFile::read(&self.path)?;
         if file.deployment_id != self.meta().deployment_id
@@ -390,7 +425,10 @@ impl RootKeyProvider for ShamirRoot {
             ));
         }
         unsealed.versions = unwrap_all(&file, &unsealed.unseal_key)?;
-        *self.meta.write().unwrap_or_else(std::sync::PoisonError::into_inner) = file;
+        *self
+            .meta
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = file;
         Ok(())
     }
 

@@ -44,7 +44,10 @@ pub(crate) fn rk_binding(deployment_id: &Uuid, version: u32) -> Binding {
 }
 
 fn unavailable(path: &Path, what: impl std::fmt::Display) -> CryptoError {
-    CryptoError::Unavailable(format!("the sealed root key file {}: {what}", path.display()))
+    CryptoError::Unavailable(format!(
+        "the sealed root key file {}: {what}",
+        path.display()
+    ))
 }
 
 fn decode32(text: &str) -> Option<[u8; 32]> {
@@ -75,10 +78,16 @@ impl SealedFile {
             Base64::encode_string(&self.kcv)
         );
         for (index, digest) in &self.digests {
-            out.push_str(&format!("share {index} {}\n", Base64::encode_string(digest)));
+            out.push_str(&format!(
+                "share {index} {}\n",
+                Base64::encode_string(digest)
+            ));
         }
         for (version, wrapped) in &self.wrapped {
-            out.push_str(&format!("rk {version} {}\n", Base64::encode_string(wrapped)));
+            out.push_str(&format!(
+                "rk {version} {}\n",
+                Base64::encode_string(wrapped)
+            ));
         }
         out
     }
@@ -109,7 +118,8 @@ impl SealedFile {
                 }
                 ("rk", version, Some(wrapped)) => {
                     let version: u32 = version.parse().ok().filter(|v| *v > 0)?;
-                    file.wrapped.insert(version, Base64::decode_vec(wrapped).ok()?);
+                    file.wrapped
+                        .insert(version, Base64::decode_vec(wrapped).ok()?);
                 }
                 _ => return None,
             }

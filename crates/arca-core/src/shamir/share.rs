@@ -84,7 +84,8 @@ impl UnsealShare {
         if crc32fast::hash(body).to_be_bytes() != crc {
             return Err(ShareFormatError::Checksum);
         }
-        let deployment_id = Uuid::from_slice(&body[5..21]).map_err(|_| ShareFormatError::Malformed)?;
+        let deployment_id =
+            Uuid::from_slice(&body[5..21]).map_err(|_| ShareFormatError::Malformed)?;
         let (threshold, shares, index) = (body[21], body[22], body[23]);
         if index == 0 || index > shares || threshold < 2 || threshold > shares {
             return Err(ShareFormatError::Malformed);
