@@ -314,14 +314,14 @@ impl Sealable for ShamirRoot {
         let complete = (pending.shares.len() >= usize::from(meta.threshold))
             .then(|| std::mem::take(&mut *pending));
         drop(pending);
-        if let Some(taken) = complete {
-            if let Err(e) = self.unseal_with(&taken.shares) {
-                tracing::error!(error = %e, "unsealing failed although every share matched its digest");
-                return Err(match e {
-                    CryptoError::Unavailable(why) => ShareRefused::Unavailable(why),
-                    _ => ShareRefused::Failed(meta.threshold),
-                });
-            }
+        if let Some(taken) = complete
+            && let Err(e) = self.unseal_with(&taken.shares)
+        {
+            tracing::error!(error = %e, "unsealing failed although every share matched its digest");
+            return Err(match e {
+                CryptoError::Unavailable(why) => ShareRefused::Unavailable(why),
+                _ => ShareRefused::Failed(meta.threshold),
+            });
         }
         Ok(self.seal_status())
     }
