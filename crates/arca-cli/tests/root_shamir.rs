@@ -199,6 +199,12 @@ fn init_unseal_seal_restart() {
     assert_sealed_503(&server, &token);
     assert_eq!(readyz(&server), 503);
 
+    // The unseal and the seal are on the audit chain (its JSON lines).
+    let audit = std::fs::read_to_string(data.join("audit.jsonl")).unwrap_or_default();
+    for action in ["\"sys.unseal\"", "\"sys.seal\""] {
+        assert!(audit.contains(action), "{action} missing from\n{audit}");
+    }
+
     server.stop();
     let server = Server::start(&data);
     assert_eq!(readyz(&server), 503, "a restart starts sealed");
