@@ -43,6 +43,10 @@ pub enum Command {
         #[command(subcommand)]
         command: AccessKeyCommand,
     },
+    /// Give one unseal share to a running, sealed server (ARCA_URL); prints the progress.
+    Unseal(UnsealArgs),
+    /// Seal a running server: its keys leave memory until M shares unseal it (ARCA_URL, ARCA_TOKEN, admin).
+    Seal,
     /// Use KMS keys on a running server (ARCA_URL, ARCA_ACCESS_KEY_ID, ARCA_SECRET_ACCESS_KEY).
     Key {
         #[command(subcommand)]
@@ -162,8 +166,9 @@ pub struct InitArgs {
     /// Lifetime of the admin token (e.g. 30m, 24h, 30d).
     #[arg(long, default_value = "24h")]
     pub ttl: String,
-    /// The root of trust: `file` (DIR/root.key) or `pkcs11` (keys generated inside an HSM token).
-    #[arg(long, value_parser = ["file", "pkcs11"], default_value = "file")]
+    /// The root of trust: `file` (DIR/root.key), `pkcs11` (keys generated inside an HSM token) or `shamir`
+    /// (an unseal key split into --shares shares).
+    #[arg(long, value_parser = ["file", "pkcs11", "shamir"], default_value = "file")]
     pub root: String,
     /// pkcs11: the vendor's PKCS#11 module (e.g. /usr/lib/softhsm/libsofthsm2.so).
     #[arg(long, required_if_eq("root", "pkcs11"))]
@@ -180,6 +185,20 @@ pub struct InitArgs {
     /// pkcs11: base label of the HMAC key objects (`<label>-v1`, ...).
     #[arg(long, default_value = "arca-hmac")]
     pub hmac_label: String,
+    /// With --root shamir: how many unseal shares to make (N, at most 16).
+    #[arg(long)]
+    pub shares: Option<u8>,
+    /// With --root shamir: how many shares unseal (M, 2 ≤ M ≤ N).
+    #[arg(long)]
+    pub threshold: Option<u8>,
+}
+
+/// `arca unseal`.
+#[derive(Debug, Args)]
+pub struct UnsealArgs {
+    /// A share file written by `arca init --root shamir` (`-` reads standard input).
+    #[arg(long)]
+    pub share: PathBuf,
 }
 
 #[derive(Debug, Args)]

@@ -28,7 +28,8 @@ failure_limit = 10
 
 [root_key]
 # The root of trust: "file" keeps the versioned root key in DIR/root.key (mode 0400); "pkcs11" keeps a
-# master KEK and an HMAC key inside an HSM token (`arca init --root pkcs11`, docs/custody-pkcs11.md).
+# master KEK and an HMAC key inside an HSM token (`arca init --root pkcs11`, docs/custody-pkcs11.md); "shamir"
+# keeps the versions wrapped under an unseal key in DIR/root.sealed, rebuilt from M of N shares (`arca unseal`).
 provider = "file"
 # library_path = "/usr/lib/softhsm/libsofthsm2.so"   # the vendor's PKCS#11 module
 # token_label = "arca"

@@ -1,22 +1,23 @@
 //! `arca init`: creates a data directory (mode 0700) holding a fresh root key (mode 0400, under umask 077) —
 //! or, with `--root pkcs11`, generates the master KEK and HMAC key inside an HSM token and records them in
-//! `[root_key]` instead — `arca.toml`, the database with its system keys, and an admin principal whose token
+//! `[root_key]` instead; or, with `--root shamir`, seals the root key under an unseal key split into share
+//! files (`unseal.rs`) — `arca.toml`, the database with its system keys, and an admin principal whose token
 //! is printed last.
 
 use std::fs::{DirBuilder, OpenOptions};
 use std::io::Write;
 use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use arca_backends::Pkcs11RootKey;
-use arca_core::{FileRootKey, IssuedToken, Role, root_key_path};
+use arca_core::{FileRootKey, IssuedToken, Role, root_key_path, root_sealed_path};
 use nix::sys::stat::{Mode, umask};
 
 use crate::cli::InitArgs;
 use crate::config::{DEFAULT_CONFIG, RootKeySection};
 use crate::duration::parse_duration;
-use crate::open::{config_path, open};
+use crate::open::{config_path, open, open_with_root};
 
 /// The admin principal `init` creates.
 pub const ADMIN_PROJECT: &str = "admin";
@@ -29,29 +30,43 @@ pub enum RootChoice {
     File,
     /// Keys generated in an HSM token; the `[root_key]` settings to write.
     Pkcs11(Box<RootKeySection>),
+    /// An unseal key split into `shares` share files, `threshold` of which unseal.
+    Shamir {
+        /// M.
+        threshold: u8,
+        /// N.
+        shares: u8,
+    },
 }
 
 /// Creates everything in `data_dir` with a `file` root key and returns the admin's token.
 pub async fn initialise(data_dir: &Path, ttl: time::Duration) -> anyhow::Result<IssuedToken> {
-    initialise_with(data_dir, ttl, &RootChoice::File).await
+    initialise_with(data_dir, ttl, &RootChoice::File)
+        .await
+        .map(|(token, _)| token)
 }
 
-/// Creates everything in `data_dir` with the chosen root of trust and returns the admin's token.
+/// Creates everything in `data_dir` with the chosen root of trust; returns the admin's token and, for Shamir
+/// custody, the share files written.
 pub async fn initialise_with(
     data_dir: &Path,
     ttl: time::Duration,
     root: &RootChoice,
-) -> anyhow::Result<IssuedToken> {
+) -> anyhow::Result<(IssuedToken, Vec<PathBuf>)> {
     umask(Mode::from_bits_truncate(0o077));
-    let root_key = root_key_path(data_dir);
-    if root_key.exists() {
-        bail!(
-            "{} already exists: refusing to overwrite a root key",
-            root_key.display()
-        );
+    if let RootChoice::Shamir { threshold, shares } = root {
+        arca_core::check_threshold(*threshold, *shares)?;
+    }
+    for existing in [root_key_path(data_dir), root_sealed_path(data_dir)] {
+        if existing.exists() {
+            bail!(
+                "{} already exists: refusing to overwrite a root key",
+                existing.display()
+            );
+        }
     }
     let config_file = config_path(data_dir);
-    if matches!(root, RootChoice::Pkcs11(_)) && config_file.exists() {
+    if !matches!(root, RootChoice::File) && config_file.exists() {
         bail!(
             "{} already exists: refusing to change the root of trust of a data directory",
             config_file.display()
@@ -64,9 +79,11 @@ pub async fn initialise_with(
         .with_context(|| format!("cannot create {}", data_dir.display()))?;
     std::fs::set_permissions(data_dir, std::fs::Permissions::from_mode(0o700))
         .with_context(|| format!("cannot restrict {} to mode 0700", data_dir.display()))?;
+    let mut unsealed = None;
+    let mut share_files = Vec::new();
     let config_text = match root {
         RootChoice::File => {
-            FileRootKey::create(&root_key)?;
+            FileRootKey::create(&root_key_path(data_dir))?;
             DEFAULT_CONFIG.to_owned()
         }
         RootChoice::Pkcs11(section) => {
@@ -80,6 +97,12 @@ pub async fn initialise_with(
             drop(provider);
             pkcs11_config_text(section)
         }
+        RootChoice::Shamir { threshold, shares } => {
+            let (provider, files) = crate::unseal::create_shamir(data_dir, *threshold, *shares)?;
+            unsealed = Some(provider);
+            share_files = files;
+            DEFAULT_CONFIG.replace("provider = \"file\"", "provider = \"shamir\"")
+        }
     };
     match OpenOptions::new()
         .write(true)
@@ -92,13 +115,17 @@ pub async fn initialise_with(
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
         Err(e) => return Err(e).with_context(|| format!("cannot write {}", config_file.display())),
     }
-    let dir = open(data_dir, &config_file).await?;
+    let dir = match unsealed {
+        // Init runs unsealed in-process: it needs the keys for the system keys and the admin token.
+        Some(provider) => open_with_root(data_dir, &config_file, provider).await?,
+        None => open(data_dir, &config_file).await?,
+    };
     let token = dir
         .services
         .tokens
         .issue(ADMIN_PROJECT, ADMIN_USER, &[Role::Admin], ttl)
         .await?;
-    Ok(token)
+    Ok((token, share_files))
 }
 
 fn quoted(s: &str) -> String {
@@ -155,10 +182,26 @@ fn pkcs11_config_text(section: &RootKeySection) -> String {
     out
 }
 
+/// `--root shamir --shares N --threshold M`, checked; `None` for `--root file`.
+fn shamir_choice(args: &InitArgs) -> anyhow::Result<Option<(u8, u8)>> {
+    match (args.root.as_str(), args.threshold, args.shares) {
+        ("shamir", Some(m), Some(n)) => {
+            arca_core::check_threshold(m, n)?;
+            Ok(Some((m, n)))
+        }
+        ("shamir", _, _) => {
+            bail!("--root shamir needs --shares N and --threshold M (2 ≤ M ≤ N ≤ 16)")
+        }
+        (_, None, None) => Ok(None),
+        _ => bail!("--shares and --threshold go with --root shamir"),
+    }
+}
+
 pub async fn run(args: InitArgs) -> anyhow::Result<()> {
     let ttl = parse_duration(&args.ttl)?;
-    let root = match args.root.as_str() {
-        "pkcs11" => {
+    let root = match (args.root.as_str(), shamir_choice(&args)?) {
+        (_, Some((threshold, shares))) => RootChoice::Shamir { threshold, shares },
+        ("pkcs11", None) => {
             let pin_file = args
                 .pin_file
                 .as_deref()
@@ -177,16 +220,37 @@ pub async fn run(args: InitArgs) -> anyhow::Result<()> {
         }
         _ => RootChoice::File,
     };
-    let token = initialise_with(&args.data_dir, ttl, &root).await?;
+    let (token, share_files) = initialise_with(&args.data_dir, ttl, &root).await?;
     let dir = args.data_dir.display();
-    match (&root, &args.token_label) {
-        (RootChoice::Pkcs11(_), Some(label)) => println!(
-            "initialised {dir}: root keys {}-v1 and {}-v1 in the HSM token {label:?}, configuration {dir}/arca.toml",
-            args.mkek_label, args.hmac_label
+    match &root {
+        RootChoice::Pkcs11(_) => println!(
+            "initialised {dir}: root keys {}-v1 and {}-v1 in the HSM token {:?}, configuration {dir}/arca.toml",
+            args.mkek_label,
+            args.hmac_label,
+            args.token_label.as_deref().unwrap_or_default()
         ),
-        _ => println!(
+        RootChoice::File => println!(
             "initialised {dir}: root key {dir}/root.key (mode 0400), configuration {dir}/arca.toml"
         ),
+        RootChoice::Shamir {
+            threshold: m,
+            shares: n,
+        } => {
+            println!(
+                "initialised {dir}: root keys sealed in {dir}/root.sealed (mode 0400), configuration \
+                 {dir}/arca.toml"
+            );
+            println!("{n} unseal shares (mode 0400); any {m} of them unseal the server:");
+            for file in &share_files {
+                println!("  {}", file.display());
+            }
+            println!(
+                "MOVE EACH SHARE TO ITS CUSTODIAN NOW and delete it from {dir}: a share left here defeats \
+                 the split, and losing more than {} of them loses every secret. The server starts sealed; \
+                 unseal it with `arca unseal --share FILE` ({m} custodians).",
+                n - m
+            );
+        }
     }
     println!(
         "admin token (user {ADMIN_USER}, project {ADMIN_PROJECT}, role admin) expires {}:",

@@ -21,6 +21,7 @@ mod secret_client;
 mod secure_file;
 mod serve;
 mod token;
+mod unseal;
 
 use clap::Parser;
 
@@ -72,6 +73,8 @@ fn main() -> std::process::ExitCode {
                 AccessKeyCommand::Create(args) => access_key::create(args).await,
                 AccessKeyCommand::Revoke(args) => access_key::revoke(args).await,
             },
+            Command::Unseal(args) => unseal::unseal(args).await,
+            Command::Seal => unseal::seal().await,
             Command::Key { command } => match command {
                 KeyCommand::Create(args) => key_client::create(args).await,
                 KeyCommand::List => key_client::list().await,

@@ -26,6 +26,23 @@ pub fn config_path(data_dir: &Path) -> PathBuf {
 pub async fn open(data_dir: &Path, config_file: &Path) -> anyhow::Result<DataDir> {
     let config = config::load(config_file)?;
     let root = crate::root::open_root(&config, data_dir)?;
+    open_with(data_dir, config, root).await
+}
+
+/// Opens `data_dir` over a root of trust already in hand (`arca init` holds a just-created, unsealed one).
+pub async fn open_with_root(
+    data_dir: &Path,
+    config_file: &Path,
+    root: Arc<dyn arca_core::RootKeyProvider>,
+) -> anyhow::Result<DataDir> {
+    open_with(data_dir, config::load(config_file)?, root).await
+}
+
+async fn open_with(
+    data_dir: &Path,
+    config: ArcaConfig,
+    root: Arc<dyn arca_core::RootKeyProvider>,
+) -> anyhow::Result<DataDir> {
     let db = config.database_path(data_dir);
     let store = SqliteStore::open(&db)
         .await

@@ -1,5 +1,6 @@
-//! The root of trust a data directory uses, as `[root_key] provider` says: `file` (`DIR/root.key`) or
-//! `pkcs11` (a master KEK and an HMAC key inside an HSM token, `arca_backends::Pkcs11RootKey`), and the other
+//! The root of trust a data directory uses, as `[root_key] provider` says: `file` (`DIR/root.key`),
+//! `pkcs11` (a master KEK and an HMAC key inside an HSM token, `arca_backends::Pkcs11RootKey`), `shamir`
+//! (`DIR/root.sealed`, opened sealed), and the
 //! custody modes of issue 7 as they arrive. Every command that opens a data directory goes through here.
 
 use std::path::Path;
@@ -7,7 +8,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use arca_backends::{Pkcs11Config, Pkcs11RootKey, WrapMechanism};
-use arca_core::{FileRootKey, RootKeyProvider, root_key_path};
+use arca_core::{FileRootKey, RootKeyProvider, ShamirRoot, root_key_path, root_sealed_path};
 
 use crate::config::{ArcaConfig, RootKeySection};
 
@@ -25,7 +26,13 @@ pub fn open_root(config: &ArcaConfig, data_dir: &Path) -> anyhow::Result<Arc<dyn
                 format!("cannot open the PKCS#11 root of trust (token {token:?})")
             })?))
         }
-        other => bail!("[root_key] provider {other:?} is not known: use \"file\" or \"pkcs11\""),
+        // Opens sealed: `arca unseal --share FILE` against the running server unseals it.
+        "shamir" => Ok(Arc::new(
+            ShamirRoot::open(&root_sealed_path(data_dir)).map_err(anyhow::Error::msg)?,
+        )),
+        other => bail!(
+            "[root_key] provider {other:?} is not known: use \"file\", \"pkcs11\" or \"shamir\""
+        ),
     }
 }
 

@@ -113,23 +113,37 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
     println!("listening on {scheme}://{local}");
     std::io::stdout().flush()?;
     tracing::info!(address = %local, data_dir = %data_dir.display(), "arca server started");
-    start_metrics_and_sweeper(&dir.config, dir.services.expiry()).await?;
+    let root = dir.services.keys.root().clone();
+    start_metrics_and_sweeper(&dir.config, dir.services.expiry(), root.clone()).await?;
     start_key_maintenance(&dir.config, &dir.services)?;
     let mut server_config = dir.config.server();
     server_config.tls = tls;
     let audit = dir.services.audit.clone();
     let success = || arca_core::AuditOutcome::Success;
     let address = Some(local.to_string());
-    audit
-        .record(None, "server.start", "server", address.clone(), success())
-        .await
-        .context("cannot write the audit record of the start")?;
+    // A sealed root of trust (Shamir custody) has no audit key: the start and stop go unrecorded then, and the
+    // chain records the unseal and the seal instead.
+    let sealed = || root.sealable().is_some_and(|s| s.seal_status().sealed);
+    if sealed() {
+        println!("sealed: unseal with `arca unseal --share FILE`");
+        std::io::stdout().flush()?;
+        tracing::warn!(
+            "the root of trust is sealed: every API call answers 503 until it is unsealed"
+        );
+    } else {
+        audit
+            .record(None, "server.start", "server", address.clone(), success())
+            .await
+            .context("cannot write the audit record of the start")?;
+    }
     let served = arca_server::run(listener, dir.services, server_config, shutdown_signal()).await;
     audit.flush().await;
-    audit
-        .record(None, "server.stop", "server", address, success())
-        .await
-        .context("cannot write the audit record of the stop")?;
+    if !sealed() {
+        audit
+            .record(None, "server.stop", "server", address, success())
+            .await
+            .context("cannot write the audit record of the stop")?;
+    }
     served?;
     tracing::info!("arca server stopped");
     Ok(())
@@ -165,6 +179,7 @@ fn check_data_dir_private(dir: &Path) -> anyhow::Result<()> {
 async fn start_metrics_and_sweeper(
     config: &crate::config::ArcaConfig,
     expiry: arca_core::ExpirySweeper,
+    root: std::sync::Arc<dyn arca_core::RootKeyProvider>,
 ) -> anyhow::Result<()> {
     let grace = crate::duration::parse_duration(&config.expiry.grace).context("[expiry] grace")?;
     let interval = crate::duration::parse_duration(&config.expiry.sweep_interval)
@@ -180,9 +195,14 @@ async fn start_metrics_and_sweeper(
     let refresh = interval.min(std::time::Duration::from_secs(60));
     let served = expiry.clone();
     tokio::spawn(async move {
-        if let Err(e) =
-            arca_server::metrics::serve_metrics(listener, served, refresh, std::future::pending())
-                .await
+        if let Err(e) = arca_server::metrics::serve_metrics(
+            listener,
+            served,
+            root,
+            refresh,
+            std::future::pending(),
+        )
+        .await
         {
             tracing::error!(error = %e, "the metrics listener failed");
         }

@@ -148,6 +148,14 @@ impl KeyHierarchy {
         }
     }
 
+    /// Drops every unwrapped key (project KEKs, active-version hints, system keys) from memory: used when the
+    /// root of trust is sealed, so nothing keyed answers until it is unsealed.
+    pub fn purge(&self) {
+        lock(&self.keks).clear();
+        lock(&self.active).clear();
+        lock(&self.system).clear();
+    }
+
     /// The root of trust this hierarchy wraps under.
     pub fn root(&self) -> &Arc<dyn RootKeyProvider> {
         &self.root

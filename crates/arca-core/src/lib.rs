@@ -27,6 +27,7 @@ mod secret_service;
 mod secret_store;
 mod secret_store_service;
 mod services;
+mod shamir;
 mod store;
 mod sweeper;
 mod token_service;
@@ -73,6 +74,11 @@ pub use secret_service::SecretService;
 pub use secret_store::SecretStoreRecord;
 pub use secret_store_service::SecretStoreService;
 pub use services::Services;
+pub use shamir::{
+    MAX_SHARES, PENDING_TIMEOUT, RawShare, SEALED_MESSAGE, SealStatus, Sealable, ShamirRoot,
+    ShareFormatError, ShareRefused, UnsealShare, check_threshold, combine as combine_shares,
+    root_sealed_path, sealed_message, share_path, split as split_key,
+};
 pub use store::{
     ExpiryCounts, KekRow, PendingRewrap, Resealed, RewrappedKey, StaleSealed, Store, StoreError,
     StoredPayload, TokenRow, WrappedKeyRow,

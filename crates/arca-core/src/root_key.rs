@@ -14,9 +14,9 @@ use arca_crypto::{Binding, CryptoError, Key256, hkdf_sha256, hmac_sha256, hmac_s
 use base64ct::{Base64, Encoding};
 use zeroize::Zeroizing;
 
-const WRAP_LABEL: &[u8] = b"arca/v1/rk/wrap";
-const MAC_LABEL: &[u8] = b"arca/v1/rk/pkek-mac";
-const KCV_LABEL: &[u8] = b"arca/v1/kcv";
+pub(crate) const WRAP_LABEL: &[u8] = b"arca/v1/rk/wrap";
+pub(crate) const MAC_LABEL: &[u8] = b"arca/v1/rk/pkek-mac";
+pub(crate) const KCV_LABEL: &[u8] = b"arca/v1/kcv";
 
 /// Wrap algorithm id stored per row: AES-256-GCM under the derived wrap key, the MAC input as associated data.
 pub const WRAP_ALG_AES_GCM: u8 = 1;
@@ -53,6 +53,10 @@ pub trait RootKeyProvider: Send + Sync + 'static {
     fn retire_version(&self, version: u32) -> Result<(), CryptoError>;
     /// Re-reads the persisted versions: another process (`arca root rotate`) may have added or retired one.
     fn reload(&self) -> Result<(), CryptoError>;
+    /// The seal controls of a root of trust that can be sealed at run time (Shamir custody); `None` otherwise.
+    fn sealable(&self) -> Option<&dyn crate::Sealable> {
+        None
+    }
 }
 
 /// Why `root.key` could not be used. Messages name the file and the fix, never key bytes.
@@ -137,7 +141,7 @@ impl FileRootKey {
 }
 
 /// The file's text, refusing it when group or others have any access.
-fn read_checked(path: &Path) -> Result<Zeroizing<String>, RootKeyFileError> {
+pub(crate) fn read_checked(path: &Path) -> Result<Zeroizing<String>, RootKeyFileError> {
     let display = path.display().to_string();
     let io = |source| RootKeyFileError::Io {
         path: display.clone(),
@@ -153,7 +157,7 @@ fn read_checked(path: &Path) -> Result<Zeroizing<String>, RootKeyFileError> {
     Ok(Zeroizing::new(std::fs::read_to_string(path).map_err(io)?))
 }
 
-fn sync_parent(path: &Path) -> Result<(), RootKeyFileError> {
+pub(crate) fn sync_parent(path: &Path) -> Result<(), RootKeyFileError> {
     if let Some(dir) = path.parent() {
         std::fs::File::open(dir)
             .and_then(|d| d.sync_all())
@@ -166,7 +170,7 @@ fn sync_parent(path: &Path) -> Result<(), RootKeyFileError> {
 }
 
 /// Writes `text` to a file that must not exist yet (mode 0400), fsyncs it and its directory.
-fn write_new(path: &Path, text: &str) -> Result<(), RootKeyFileError> {
+pub(crate) fn write_new(path: &Path, text: &str) -> Result<(), RootKeyFileError> {
     {
         let display = path.display().to_string();
         let mut file = OpenOptions::new()

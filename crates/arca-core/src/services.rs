@@ -111,6 +111,13 @@ impl Services {
         self.access_keys = self.access_keys.clone().with_audit(a.clone());
     }
 
+    /// Drops every unwrapped key and cached key material or secret from memory (sealing the root of trust).
+    pub fn purge_keys(&self) {
+        self.keys.purge();
+        self.kms.purge_cache();
+        self.access_keys.purge_cache();
+    }
+
     /// The expiry sweeper and reports over the same store and clock.
     pub fn expiry(&self) -> crate::ExpirySweeper {
         crate::ExpirySweeper::new(self.store.clone(), self.clock.clone()).with_kms(self.kms.clone())

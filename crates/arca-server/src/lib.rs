@@ -13,6 +13,7 @@ pub mod kms;
 pub mod metrics;
 mod request_id;
 mod state;
+mod sys;
 mod throttle;
 mod tls;
 
@@ -33,6 +34,8 @@ pub fn router(services: arca_core::Services, config: ServerConfig) -> Router {
         .layer(axum::middleware::from_fn(barbican::microversion::negotiate))
         // `POST /` is the KMS protocol; added after the microversion layer, which is Barbican's alone.
         .route("/", axum::routing::post(kms::handle))
+        // `/v1/sys/*`: seal and unseal (`sys.rs`), outside Barbican's microversion layer.
+        .merge(sys::routes())
         .with_state(state)
         .layer(axum::middleware::from_fn(metrics::track))
         .layer(axum::middleware::from_fn(request_id::stamp))

@@ -1,7 +1,7 @@
 //! Metrics, health and readiness on their own listener (DESIGN.md "Interfaces": `127.0.0.1:9646`, never the API
 //! port). The `metrics` facade is recorded by `metrics-exporter-prometheus` (its own HTTP server is off) and
 //! rendered by an axum handler at `/metrics`; `/healthz` answers while the process serves, `/readyz` when the
-//! store answers. Labels are route templates (axum's `MatchedPath`, never raw paths with ids), methods, statuses
+//! store answers and the root of trust is not sealed. Labels are route templates (axum's `MatchedPath`, never raw paths with ids), methods, statuses
 //! and fixed reasons — never a secret, token, id or project.
 //!
 //! The facade's recorder is process-global by its design; it is installed once (`handle`).
@@ -137,8 +137,18 @@ pub(crate) async fn track(req: Request, next: Next) -> Response {
     response
 }
 
-/// The metrics listener's router: `/metrics`, `/healthz`, `/readyz`.
-pub fn metrics_router(expiry: arca_core::ExpirySweeper) -> Router {
+/// What `/readyz` looks at: the store (through the expiry counts) and whether the root of trust is sealed.
+#[derive(Clone)]
+struct Readiness {
+    expiry: arca_core::ExpirySweeper,
+    root: std::sync::Arc<dyn arca_core::RootKeyProvider>,
+}
+
+/// The metrics listener's router: `/metrics`, `/healthz`, `/readyz` (not ready while `root` is sealed).
+pub fn metrics_router(
+    expiry: arca_core::ExpirySweeper,
+    root: std::sync::Arc<dyn arca_core::RootKeyProvider>,
+) -> Router {
     let handle = handle();
     Router::new()
         .route(
@@ -158,10 +168,17 @@ pub fn metrics_router(expiry: arca_core::ExpirySweeper) -> Router {
         )
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(ready))
-        .with_state(expiry)
+        .with_state(Readiness { expiry, root })
 }
 
-async fn ready(State(expiry): State<arca_core::ExpirySweeper>) -> Response {
+async fn ready(State(Readiness { expiry, root }): State<Readiness>) -> Response {
+    if root.sealable().is_some_and(|s| s.seal_status().sealed) {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "sealed: unseal with `arca unseal --share FILE`\n",
+        )
+            .into_response();
+    }
     match expiry.counts(time::Duration::ZERO).await {
         Ok(_) => "ready\n".into_response(),
         Err(e) => {
@@ -190,6 +207,7 @@ pub async fn refresh_gauges(expiry: &arca_core::ExpirySweeper) {
 pub async fn serve_metrics(
     listener: tokio::net::TcpListener,
     expiry: arca_core::ExpirySweeper,
+    root: std::sync::Arc<dyn arca_core::RootKeyProvider>,
     refresh: Duration,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
@@ -206,7 +224,7 @@ pub async fn serve_metrics(
             }
         })
     };
-    let result = axum::serve(listener, metrics_router(expiry))
+    let result = axum::serve(listener, metrics_router(expiry, root))
         .with_graceful_shutdown(shutdown)
         .await;
     refresher.abort();

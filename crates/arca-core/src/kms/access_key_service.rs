@@ -89,6 +89,11 @@ impl AccessKeyService {
         self
     }
 
+    /// Drops every cached secret (the root of trust is being sealed).
+    pub fn purge_cache(&self) {
+        self.cache().clear();
+    }
+
     fn cache(&self) -> MutexGuard<'_, HashMap<String, Cached>> {
         self.cache.lock().unwrap_or_else(|p| p.into_inner())
     }

@@ -58,6 +58,11 @@ impl MaterialCache {
         entries.insert((key, version), (material, Instant::now()));
     }
 
+    /// Drops every cached version (the root of trust is being sealed).
+    pub(crate) fn purge(&self) {
+        lock(&self.entries).clear();
+    }
+
     /// Drops every version of a deleted key.
     pub(crate) fn forget(&self, key: Uuid) {
         lock(&self.entries).retain(|(k, _), _| *k != key);

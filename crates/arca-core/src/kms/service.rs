@@ -71,6 +71,11 @@ impl KmsService {
         self
     }
 
+    /// Drops every cached unsealed key material (the root of trust is being sealed).
+    pub fn purge_cache(&self) {
+        self.materials.purge();
+    }
+
     /// Refuses `operation` unless the caller's roles allow it.
     pub(crate) fn authorize(&self, p: &Principal, operation: &str) -> Result<(), CoreError> {
         let manage = p.roles.contains(&Role::Admin) || p.roles.contains(&Role::Creator);

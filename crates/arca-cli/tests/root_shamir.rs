@@ -1,0 +1,220 @@
+//! Shamir custody end to end through the `arca` binary: `arca init --root shamir --shares 5 --threshold 3`
+//! writes five share files; the server starts sealed (`/readyz` not ready, the API 503 "sealed"); `arca unseal`
+//! with two shares leaves it sealed, a duplicate and a foreign share are refused (400), the third unseals;
+//! secrets work; `arca seal` seals it again (503); a restart starts sealed and the secret reads back after an
+//! unseal.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use common::*;
+
+fn init_shamir(tmp: &Path, shares: &str, threshold: &str) -> Run {
+    run(
+        arca()
+            .args(["init", "--data-dir"])
+            .arg(tmp.join("data"))
+            .args([
+                "--root",
+                "shamir",
+                "--shares",
+                shares,
+                "--threshold",
+                threshold,
+            ]),
+        COMMAND_TIMEOUT,
+    )
+}
+
+fn metrics_url(server: &Server) -> String {
+    let deadline = Instant::now() + START_TIMEOUT;
+    loop {
+        let out = server.stdout();
+        if let Some(url) = out
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("metrics on "))
+        {
+            return url.trim().to_owned();
+        }
+        assert!(Instant::now() < deadline, "no `metrics on` line:\n{out}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn unseal(server: &Server, share: &Path) -> Run {
+    run(
+        arca()
+            .args(["unseal", "--share"])
+            .arg(share)
+            .env("ARCA_URL", &server.url),
+        COMMAND_TIMEOUT,
+    )
+}
+
+fn readyz(server: &Server) -> u16 {
+    let url = format!("{}/readyz", metrics_url(server));
+    rt().block_on(async { http().get(url).send().await.unwrap().status().as_u16() })
+}
+
+fn store(server: &Server, token: &str) -> Run {
+    run(
+        arca()
+            .args(["secret", "store", "--payload", "kept through seals"])
+            .env("ARCA_URL", &server.url)
+            .env("ARCA_TOKEN", token),
+        COMMAND_TIMEOUT,
+    )
+}
+
+fn get(server: &Server, token: &str, reference: &str) -> Run {
+    run(
+        arca()
+            .args(["secret", "get", reference, "--payload"])
+            .env("ARCA_URL", &server.url)
+            .env("ARCA_TOKEN", token),
+        COMMAND_TIMEOUT,
+    )
+}
+
+fn assert_sealed_503(server: &Server, token: &str) {
+    let refused = store(server, token);
+    assert!(!refused.status.success(), "{}", refused.describe());
+    assert!(
+        refused.stderr.contains("503") && refused.stderr.contains("sealed"),
+        "{}",
+        refused.describe()
+    );
+}
+
+#[test]
+fn refused_thresholds_name_the_rule() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (n, m) in [("5", "1"), ("3", "4"), ("17", "3")] {
+        let out = init_shamir(tmp.path(), n, m);
+        assert!(!out.status.success(), "{}", out.describe());
+        assert!(
+            out.stderr.contains("2 ≤ threshold ≤ shares ≤ 16"),
+            "{}",
+            out.describe()
+        );
+    }
+    let out = run(
+        arca()
+            .args(["init", "--data-dir"])
+            .arg(tmp.path().join("data"))
+            .args(["--root", "shamir"]),
+        COMMAND_TIMEOUT,
+    );
+    assert!(
+        out.stderr.contains("--shares N and --threshold M"),
+        "{}",
+        out.describe()
+    );
+}
+
+#[test]
+fn init_unseal_seal_restart() {
+    let tmp = tempfile::tempdir().unwrap();
+    let init = init_shamir(tmp.path(), "5", "3").ok("arca init --root shamir");
+    let data = tmp.path().join("data");
+    let token = init.last_line();
+    let shares: Vec<PathBuf> = (1..=5)
+        .map(|i| data.join(format!("unseal-share-{i}")))
+        .collect();
+    for share in &shares {
+        assert_eq!(mode_of(share), 0o400, "{}", share.display());
+        assert!(init.stdout_str().contains(&share.display().to_string()));
+    }
+    assert_eq!(mode_of(&data.join("root.sealed")), 0o400);
+    assert!(
+        init.stdout_str().contains("custodian"),
+        "{}",
+        init.describe()
+    );
+    // Another deployment's share.
+    let other = tempfile::tempdir().unwrap();
+    init_shamir(other.path(), "5", "3").ok("the other deployment");
+    let foreign = other.path().join("data/unseal-share-1");
+
+    let mut server = Server::start(&data);
+    assert_eq!(readyz(&server), 503, "not ready while sealed");
+    assert_sealed_503(&server, &token);
+
+    let one = unseal(&server, &shares[0]).ok("first share");
+    assert!(
+        one.stdout_str().contains("sealed: 1 of 3"),
+        "{}",
+        one.describe()
+    );
+    let dup = unseal(&server, &shares[0]);
+    assert!(
+        !dup.status.success() && dup.stderr.contains("400"),
+        "{}",
+        dup.describe()
+    );
+    let two = unseal(&server, &shares[3]).ok("second share");
+    assert!(
+        two.stdout_str().contains("sealed: 2 of 3"),
+        "{}",
+        two.describe()
+    );
+    let bad = unseal(&server, &foreign);
+    assert!(
+        !bad.status.success() && bad.stderr.contains("400") && bad.stderr.contains("another"),
+        "{}",
+        bad.describe()
+    );
+    assert_sealed_503(&server, &token);
+    let three = unseal(&server, &shares[4]).ok("third share");
+    assert!(
+        three.stdout_str().contains("unsealed"),
+        "{}",
+        three.describe()
+    );
+    assert_eq!(readyz(&server), 200);
+
+    let reference = store(&server, &token).ok("store").last_line();
+    assert!(
+        get(&server, &token, &reference)
+            .ok("get")
+            .stdout_str()
+            .contains("kept through seals")
+    );
+
+    let sealed = run(
+        arca()
+            .arg("seal")
+            .env("ARCA_URL", &server.url)
+            .env("ARCA_TOKEN", &token),
+        COMMAND_TIMEOUT,
+    )
+    .ok("arca seal");
+    assert!(
+        sealed.stdout_str().contains("sealed: 0 of 3"),
+        "{}",
+        sealed.describe()
+    );
+    assert_sealed_503(&server, &token);
+    assert_eq!(readyz(&server), 503);
+
+    // The unseal and the seal are on the audit chain (its JSON lines).
+    let audit = std::fs::read_to_string(data.join("audit.jsonl")).unwrap_or_default();
+    for action in ["\"sys.unseal\"", "\"sys.seal\""] {
+        assert!(audit.contains(action), "{action} missing from\n{audit}");
+    }
+
+    server.stop();
+    let server = Server::start(&data);
+    assert_eq!(readyz(&server), 503, "a restart starts sealed");
+    for share in [&shares[1], &shares[2], &shares[3]] {
+        unseal(&server, share).ok("unseal after restart");
+    }
+    assert!(
+        get(&server, &token, &reference)
+            .ok("get after restart")
+            .stdout_str()
+            .contains("kept through seals")
+    );
+}
