@@ -26,14 +26,49 @@ pub fn open_root(config: &ArcaConfig, data_dir: &Path) -> anyhow::Result<Arc<dyn
                 format!("cannot open the PKCS#11 root of trust (token {token:?})")
             })?))
         }
-        // Opens sealed: `arca unseal --share FILE` against the running server unseals it.
-        "shamir" => Ok(Arc::new(
-            ShamirRoot::open(&root_sealed_path(data_dir)).map_err(anyhow::Error::msg)?,
-        )),
+        // Opens sealed: `arca unseal --share FILE` against the running server unseals it; an offline
+        // command is unsealed in-process from the share files in `ARCA_UNSEAL_SHARES`.
+        "shamir" => {
+            let root = ShamirRoot::open(&root_sealed_path(data_dir)).map_err(anyhow::Error::msg)?;
+            if let Some(files) = std::env::var_os(UNSEAL_SHARES_ENV) {
+                unseal_from_files(&root, &files)?;
+            }
+            Ok(Arc::new(root))
+        }
         other => bail!(
             "[root_key] provider {other:?} is not known: use \"file\", \"pkcs11\" or \"shamir\""
         ),
     }
+}
+
+/// The environment variable naming share files (comma-separated) that unseal an offline command in Shamir
+/// custody (`arca token create`, `arca access-key create`, `arca audit verify`, `arca root rotate`, …). The
+/// server refuses it: a server is unsealed through `arca unseal`.
+pub const UNSEAL_SHARES_ENV: &str = "ARCA_UNSEAL_SHARES";
+
+/// Unseals `root` in this process with the share files listed in `files`.
+fn unseal_from_files(root: &ShamirRoot, files: &std::ffi::OsStr) -> anyhow::Result<()> {
+    use arca_core::Sealable;
+    let files = files.to_string_lossy();
+    for file in files.split(',').map(str::trim).filter(|f| !f.is_empty()) {
+        let text =
+            zeroize::Zeroizing::new(std::fs::read_to_string(file).with_context(|| {
+                format!("{UNSEAL_SHARES_ENV}: cannot read the share file {file}")
+            })?);
+        root.submit_share(&text).map_err(|e| {
+            anyhow::anyhow!("{UNSEAL_SHARES_ENV}: the share in {file} is refused: {e}")
+        })?;
+    }
+    let status = root.seal_status();
+    if status.sealed {
+        bail!(
+            "{UNSEAL_SHARES_ENV} holds {} valid shares; {} of the {} are needed to unseal",
+            status.progress,
+            status.threshold,
+            status.shares
+        );
+    }
+    Ok(())
 }
 
 /// The provider's settings from `[root_key]`, refusing a PIN written in the file.

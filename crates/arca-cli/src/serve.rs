@@ -61,6 +61,12 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
     // Everything this process creates (database, WAL, audit file) is private to its user.
     nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o077));
     disable_core_dumps()?;
+    if std::env::var_os(crate::root::UNSEAL_SHARES_ENV).is_some() {
+        anyhow::bail!(
+            "{} is for offline commands; unseal a server with `arca unseal --share FILE` once it runs",
+            crate::root::UNSEAL_SHARES_ENV
+        );
+    }
     let (data_dir, config_file) = if args.dev {
         let dir = prepare_dev_dir().await?;
         let file = args.config.clone().unwrap_or_else(|| config_path(&dir));
@@ -249,6 +255,10 @@ fn start_key_maintenance(
                     resealed,
                     "project keys rotated as scheduled and objects re-sealed"
                 ),
+                // Sealed (or an HSM away): nothing to do until it is back; the API already says so.
+                Err(arca_core::CoreError::Unavailable(why)) => {
+                    tracing::debug!(reason = %why, "key upkeep waits for the root of trust")
+                }
                 Err(e) => tracing::error!(error = %e, "the key upkeep failed"),
             }
         }

@@ -218,3 +218,74 @@ fn init_unseal_seal_restart() {
             .contains("kept through seals")
     );
 }
+
+/// Offline commands in Shamir custody unseal in-process from `ARCA_UNSEAL_SHARES`: with M shares `arca token
+/// create` and `arca audit verify` work; with fewer, or a foreign share, they fail naming the variable; without
+/// it they fail with the sealed message. A server refuses the variable.
+#[test]
+fn offline_commands_unseal_from_share_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    init_shamir(tmp.path(), "4", "2").ok("arca init --root shamir");
+    let data = tmp.path().join("data");
+    let share = |i: u32| data.join(format!("unseal-share-{i}")).display().to_string();
+    let token_create = |shares: Option<String>| {
+        let mut cmd = arca();
+        cmd.args(["token", "create", "--data-dir"])
+            .arg(&data)
+            .args(["--project", "p", "--user", "u", "--roles", "creator"]);
+        if let Some(s) = shares {
+            cmd.env("ARCA_UNSEAL_SHARES", s);
+        }
+        run(&mut cmd, COMMAND_TIMEOUT)
+    };
+    let sealed = token_create(None);
+    assert!(!sealed.status.success());
+    assert!(sealed.stderr.contains("sealed"), "{}", sealed.describe());
+    let short = token_create(Some(share(1)));
+    assert!(!short.status.success());
+    assert!(
+        short
+            .stderr
+            .contains("ARCA_UNSEAL_SHARES holds 1 valid shares; 2 of the 4"),
+        "{}",
+        short.describe()
+    );
+    let other = tempfile::tempdir().unwrap();
+    init_shamir(other.path(), "2", "2").ok("another deployment");
+    let foreign = other
+        .path()
+        .join("data/unseal-share-1")
+        .display()
+        .to_string();
+    let refused = token_create(Some(format!("{},{foreign}", share(1))));
+    assert!(!refused.status.success());
+    assert!(
+        refused.stderr.contains("is refused"),
+        "{}",
+        refused.describe()
+    );
+    let made =
+        token_create(Some(format!("{}, {}", share(2), share(4)))).ok("token create with 2 shares");
+    assert!(made.last_line().starts_with("arca_"), "{}", made.describe());
+    run(
+        arca()
+            .args(["audit", "verify", "--data-dir"])
+            .arg(&data)
+            .env("ARCA_UNSEAL_SHARES", format!("{},{}", share(1), share(3))),
+        COMMAND_TIMEOUT,
+    )
+    .ok("audit verify with 2 shares");
+    let server = run(
+        arca()
+            .args(["server", "--data-dir"])
+            .arg(&data)
+            .env("ARCA_UNSEAL_SHARES", share(1)),
+        COMMAND_TIMEOUT,
+    );
+    assert!(!server.status.success());
+    assert!(
+        server.stderr.contains("arca unseal"),
+        "{}",
+        server.describe()
+    );
+}
