@@ -80,6 +80,17 @@ pub fn audit_mac(
     )
 }
 
+/// The audit record of a change, prepared for the store to append in the change's own transaction: the event
+/// for each way the write can end (done, or refused by the write itself — a quota reached) and the sealer.
+pub struct AuditedWrite {
+    /// The event appended when the write is done.
+    pub accepted: Vec<u8>,
+    /// The event appended when the write refuses (answers `false`).
+    pub refused: Vec<u8>,
+    /// MACs the record under the audit key.
+    pub sealer: AuditSealer,
+}
+
 /// Seals the next record inside the store's serialised append: given `seq` and `prev_mac`, returns the key
 /// version and MAC. Handed to [`Store::append_audit`].
 pub type AuditSealer = Arc<dyn Fn(u64, &[u8], &[u8]) -> (u32, Vec<u8>) + Send + Sync>;
@@ -473,6 +484,47 @@ impl AuditLog {
         };
         let event = inner.event(principal, action, object_kind, object_id, outcome);
         inner.append_and_emit(&event).await
+    }
+
+    /// Prepares the record of a change that the store appends in the change's own transaction (one savepoint,
+    /// one fsync), as CRYPTO.md asks: `accepted_id` names the object when it is done, `refused` is the outcome
+    /// when the write refuses. `None` when this log records nothing. Hand the record the store made to
+    /// [`appended`](Self::appended).
+    pub async fn prepare(
+        &self,
+        principal: &Principal,
+        action: &str,
+        object_kind: &str,
+        accepted_id: Option<String>,
+        refused: AuditOutcome,
+    ) -> Result<Option<AuditedWrite>, CoreError> {
+        let Some(inner) = &self.inner else {
+            return Ok(None);
+        };
+        let accepted = inner
+            .event(
+                Some(principal),
+                action,
+                object_kind,
+                accepted_id,
+                AuditOutcome::Success,
+            )
+            .canonical_bytes();
+        let refused = inner
+            .event(Some(principal), action, object_kind, None, refused)
+            .canonical_bytes();
+        Ok(Some(AuditedWrite {
+            accepted,
+            refused,
+            sealer: inner.sealer().await?,
+        }))
+    }
+
+    /// Hands a record that a write appended in its own transaction to the sinks.
+    pub fn appended(&self, record: &AuditRecord) {
+        if let Some(inner) = &self.inner {
+            inner.emit(std::slice::from_ref(record));
+        }
     }
 
     /// Records a use that changes nothing (a payload read, a KMS cryptographic operation) with the current

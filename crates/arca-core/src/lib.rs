@@ -36,7 +36,7 @@ pub use acl::{Acl, AclChange, AclFields, AclTarget};
 pub use acl_service::AclService;
 pub use audit::{
     AUDIT_KEY_VERSION, AUDIT_LABEL, AuditEvent, AuditLog, AuditOutcome, AuditRecord, AuditSealer,
-    AuditSink, ChainBreak, GENESIS_MAC, RequestContext, audit_mac, verify_chain,
+    AuditSink, AuditedWrite, ChainBreak, GENESIS_MAC, RequestContext, audit_mac, verify_chain,
     with_request_context,
 };
 pub use clock::{Clock, ManualClock, SystemClock};

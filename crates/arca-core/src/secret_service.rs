@@ -194,18 +194,64 @@ impl SecretService {
         caller: &Principal,
         new: NewSecret,
     ) -> Result<SecretRecord, CoreError> {
-        let result = self.create_unaudited(caller, new).await;
-        let object_id = result.as_ref().ok().map(|r| r.id.to_string());
-        self.audit
-            .outcome(caller, "secret.create", "secret", object_id, result)
+        let (secret, sealed) = match self.prepare_create(caller, new).await {
+            Ok(prepared) => prepared,
+            Err(e) => {
+                return self
+                    .audit
+                    .outcome(caller, "secret.create", "secret", None, Err(e))
+                    .await;
+            }
+        };
+        let check = QuotaCheck {
+            resource: QuotaResource::Secrets,
+            default: self.secrets_quota,
+        };
+        let at_quota = || CoreError::QuotaReached("secrets".into());
+        let refused = crate::AuditOutcome::of::<()>(&Err(at_quota()));
+        let id = Some(secret.id.to_string());
+        let prepared = self
+            .audit
+            .prepare(caller, "secret.create", "secret", id, refused)
+            .await?;
+        let Some(audit) = prepared else {
+            return match self
+                .store
+                .insert_secret_within_quota(&secret, sealed.as_ref(), check)
+                .await?
+            {
+                true => Ok(secret),
+                false => Err(at_quota()),
+            };
+        };
+        // The insert and its audit record share one savepoint, hence one fsync (CRYPTO.md).
+        match self
+            .store
+            .insert_secret_within_quota_audited(&secret, sealed.as_ref(), check, audit)
             .await
+        {
+            Ok((inserted, record)) => {
+                self.audit.appended(&record);
+                if inserted {
+                    Ok(secret)
+                } else {
+                    Err(at_quota())
+                }
+            }
+            Err(e) => {
+                self.audit
+                    .outcome(caller, "secret.create", "secret", None, Err(e.into()))
+                    .await
+            }
+        }
     }
 
-    async fn create_unaudited(
+    /// Checks a new secret and seals its payload: the secret and its sealed payload, ready to insert.
+    async fn prepare_create(
         &self,
         caller: &Principal,
         new: NewSecret,
-    ) -> Result<SecretRecord, CoreError> {
+    ) -> Result<(SecretRecord, Option<StoredPayload>), CoreError> {
         authorize(caller, Action::SecretCreate, None)?;
         let now = self.clock.now();
         if new.expiration.is_some_and(|at| at <= now) {
@@ -239,18 +285,7 @@ impl SecretService {
             Some(payload) => Some(self.seal(&secret, payload).await?),
             None => None,
         };
-        let check = QuotaCheck {
-            resource: QuotaResource::Secrets,
-            default: self.secrets_quota,
-        };
-        if !self
-            .store
-            .insert_secret_within_quota(&secret, sealed.as_ref(), check)
-            .await?
-        {
-            return Err(CoreError::QuotaReached("secrets".into()));
-        }
-        Ok(secret)
+        Ok((secret, sealed))
     }
 
     /// Stores the payload of a secret created without one; `Conflict` if it has one.

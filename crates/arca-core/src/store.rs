@@ -463,6 +463,27 @@ pub trait Store: Send + Sync + 'static {
         payload: Option<&StoredPayload>,
         check: QuotaCheck,
     ) -> Result<bool, StoreError>;
+    /// As [`insert_secret_within_quota`](Self::insert_secret_within_quota), appending `audit.accepted` (when
+    /// inserted) or `audit.refused` (at the quota) to the audit chain in the same transaction; returns whether it
+    /// was inserted and the record. Stores without one transaction for both append after the insert.
+    async fn insert_secret_within_quota_audited(
+        &self,
+        secret: &SecretRecord,
+        payload: Option<&StoredPayload>,
+        check: QuotaCheck,
+        audit: crate::AuditedWrite,
+    ) -> Result<(bool, crate::AuditRecord), StoreError> {
+        let inserted = self
+            .insert_secret_within_quota(secret, payload, check)
+            .await?;
+        let event = if inserted {
+            audit.accepted
+        } else {
+            audit.refused
+        };
+        let record = self.append_audit(event, audit.sealer).await?;
+        Ok((inserted, record))
+    }
     /// A project's configured quotas.
     async fn get_project_quotas(
         &self,

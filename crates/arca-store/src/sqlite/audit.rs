@@ -18,6 +18,16 @@ pub(super) struct AuditAppend {
 }
 
 impl AuditAppend {
+    /// Appends `event` instead of the queued events (a write's refusal record).
+    pub(super) fn apply_event(&self, conn: &Connection, event: &[u8]) -> Result<bool, StoreError> {
+        AuditAppend {
+            events: vec![event.to_vec()],
+            sealer: self.sealer.clone(),
+            done: self.done.clone(),
+        }
+        .apply(conn)
+    }
+
     pub(super) fn apply(&self, conn: &Connection) -> Result<bool, StoreError> {
         let head: Option<(i64, Vec<u8>)> = query_opt(
             conn,

@@ -628,6 +628,39 @@ impl Store for SqliteStore {
         self.writer.submit(WriteKind::Quota(op)).await
     }
 
+    async fn insert_secret_within_quota_audited(
+        &self,
+        secret: &SecretRecord,
+        payload: Option<&StoredPayload>,
+        check: QuotaCheck,
+        audit: arca_core::AuditedWrite,
+    ) -> Result<(bool, arca_core::AuditRecord), StoreError> {
+        let done = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let write = WriteKind::Quota(QuotaWrite::InsertSecret {
+            secret: secret.clone(),
+            payload: payload.cloned(),
+            check,
+        });
+        let inserted = self
+            .writer
+            .submit(WriteKind::Audited {
+                write: Box::new(write),
+                record: audit::AuditAppend {
+                    events: vec![audit.accepted],
+                    sealer: audit.sealer,
+                    done: done.clone(),
+                },
+                refused: audit.refused,
+            })
+            .await?;
+        let record = done
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .pop()
+            .ok_or_else(|| StoreError("SQLite store: the audited write made no record".into()))?;
+        Ok((inserted, record))
+    }
+
     async fn get_project_quotas(
         &self,
         project_id: &str,

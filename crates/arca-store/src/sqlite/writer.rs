@@ -116,6 +116,13 @@ pub(super) enum WriteKind {
     Order(OrderWrite),
     Quota(QuotaWrite),
     Audit(AuditAppend),
+    /// A write and its audit record in one savepoint: `record.events[0]` when the write is done, `refused`
+    /// when it answers `false`.
+    Audited {
+        write: Box<WriteKind>,
+        record: AuditAppend,
+        refused: Vec<u8>,
+    },
     Kms(KmsWrite),
     Rotation(RotationWrite),
     InsertAccessKey(AccessKeyRecord),
@@ -182,6 +189,19 @@ impl WriteKind {
             WriteKind::Order(write) => write.apply(conn),
             WriteKind::Quota(write) => write.apply(conn),
             WriteKind::Audit(append) => append.apply(conn),
+            WriteKind::Audited {
+                write,
+                record,
+                refused,
+            } => {
+                let done = write.apply(conn)?;
+                if done {
+                    record.apply(conn)?;
+                } else {
+                    record.apply_event(conn, refused)?;
+                }
+                Ok(done)
+            }
             WriteKind::Kms(write) => write.apply(conn),
             WriteKind::Rotation(write) => write.apply(conn),
             WriteKind::InsertAccessKey(key) => access_keys::insert(conn, key).map(|()| true),
