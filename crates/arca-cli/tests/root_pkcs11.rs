@@ -259,3 +259,49 @@ fn init_refuses_bad_pkcs11_settings_clearly() {
         failure.describe()
     );
 }
+
+/// Root rotation with the HSM: `arca root rotate` makes `-v2` objects in the token, rewraps every key under
+/// them and destroys the `-v1` objects; a restarted server reads the secret stored before.
+#[test]
+fn root_rotation_moves_to_new_hsm_objects() {
+    let tmp = tempfile::tempdir().unwrap();
+    let hsm = softhsm(tmp.path());
+    let data = tmp.path().join("data");
+    let admin = init_pkcs11(&hsm, &data, &hsm.pin_file)
+        .ok("arca init --root pkcs11")
+        .last_line();
+    let rt = rt();
+    let client = http();
+    let mut server = start(&hsm, &data);
+    let secret_ref = rt
+        .block_on(store_text(
+            &client,
+            &server.url,
+            &admin,
+            "r",
+            "rotated under the HSM",
+        ))
+        .unwrap();
+    let id = secret_id(&secret_ref);
+    server.stop();
+    let rotated = run(
+        arca()
+            .env("SOFTHSM2_CONF", &hsm.conf)
+            .args(["root", "rotate", "--settle", "0", "--data-dir"])
+            .arg(&data),
+        COMMAND_TIMEOUT,
+    )
+    .ok("arca root rotate with the HSM");
+    let said = rotated.stdout_str();
+    assert!(
+        said.contains("rotated to version 2") && said.contains("retired version(s) 1"),
+        "{}",
+        rotated.describe()
+    );
+    let server = start(&hsm, &data);
+    let (status, body) = rt.block_on(get_payload(&client, &server.url, &admin, &id));
+    assert_eq!(
+        (status, body.as_slice()),
+        (200, b"rotated under the HSM".as_slice())
+    );
+}
