@@ -330,3 +330,60 @@ fn root_rotation_keeps_the_shares() {
     let read = get(&server, &token, &reference).ok("read after rotation");
     assert_eq!(read.stdout_str().trim(), "kept through seals");
 }
+
+/// While sealed the KMS API answers 503 `DependencyTimeoutException` naming the seal (even authentication
+/// needs the access-key system key), and refused shares are throttled like authentication failures: past
+/// `[auth] failure_limit` a share is answered 429.
+#[test]
+fn sealed_kms_is_503_and_refused_shares_are_throttled() {
+    let tmp = tempfile::tempdir().unwrap();
+    init_shamir(tmp.path(), "3", "2").ok("arca init --root shamir");
+    let data = tmp.path().join("data");
+    let share = |i: u32| data.join(format!("unseal-share-{i}"));
+    let shares = format!("{},{}", share(1).display(), share(2).display());
+    let issued = run(
+        arca()
+            .args(["access-key", "create", "--data-dir"])
+            .arg(&data)
+            .args(["--project", "p", "--user", "u", "--roles", "admin"])
+            .env("ARCA_UNSEAL_SHARES", &shares),
+        COMMAND_TIMEOUT,
+    )
+    .ok("access-key create with shares");
+    let last = issued.last_line();
+    let (akid, secret) = last.split_once(' ').unwrap();
+    let server = Server::start_with(ServerOpts::new(&data).env("ARCA_AUTH_FAILURE_LIMIT", "2"))
+        .unwrap_or_else(|f| panic!("{}", f.describe()));
+    let listed = run(
+        arca()
+            .args(["key", "list"])
+            .env("ARCA_URL", &server.url)
+            .env("ARCA_ACCESS_KEY_ID", akid)
+            .env("ARCA_SECRET_ACCESS_KEY", secret),
+        COMMAND_TIMEOUT,
+    );
+    assert!(!listed.status.success());
+    assert!(
+        listed.stderr.contains("503")
+            && listed.stderr.contains("DependencyTimeoutException")
+            && listed.stderr.contains("sealed"),
+        "{}",
+        listed.describe()
+    );
+    let other = tempfile::tempdir().unwrap();
+    init_shamir(other.path(), "2", "2").ok("another deployment");
+    let foreign = other.path().join("data/unseal-share-1");
+    let mut statuses = Vec::new();
+    for _ in 0..4 {
+        let refused = unseal(&server, &foreign);
+        assert!(!refused.status.success());
+        statuses.push(refused.stderr.clone());
+    }
+    assert!(statuses[0].contains("400"), "{statuses:?}");
+    assert!(
+        statuses.iter().any(|s| s.contains("429")),
+        "refused shares are throttled: {statuses:?}"
+    );
+    // None of that unsealed anything.
+    assert_eq!(readyz(&server), 503);
+}
