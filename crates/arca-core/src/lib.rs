@@ -13,6 +13,7 @@ mod consumer_service;
 mod container;
 mod container_service;
 mod error;
+mod external_store;
 mod hierarchy;
 mod kms;
 mod order;
@@ -48,6 +49,7 @@ pub use container::{
 };
 pub use container_service::ContainerService;
 pub use error::{CoreError, KmsError, KmsErrorKind};
+pub use external_store::{ExternalStore, ExternalStoreError};
 pub use hierarchy::{ACTIVE_VERSION_TTL, CacheLimits, KeyHierarchy, ObjectKind, SystemKey};
 pub use kms::{
     AccessKeyRecord, AccessKeyService, CreateKeyRequest, DataKey, DataKeyPair, Decrypted,
