@@ -66,6 +66,46 @@ pub enum Command {
         #[command(subcommand)]
         command: ProjectCommand,
     },
+    /// Secret stores (offline, on the data directory; safe while a server runs on it).
+    SecretStore {
+        #[command(subcommand)]
+        command: SecretStoreCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SecretStoreCommand {
+    /// List the configured secret stores and how many payloads each holds.
+    List(SecretStoreListArgs),
+    /// Move payloads from one store to another: each copy is verified before the source is deleted; a rerun
+    /// after an interruption finishes the work.
+    Migrate(SecretStoreMigrateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SecretStoreListArgs {
+    /// The data directory.
+    #[arg(long)]
+    pub data_dir: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct SecretStoreMigrateArgs {
+    /// The data directory.
+    #[arg(long)]
+    pub data_dir: PathBuf,
+    /// The store to move payloads out of (its [secret_stores.<name>] name).
+    #[arg(long)]
+    pub from: String,
+    /// The store to move them into.
+    #[arg(long)]
+    pub to: String,
+    /// Only this project's payloads.
+    #[arg(long)]
+    pub project: Option<String>,
+    /// Payloads read per batch.
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub batch: u32,
 }
 
 #[derive(Debug, Args)]

@@ -92,6 +92,28 @@ stdout = false
 # project = "p"
 # user = "svc-a"
 # roles = ["creator"]
+
+# Secret stores: where payloads live. Without a [secret_stores.<name>] section, one "software" store (payloads
+# sealed under the key hierarchy, in the database) is the global default. Exactly one store has
+# global_default = true; a project admin may prefer another (POST /v1/secret-stores/{id}/preferred), and
+# `arca secret-store migrate --from A --to B` moves payloads between stores while the server runs.
+# [secret_stores.software]
+# plugin = "software"
+# global_default = true
+# [secret_stores.kmip]                  # payloads on a KMIP server over mutual TLS
+# plugin = "kmip"
+# host = "127.0.0.1"
+# port = 5696
+# certfile = "/etc/arca/kmip/client.crt"
+# keyfile = "/etc/arca/kmip/client.key"
+# ca_certs = "/etc/arca/kmip/ca.crt"
+# [secret_stores.vault]                 # payloads in a Vault/OpenBao KV v2 mount, AppRole login
+# plugin = "vault"
+# vault_url = "https://vault.example:8200"
+# ssl_ca_crt_file = "/etc/arca/vault-ca.crt"
+# approle_role_id = "…"
+# approle_secret_id_file = "/etc/arca/vault-secret-id"   # mode 0400; never the secret id here
+# kv_mountpoint = "secret"
 "#;
 
 /// `[api]`.
@@ -281,6 +303,51 @@ pub struct ArcaConfig {
     pub audit: AuditSection,
     pub metrics: MetricsSection,
     pub expiry: ExpirySection,
+    /// `[secret_stores.<name>]`: where payloads live (none: one `software` store, the global default).
+    pub secret_stores: std::collections::BTreeMap<String, SecretStoreSection>,
+}
+
+/// `[secret_stores.<name>]`: one secret store, in the vocabulary of Barbican's `[kmip_plugin]` and
+/// `[vault_plugin]` sections. Which keys apply depends on `plugin` (crate::secret_stores checks them).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SecretStoreSection {
+    /// `software`, `pkcs11`, `kmip` or `vault`.
+    pub plugin: String,
+    /// Exactly one store is the global default.
+    pub global_default: bool,
+    /// The name the secret-stores API shows (default: Barbican's name for the plugin).
+    pub display_name: Option<String>,
+    /// Seconds each call to an external store may take (default 5).
+    pub timeout: Option<u64>,
+    /// kmip: the server's host name or address.
+    pub host: Option<String>,
+    /// kmip: its port (default 5696).
+    pub port: Option<u16>,
+    /// kmip: this client's certificate (PEM).
+    pub certfile: Option<PathBuf>,
+    /// kmip: this client's private key (PEM).
+    pub keyfile: Option<PathBuf>,
+    /// kmip: the CA certificates the server's certificate must chain to (PEM).
+    pub ca_certs: Option<PathBuf>,
+    /// kmip: an optional user name sent as a KMIP credential.
+    pub username: Option<String>,
+    /// kmip: a file (mode 0400/0600) holding the password for `username`.
+    pub password_file: Option<PathBuf>,
+    /// Refused with a message: a password never sits in arca.toml in clear.
+    pub password: Option<String>,
+    /// vault: the server's URL (`https://…`, or `http://` on loopback).
+    pub vault_url: Option<String>,
+    /// vault: a CA certificate file to trust for `vault_url`.
+    pub ssl_ca_crt_file: Option<PathBuf>,
+    /// vault: the AppRole role id.
+    pub approle_role_id: Option<String>,
+    /// vault: a file (mode 0400) holding the AppRole secret id.
+    pub approle_secret_id_file: Option<PathBuf>,
+    /// Refused with a message: the secret id never sits in arca.toml in clear.
+    pub approle_secret_id: Option<String>,
+    /// vault: the KV v2 mount (default `secret`).
+    pub kv_mountpoint: Option<String>,
 }
 
 impl ArcaConfig {

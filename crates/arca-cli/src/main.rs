@@ -18,6 +18,8 @@ mod root;
 mod root_export;
 mod rotate;
 mod secret_client;
+mod secret_store_admin;
+mod secret_stores;
 mod secure_file;
 mod serve;
 mod token;
@@ -31,7 +33,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use crate::cli::{
     AccessKeyCommand, AuditCommand, Cli, Command, KeyCommand, ProjectCommand, ReportCommand,
-    RootCommand, SecretCommand, TokenCommand,
+    RootCommand, SecretCommand, SecretStoreCommand, TokenCommand,
 };
 
 fn main() -> std::process::ExitCode {
@@ -94,6 +96,10 @@ fn main() -> std::process::ExitCode {
             },
             Command::Project { command } => match command {
                 ProjectCommand::RotateKek(args) => rotate::project_kek(args).await,
+            },
+            Command::SecretStore { command } => match command {
+                SecretStoreCommand::List(args) => secret_store_admin::list(args).await,
+                SecretStoreCommand::Migrate(args) => secret_store_admin::migrate(args).await,
             },
         }
     });

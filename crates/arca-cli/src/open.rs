@@ -56,6 +56,11 @@ async fn open_with(
         .await
         .context("cannot start the key hierarchy")?
         .with_quota_defaults(config.quotas.defaults());
+    let stores = crate::secret_stores::build(&config, data_dir)?;
+    let services = services
+        .with_secret_stores(stores)
+        .await
+        .context("cannot configure the secret stores")?;
     let services = crate::audit::with_sinks(services, &config, data_dir)?;
     Ok(DataDir { config, services })
 }

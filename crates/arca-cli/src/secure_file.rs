@@ -122,3 +122,17 @@ pub fn check_private(path: &Path) -> anyhow::Result<()> {
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
+
+/// The first line of a private file holding a secret (a password), refused when group or others can read it
+/// or when it is empty. The text is zeroized when the caller drops it.
+pub fn read_secret_text(path: &Path) -> anyhow::Result<zeroize::Zeroizing<String>> {
+    check_private(path)?;
+    let text = zeroize::Zeroizing::new(
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?,
+    );
+    let line = zeroize::Zeroizing::new(text.lines().next().unwrap_or("").trim().to_owned());
+    if line.is_empty() {
+        bail!("{} is empty", path.display());
+    }
+    Ok(line)
+}

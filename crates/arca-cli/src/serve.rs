@@ -122,6 +122,7 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
     let root = dir.services.keys.root().clone();
     start_metrics_and_sweeper(&dir.config, dir.services.expiry(), root.clone()).await?;
     start_key_maintenance(&dir.config, &dir.services)?;
+    start_secret_store_checks(&dir.services);
     let mut server_config = dir.config.server();
     server_config.tls = tls;
     let audit = dir.services.audit.clone();
@@ -228,6 +229,29 @@ async fn start_metrics_and_sweeper(
         }
     });
     Ok(())
+}
+
+/// How often external secret stores are checked (so `/readyz` and `arca_secret_store_up` follow an outage and the
+/// recovery even without traffic).
+const SECRET_STORE_CHECK_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Checks every external secret store periodically, in the background.
+fn start_secret_store_checks(services: &arca_core::Services) {
+    let stores = services.payloads.stores().clone();
+    if !stores
+        .all()
+        .iter()
+        .any(|s| matches!(s.backend, arca_core::PayloadBackend::External(_)))
+    {
+        return;
+    }
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(SECRET_STORE_CHECK_EVERY);
+        loop {
+            tick.tick().await;
+            stores.check_all().await;
+        }
+    });
 }
 
 /// How often the server re-reads the root key and advances the background rewrap (`arca root rotate` waits

@@ -27,6 +27,8 @@ pub enum ObjectKind {
     KmsKeyMaterial = 2,
     /// An access key's secret.
     AccessKeySecret = 3,
+    /// Where an external secret store keeps a payload (a KMIP unique identifier, a KV v2 path).
+    SecretLocator = 4,
 }
 
 /// The random system keys created at init and wrapped like project KEKs.
@@ -419,15 +421,16 @@ impl KeyHierarchy {
         pkek_version: u32,
     ) -> Result<Vec<u8>, CoreError> {
         let (kind, binding, sealed, id) = match object {
-            StaleSealed::SecretPayload { secret_id, sealed } => {
+            StaleSealed::SecretPayload { secret_id, sealed }
+            | StaleSealed::SecretLocator { secret_id, sealed } => {
+                let kind = match object {
+                    StaleSealed::SecretLocator { .. } => ObjectKind::SecretLocator,
+                    _ => ObjectKind::SecretPayload,
+                };
                 let id = secret_id.to_string();
-                let binding = object_binding(
-                    project,
-                    ObjectKind::SecretPayload,
-                    &id,
-                    crate::secret_service::PAYLOAD_REVISION,
-                );
-                (ObjectKind::SecretPayload, binding, sealed, id)
+                let binding =
+                    object_binding(project, kind, &id, crate::secret_service::PAYLOAD_REVISION);
+                (kind, binding, sealed, id)
             }
             StaleSealed::KmsMaterial {
                 key_id,

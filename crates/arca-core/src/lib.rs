@@ -18,6 +18,8 @@ mod hierarchy;
 mod kms;
 mod order;
 mod order_service;
+mod payload_stores;
+mod payloads;
 mod policy;
 mod quota;
 mod quota_service;
@@ -30,6 +32,7 @@ mod secret_store_service;
 mod services;
 mod shamir;
 mod store;
+mod store_migration;
 mod sweeper;
 mod token_service;
 
@@ -60,6 +63,8 @@ pub use kms::{
 };
 pub use order::{KeySpec, NewOrder, OrderPage, OrderRecord, OrderStatus, OrderType};
 pub use order_service::OrderService;
+pub use payload_stores::{ConfiguredStore, PayloadBackend, PayloadStores};
+pub use payloads::Payloads;
 pub use policy::{Action, Principal, Role};
 pub use quota::{
     ProjectQuotas, ProjectQuotasPage, ProjectQuotasRecord, QuotaCheck, QuotaDefaults,
@@ -73,7 +78,9 @@ pub use secret::{
     TimeField, TimeFilter,
 };
 pub use secret_service::SecretService;
-pub use secret_store::SecretStoreRecord;
+pub use secret_store::{
+    SOFTWARE_STORE_ID, STORE_CRYPTO_PLUGIN, SecretStoreRecord, secret_store_id,
+};
 pub use secret_store_service::SecretStoreService;
 pub use services::Services;
 pub use shamir::{
@@ -82,8 +89,9 @@ pub use shamir::{
     root_sealed_path, sealed_message, share_path, split as split_key,
 };
 pub use store::{
-    ExpiryCounts, KekRow, PendingRewrap, Resealed, RewrappedKey, StaleSealed, Store, StoreError,
-    StoredPayload, TokenRow, WrappedKeyRow,
+    ExpiryCounts, KekRow, PendingRewrap, PlacedPayload, Resealed, RewrappedKey, StaleSealed, Store,
+    StoreError, StoreOrphan, StoredPayload, TokenRow, WrappedKeyRow,
 };
+pub use store_migration::{MigrationReport, StoreMigration};
 pub use sweeper::ExpirySweeper;
 pub use token_service::{IssuedToken, TokenService};

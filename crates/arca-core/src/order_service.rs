@@ -17,10 +17,9 @@ use uuid::Uuid;
 use zeroize::Zeroizing;
 
 use crate::policy::authorize;
-use crate::secret_service::PAYLOAD_REVISION;
 use crate::{
     Action, Clock, ContainerRecord, ContainerSecretRef, ContainerType, CoreError, KeyHierarchy,
-    KeySpec, NewOrder, ObjectKind, OrderPage, OrderRecord, OrderStatus, OrderType, Principal,
+    KeySpec, NewOrder, OrderPage, OrderRecord, OrderStatus, OrderType, Payloads, Principal,
     QuotaResource, QuotaService, SecretRecord, SecretType, Store, StoredPayload,
 };
 
@@ -69,6 +68,14 @@ impl Failure {
         }
     }
 
+    /// The secret store the key was to go to could not take it.
+    fn store_unavailable(why: &CoreError) -> Self {
+        Failure {
+            code: 503,
+            reason: format!("{TASK} failure seen - {why}"),
+        }
+    }
+
     fn internal() -> Self {
         Failure {
             code: 500,
@@ -99,7 +106,7 @@ fn asymmetric_supported(spec: &KeySpec) -> bool {
 pub struct OrderService {
     audit: crate::AuditLog,
     store: Arc<dyn Store>,
-    keys: Arc<KeyHierarchy>,
+    payloads: Payloads,
     clock: Arc<dyn Clock>,
     quotas: QuotaService,
 }
@@ -118,13 +125,25 @@ impl OrderService {
         clock: Arc<dyn Clock>,
         quotas: QuotaService,
     ) -> Self {
+        let payloads = Payloads::new(
+            store.clone(),
+            keys,
+            crate::PayloadStores::default(),
+            Default::default(),
+        );
         Self {
             audit: crate::AuditLog::default(),
             store,
-            keys,
+            payloads,
             clock,
             quotas,
         }
+    }
+
+    /// The same service placing generated keys through `payloads`.
+    pub(crate) fn with_payloads(mut self, payloads: Payloads) -> Self {
+        self.payloads = payloads;
+        self
     }
 
     /// Marks every order still `PENDING` as `ERROR` (500, "the server stopped before the order was
@@ -218,24 +237,26 @@ impl OrderService {
         secret: &SecretRecord,
         plaintext: &[u8],
     ) -> Result<StoredPayload, Failure> {
-        let ciphertext = self
-            .keys
-            .seal(
-                &secret.project_id,
-                ObjectKind::SecretPayload,
-                &secret.id.to_string(),
-                PAYLOAD_REVISION,
-                plaintext,
-            )
+        let content_type = secret.content_type.clone().unwrap_or_default();
+        self.payloads
+            .place(&secret.project_id, secret.id, plaintext, &content_type)
             .await
-            .map_err(|e| {
-                tracing::error!(error = %e, "sealing a generated key failed");
-                Failure::internal()
-            })?;
-        Ok(StoredPayload {
-            ciphertext,
-            content_type: secret.content_type.clone().unwrap_or_default(),
-        })
+            .map_err(|e| match e {
+                CoreError::Unavailable(_) => Failure::store_unavailable(&e),
+                e => {
+                    tracing::error!(error = %e, "storing a generated key failed");
+                    Failure::internal()
+                }
+            })
+    }
+
+    /// Removes placed payloads whose secrets were not stored (external stores only; best effort).
+    async fn discard(&self, secrets: &[(SecretRecord, StoredPayload)]) {
+        for (secret, payload) in secrets {
+            self.payloads
+                .discard(&secret.project_id, secret.id, payload)
+                .await;
+        }
     }
 
     async fn process_key(&self, order: &OrderRecord, spec: &KeySpec) -> Result<(), Failure> {
@@ -249,11 +270,14 @@ impl OrderService {
         let done = self
             .store
             .complete_key_order(order.id, &secret, &payload, self.clock.now())
-            .await
-            .map_err(|e| {
-                tracing::error!(error = %e, "storing a generated key failed");
-                Failure::internal()
-            })?;
+            .await;
+        if !matches!(done, Ok(true)) {
+            self.discard(&[(secret, payload)]).await;
+        }
+        let done = done.map_err(|e| {
+            tracing::error!(error = %e, "storing a generated key failed");
+            Failure::internal()
+        })?;
         if done {
             Ok(())
         } else {
@@ -315,11 +339,14 @@ impl OrderService {
         let done = self
             .store
             .complete_asymmetric_order(order.id, &secrets, &container, now)
-            .await
-            .map_err(|e| {
-                tracing::error!(error = %e, "storing a generated key pair failed");
-                Failure::internal()
-            })?;
+            .await;
+        if !matches!(done, Ok(true)) {
+            self.discard(&secrets).await;
+        }
+        let done = done.map_err(|e| {
+            tracing::error!(error = %e, "storing a generated key pair failed");
+            Failure::internal()
+        })?;
         if done {
             Ok(())
         } else {

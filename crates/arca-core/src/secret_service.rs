@@ -10,7 +10,7 @@ use zeroize::Zeroizing;
 
 use crate::policy::{acl_matters, authorize, authorize_secret};
 use crate::{
-    AclTarget, Action, Clock, CoreError, KeyHierarchy, NewSecret, ObjectKind, Payload, Principal,
+    AclTarget, Action, Clock, CoreError, KeyHierarchy, NewSecret, Payload, Payloads, Principal,
     QuotaCheck, QuotaResource, SecretPage, SecretQuery, SecretRecord, Store, StoredPayload,
     UNLIMITED,
 };
@@ -26,7 +26,7 @@ const LATEST_EXPIRATION_YEAR: i32 = 2262;
 pub struct SecretService {
     audit: crate::AuditLog,
     store: Arc<dyn Store>,
-    keys: Arc<KeyHierarchy>,
+    payloads: Payloads,
     clock: Arc<dyn Clock>,
     /// The deployment's default secrets quota (a project's configured one overrides it).
     secrets_quota: i64,
@@ -61,13 +61,25 @@ impl SecretService {
 
     /// A secret service over the store and hierarchy.
     pub fn new(store: Arc<dyn Store>, keys: Arc<KeyHierarchy>, clock: Arc<dyn Clock>) -> Self {
+        let payloads = Payloads::new(
+            store.clone(),
+            keys,
+            crate::PayloadStores::default(),
+            Default::default(),
+        );
         Self {
             audit: crate::AuditLog::default(),
             store,
-            keys,
+            payloads,
             clock,
             secrets_quota: UNLIMITED,
         }
+    }
+
+    /// The same service placing payloads through `payloads`.
+    pub(crate) fn with_payloads(mut self, payloads: Payloads) -> Self {
+        self.payloads = payloads;
+        self
     }
 
     /// The same service with `default` as the deployment's secrets quota.
@@ -84,21 +96,23 @@ impl SecretService {
         if payload.bytes.is_empty() {
             return Err(CoreError::Invalid("the payload must not be empty".into()));
         }
-        let id = secret.id.to_string();
-        let ciphertext = self
-            .keys
-            .seal(
+        self.payloads
+            .place(
                 &secret.project_id,
-                ObjectKind::SecretPayload,
-                &id,
-                PAYLOAD_REVISION,
+                secret.id,
                 &payload.bytes,
+                &payload.content_type,
             )
-            .await?;
-        Ok(StoredPayload {
-            ciphertext,
-            content_type: payload.content_type.clone(),
-        })
+            .await
+    }
+
+    /// Removes a placed payload whose secret was not stored (best effort; external stores only).
+    async fn discard(&self, secret: &SecretRecord, sealed: Option<&StoredPayload>) {
+        if let Some(sealed) = sealed {
+            self.payloads
+                .discard(&secret.project_id, secret.id, sealed)
+                .await;
+        }
     }
 
     /// Loads a live (unexpired) secret and authorises `action` on it, recording a refusal as a `denied` audit
@@ -215,11 +229,14 @@ impl SecretService {
             .prepare(caller, "secret.create", "secret", id, refused)
             .await?;
         let Some(audit) = prepared else {
-            return match self
+            let inserted = self
                 .store
                 .insert_secret_within_quota(&secret, sealed.as_ref(), check)
-                .await?
-            {
+                .await;
+            if !matches!(inserted, Ok(true)) {
+                self.discard(&secret, sealed.as_ref()).await;
+            }
+            return match inserted? {
                 true => Ok(secret),
                 false => Err(at_quota()),
             };
@@ -235,10 +252,12 @@ impl SecretService {
                 if inserted {
                     Ok(secret)
                 } else {
+                    self.discard(&secret, sealed.as_ref()).await;
                     Err(at_quota())
                 }
             }
             Err(e) => {
+                self.discard(&secret, sealed.as_ref()).await;
                 self.audit
                     .outcome(caller, "secret.create", "secret", None, Err(e.into()))
                     .await
@@ -315,11 +334,14 @@ impl SecretService {
             ));
         }
         let sealed = self.seal(&secret, &payload).await?;
-        if self
+        let attached = self
             .store
             .attach_payload(id, &sealed, self.clock.now())
-            .await?
-        {
+            .await;
+        if !matches!(attached, Ok(true)) {
+            self.discard(&secret, Some(&sealed)).await;
+        }
+        if attached? {
             Ok(())
         } else {
             Err(CoreError::Conflict(
@@ -354,24 +376,20 @@ impl SecretService {
         let (secret, stored) = self
             .admit(caller, id, Action::SecretDecrypt, true, false)
             .await?;
-        let stored = stored
-            .ok_or_else(|| CoreError::NotFound("No payload is stored for this secret.".into()))?;
-        let bytes: Zeroizing<Vec<u8>> = self
-            .keys
-            .open(
-                &secret.project_id,
-                ObjectKind::SecretPayload,
-                &id.to_string(),
-                PAYLOAD_REVISION,
-                &stored.ciphertext,
-            )
-            .await
-            .map_err(|e| match e {
-                CoreError::Integrity(_) => {
-                    CoreError::Integrity(format!("the payload of secret {id}"))
+        let no_payload = || CoreError::NotFound("No payload is stored for this secret.".into());
+        let mut stored = stored.ok_or_else(no_payload)?;
+        let bytes: Zeroizing<Vec<u8>> =
+            match self.payloads.open(&secret.project_id, id, &stored).await {
+                // A migration may have moved the payload between our read and the external store's answer:
+                // read where it lives now, once.
+                Err(CoreError::NotFound(_))
+                    if self.store.get_payload(id).await?.as_ref() != Some(&stored) =>
+                {
+                    stored = self.store.get_payload(id).await?.ok_or_else(no_payload)?;
+                    self.payloads.open(&secret.project_id, id, &stored).await?
                 }
-                other => other,
-            })?;
+                other => other?,
+            };
         Ok((
             secret,
             Payload {
@@ -407,7 +425,15 @@ impl SecretService {
     }
 
     async fn delete_unaudited(&self, caller: &Principal, id: Uuid) -> Result<(), CoreError> {
-        self.load_audited(caller, id, Action::SecretDelete).await?;
+        let (secret, stored) = self
+            .admit(caller, id, Action::SecretDelete, true, false)
+            .await?;
+        // An external store's object goes first: if the store is down, nothing is deleted and the client retries.
+        if let Some(stored) = stored {
+            self.payloads
+                .destroy(&secret.project_id, id, &stored)
+                .await?;
+        }
         if self.store.delete_secret(id).await? {
             Ok(())
         } else {

@@ -33,7 +33,14 @@ impl SecretStoreService {
     /// Every configured store.
     pub async fn list(&self, caller: &Principal) -> Result<Vec<SecretStoreRecord>, CoreError> {
         authorize(caller, Action::SecretStoreRead, None)?;
-        Ok(self.store.list_secret_stores().await?)
+        self.configured().await
+    }
+
+    /// The stores the running configuration has (rows of removed stores stay, unlisted).
+    async fn configured(&self) -> Result<Vec<SecretStoreRecord>, CoreError> {
+        let mut all = self.store.list_secret_stores().await?;
+        all.retain(|s| s.configured);
+        Ok(all)
     }
 
     /// One store by id: `NotFound` (before any policy check, as Barbican's `_lookup`) if unknown.
@@ -44,8 +51,7 @@ impl SecretStoreService {
     }
 
     async fn find(&self, id: Uuid) -> Result<SecretStoreRecord, CoreError> {
-        self.store
-            .list_secret_stores()
+        self.configured()
             .await?
             .into_iter()
             .find(|s| s.id == id)

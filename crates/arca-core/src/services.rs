@@ -9,6 +9,7 @@ use crate::{
     CacheLimits, Clock, CoreError, KeyHierarchy, RootKeyProvider, SecretService, Store,
     TokenService,
 };
+use crate::{PayloadStores, Payloads};
 
 /// Every domain service over one store and root of trust.
 #[derive(Clone)]
@@ -39,6 +40,8 @@ pub struct Services {
     pub clock: Arc<dyn Clock>,
     /// The tamper-evident audit log every service records to.
     pub audit: AuditLog,
+    /// Where payloads go: the configured secret stores.
+    pub payloads: Payloads,
     store: Arc<dyn Store>,
 }
 
@@ -70,7 +73,14 @@ impl Services {
         let kms = KmsService::new(store.clone(), keys.clone(), clock.clone(), limits);
         let access_keys =
             AccessKeyService::new(store.clone(), keys.clone(), clock.clone(), limits.token_ttl);
+        let payloads = Payloads::new(
+            store.clone(),
+            keys.clone(),
+            PayloadStores::default(),
+            Default::default(),
+        );
         let mut services = Self {
+            payloads,
             kms,
             access_keys,
             audit,
@@ -97,8 +107,31 @@ impl Services {
         self
     }
 
-    /// Hands the audit log to every service (after it or a service changed).
+    /// The same services with `stores` as the deployment's secret stores: their rows are brought in line with
+    /// the configuration (stores no longer configured keep their rows, unlisted; payloads they sealed in the
+    /// database stay readable), and new payloads go to each project's preferred store or the global default.
+    pub async fn with_secret_stores(mut self, stores: PayloadStores) -> Result<Self, CoreError> {
+        let configured: Vec<_> = stores.all().iter().map(|s| s.record.clone()).collect();
+        let rows = self.store.sync_secret_stores(&configured).await?;
+        let retired_sealed = rows
+            .iter()
+            .filter(|r| !r.configured && r.seals_in_database())
+            .map(|r| r.id)
+            .collect();
+        self.payloads = Payloads::new(
+            self.store.clone(),
+            self.keys.clone(),
+            stores,
+            retired_sealed,
+        );
+        self.apply_audit();
+        Ok(self)
+    }
+
+    /// Hands the audit log and the payload placement to every service (after either or a service changed).
     fn apply_audit(&mut self) {
+        self.secrets = self.secrets.clone().with_payloads(self.payloads.clone());
+        self.orders = self.orders.clone().with_payloads(self.payloads.clone());
         let a = &self.audit;
         self.secrets = self.secrets.clone().with_audit(a.clone());
         self.tokens = self.tokens.clone().with_audit(a.clone());
@@ -120,7 +153,18 @@ impl Services {
 
     /// The expiry sweeper and reports over the same store and clock.
     pub fn expiry(&self) -> crate::ExpirySweeper {
-        crate::ExpirySweeper::new(self.store.clone(), self.clock.clone()).with_kms(self.kms.clone())
+        crate::ExpirySweeper::new(self.store.clone(), self.clock.clone())
+            .with_kms(self.kms.clone())
+            .with_payloads(self.payloads.clone())
+    }
+
+    /// Moving payloads between the configured secret stores, over the same store and audit log.
+    pub fn store_migration(&self) -> crate::StoreMigration {
+        crate::StoreMigration::new(
+            self.store.clone(),
+            self.payloads.clone(),
+            self.audit.clone(),
+        )
     }
 
     /// Root key rotation over the same store, hierarchy and audit log.

@@ -88,6 +88,36 @@ pub struct StoredPayload {
     pub ciphertext: Vec<u8>,
     /// The payload content type (e.g. `text/plain`, `application/octet-stream`).
     pub content_type: String,
+    /// The secret store that holds it: for stores that seal in the database `ciphertext` is the sealed payload,
+    /// for external stores the sealed locator.
+    pub store_id: Uuid,
+}
+
+/// A stored payload with its secret, as a migration between stores reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlacedPayload {
+    /// The secret.
+    pub secret_id: Uuid,
+    /// Its project.
+    pub project_id: String,
+    /// The payload as stored.
+    pub payload: StoredPayload,
+}
+
+/// An object left on an external store by a migration that moved its payload elsewhere: recorded in the
+/// transaction of the move and removed once the object is destroyed, so a crash in between leaks nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreOrphan {
+    /// Its row id (0 before it is recorded).
+    pub id: i64,
+    /// The store that still holds the object.
+    pub store_id: Uuid,
+    /// The secret it belonged to.
+    pub secret_id: Uuid,
+    /// That secret's project.
+    pub project_id: String,
+    /// The sealed locator (bound to the secret, as in `secret_payloads`).
+    pub sealed_locator: Vec<u8>,
 }
 
 /// A wrapped key rewritten under a newer root key version by root rotation; applied only if the row still has
@@ -137,6 +167,13 @@ pub enum StaleSealed {
         /// The stored envelope.
         sealed: Vec<u8>,
     },
+    /// The sealed locator of a payload kept by an external secret store.
+    SecretLocator {
+        /// The secret.
+        secret_id: Uuid,
+        /// The stored envelope.
+        sealed: Vec<u8>,
+    },
     /// One version of a KMS key's material.
     KmsMaterial {
         /// The KMS key.
@@ -157,6 +194,9 @@ impl std::fmt::Debug for StaleSealed {
         match self {
             StaleSealed::SecretPayload { secret_id, .. } => {
                 write!(f, "SecretPayload({secret_id})")
+            }
+            StaleSealed::SecretLocator { secret_id, .. } => {
+                write!(f, "SecretLocator({secret_id})")
             }
             StaleSealed::KmsMaterial {
                 key_id, version, ..
@@ -439,6 +479,41 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<bool, StoreError>;
     /// Clears a project's preferred secret store; `false` if it had none.
     async fn delete_preferred_secret_store(&self, project_id: &str) -> Result<bool, StoreError>;
+    /// Makes `configured` the deployment's secret stores (inserted, or updated by id, and marked configured)
+    /// and marks every other row not configured and not the default; answers every row afterwards. Idempotent,
+    /// so nodes starting together with one configuration agree.
+    async fn sync_secret_stores(
+        &self,
+        configured: &[SecretStoreRecord],
+    ) -> Result<Vec<SecretStoreRecord>, StoreError>;
+    /// Up to `limit` payloads held by store `store_id` (of `project_id` only, if given), by secret id, after
+    /// `after`.
+    async fn payloads_in_store(
+        &self,
+        store_id: Uuid,
+        project_id: Option<&str>,
+        after: Option<Uuid>,
+        limit: u32,
+    ) -> Result<Vec<PlacedPayload>, StoreError>;
+    /// How many payloads store `store_id` holds (of `project_id` only, if given).
+    async fn count_payloads_in_store(
+        &self,
+        store_id: Uuid,
+        project_id: Option<&str>,
+    ) -> Result<u64, StoreError>;
+    /// Replaces payload `old` of secret `secret_id` with `new` if it is still stored as `old` (a compare-and-swap,
+    /// so a concurrent delete or move wins), recording `orphan` in the same transaction; `false` if not replaced.
+    async fn move_payload(
+        &self,
+        secret_id: Uuid,
+        old: &StoredPayload,
+        new: &StoredPayload,
+        orphan: Option<&StoreOrphan>,
+    ) -> Result<bool, StoreError>;
+    /// The objects migrations left on store `store_id`, oldest first.
+    async fn store_orphans(&self, store_id: Uuid) -> Result<Vec<StoreOrphan>, StoreError>;
+    /// Forgets an orphan once its object is destroyed.
+    async fn delete_store_orphan(&self, id: i64) -> Result<(), StoreError>;
     /// An object's `read` ACL; `None` when it has none (the default ACL applies).
     async fn get_acl(&self, target: AclTarget, id: Uuid) -> Result<Option<Acl>, StoreError>;
     /// Sets (creates or replaces) an object's ACL; `false` if the object does not exist.

@@ -3,7 +3,8 @@
 //! has `secure_delete` on). It also answers the metrics gauges (secrets expiring soon, secrets that never
 //! expire) and `arca report expiring|orphans`. With the KMS service attached, each sweep also destroys KMS keys
 //! whose deletion date passed and performs due automatic rotations (`KmsService::run_due`). Everything reads the
-//! `Clock`.
+//! `Clock`. With payload placement attached, an expired payload kept by an external secret store is destroyed
+//! there before its secret's row.
 
 use std::sync::Arc;
 
@@ -17,6 +18,7 @@ pub struct ExpirySweeper {
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
     kms: Option<KmsService>,
+    payloads: Option<crate::Payloads>,
 }
 
 impl std::fmt::Debug for ExpirySweeper {
@@ -32,7 +34,20 @@ impl ExpirySweeper {
             store,
             clock,
             kms: None,
+            payloads: None,
         }
+    }
+
+    /// The same sweeper destroying expired payloads kept by external secret stores through `payloads`, whose
+    /// stores' health it also reports (`/readyz`).
+    pub fn with_payloads(mut self, payloads: crate::Payloads) -> Self {
+        self.payloads = Some(payloads);
+        self
+    }
+
+    /// The configured secret stores, if attached.
+    pub fn payload_stores(&self) -> Option<&crate::PayloadStores> {
+        self.payloads.as_ref().map(|p| p.stores())
     }
 
     /// The same sweeper, also running the KMS service's due work (key deletions whose date passed, automatic
@@ -56,9 +71,20 @@ impl ExpirySweeper {
         let mut destroyed = 0u64;
         for secret in self.store.secrets_expiring_before(cutoff).await? {
             // Only strictly before the cutoff: a secret expiring exactly now is still in its grace period.
-            if secret.expiration.is_some_and(|e| e < cutoff)
-                && self.store.delete_secret(secret.id).await?
+            if !secret.expiration.is_some_and(|e| e < cutoff) {
+                continue;
+            }
+            // An external store's object goes first; a store that is down keeps the secret for the next sweep.
+            if let (Some(payloads), Some(stored)) =
+                (&self.payloads, self.store.get_payload(secret.id).await?)
+                && let Err(e) = payloads
+                    .destroy(&secret.project_id, secret.id, &stored)
+                    .await
             {
+                tracing::warn!(secret = %secret.id, error = %e, "an expired secret's payload could not be destroyed yet");
+                continue;
+            }
+            if self.store.delete_secret(secret.id).await? {
                 destroyed += 1;
             }
         }

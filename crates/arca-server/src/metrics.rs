@@ -137,7 +137,8 @@ pub(crate) async fn track(req: Request, next: Next) -> Response {
     response
 }
 
-/// What `/readyz` looks at: the store (through the expiry counts) and whether the root of trust is sealed.
+/// What `/readyz` looks at: the store (through the expiry counts), whether the root of trust is sealed, and
+/// whether every external secret store answered its last call.
 #[derive(Clone)]
 struct Readiness {
     expiry: arca_core::ExpirySweeper,
@@ -176,6 +177,14 @@ async fn ready(State(Readiness { expiry, root }): State<Readiness>) -> Response 
         return (
             StatusCode::SERVICE_UNAVAILABLE,
             "sealed: unseal with `arca unseal --share FILE`\n",
+        )
+            .into_response();
+    }
+    if let Some(down) = expiry.payload_stores().map(|s| s.down()).filter(|d| !d.is_empty()) {
+        let names: Vec<String> = down.iter().map(|n| format!("'{n}'")).collect();
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("secret store {} unavailable\n", names.join(", ")),
         )
             .into_response();
     }

@@ -580,6 +580,67 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn sync_secret_stores(
+        &self,
+        configured: &[SecretStoreRecord],
+    ) -> Result<Vec<SecretStoreRecord>, StoreError> {
+        self.writer
+            .submit(WriteKind::SyncSecretStores(configured.to_vec()))
+            .await?;
+        self.reads.run(secret_stores::list)
+    }
+
+    async fn payloads_in_store(
+        &self,
+        store_id: Uuid,
+        project_id: Option<&str>,
+        after: Option<Uuid>,
+        limit: u32,
+    ) -> Result<Vec<arca_core::PlacedPayload>, StoreError> {
+        self.reads
+            .run(|c| secret_stores::payloads_in_store(c, store_id, project_id, after, limit))
+    }
+
+    async fn count_payloads_in_store(
+        &self,
+        store_id: Uuid,
+        project_id: Option<&str>,
+    ) -> Result<u64, StoreError> {
+        self.reads
+            .run(|c| secret_stores::count_payloads_in_store(c, store_id, project_id))
+    }
+
+    async fn move_payload(
+        &self,
+        secret_id: Uuid,
+        old: &StoredPayload,
+        new: &StoredPayload,
+        orphan: Option<&arca_core::StoreOrphan>,
+    ) -> Result<bool, StoreError> {
+        let op = WriteKind::MovePayload {
+            secret_id,
+            old: old.clone(),
+            new: new.clone(),
+            orphan: orphan.cloned(),
+            now: OffsetDateTime::now_utc(),
+        };
+        self.writer.submit(op).await
+    }
+
+    async fn store_orphans(
+        &self,
+        store_id: Uuid,
+    ) -> Result<Vec<arca_core::StoreOrphan>, StoreError> {
+        self.reads.run(|c| secret_stores::orphans(c, store_id))
+    }
+
+    async fn delete_store_orphan(&self, id: i64) -> Result<(), StoreError> {
+        self.writer
+            .submit(WriteKind::DeleteStoreOrphan(id))
+            .await
+            .map(|_| ())
+    }
+
     async fn get_acl(&self, target: AclTarget, id: Uuid) -> Result<Option<Acl>, StoreError> {
         self.reads.snapshot(|c| acls::get(c, target, id))
     }

@@ -88,7 +88,9 @@ pub(super) fn stale_sealed(
     let h = header(pkek_version);
     let mut out = query_all(
         conn,
-        "SELECT p.secret_id, p.ciphertext FROM secrets s JOIN secret_payloads p ON p.secret_id = s.id \
+        "SELECT p.secret_id, p.ciphertext, coalesce(ss.store_plugin, 'store_crypto') \
+         FROM secrets s JOIN secret_payloads p ON p.secret_id = s.id \
+         LEFT JOIN secret_stores ss ON ss.id = p.store_id \
          WHERE s.project_id = ?1 AND substr(p.ciphertext, 1, 1) = ?2 AND substr(p.ciphertext, 1, 5) < ?3 \
          LIMIT ?4",
         params![project_id, vec![SEAL_FORMAT], h, i64::from(limit)],
@@ -96,9 +98,14 @@ pub(super) fn stale_sealed(
         |row| {
             let get = sql_err("reading a stale secret payload");
             let id: String = row.get(0).map_err(&get)?;
-            Ok(StaleSealed::SecretPayload {
-                secret_id: uuid_from_db(&id)?,
-                sealed: row.get(1).map_err(&get)?,
+            let secret_id = uuid_from_db(&id)?;
+            let sealed = row.get(1).map_err(&get)?;
+            let plugin: String = row.get(2).map_err(&get)?;
+            // Payloads of external stores are locators, sealed as their own kind.
+            Ok(if plugin == arca_core::STORE_CRYPTO_PLUGIN {
+                StaleSealed::SecretPayload { secret_id, sealed }
+            } else {
+                StaleSealed::SecretLocator { secret_id, sealed }
             })
         },
     )?;
@@ -133,7 +140,8 @@ fn reseal(conn: &Connection, objects: &[Resealed]) -> Result<u64, StoreError> {
     let mut written = 0u64;
     for object in objects {
         let done = match &object.old {
-            StaleSealed::SecretPayload { secret_id, sealed } => execute(
+            StaleSealed::SecretPayload { secret_id, sealed }
+            | StaleSealed::SecretLocator { secret_id, sealed } => execute(
                 conn,
                 "UPDATE secret_payloads SET ciphertext = ? WHERE secret_id = ? AND ciphertext = ?",
                 params![object.sealed, uuid_to_db(*secret_id), sealed],

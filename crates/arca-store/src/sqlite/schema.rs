@@ -19,6 +19,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (5, include_str!("../../migrations/0005_audit.sql")),
     (6, include_str!("../../migrations/0006_kms.sql")),
     (7, include_str!("../../migrations/0007_rotation.sql")),
+    (
+        8,
+        include_str!("../../migrations/0008_secret_store_placement.sql"),
+    ),
 ];
 
 /// Brings the database up to the newest schema version; refuses a database from a newer Arca. Runs on the

@@ -22,7 +22,7 @@ const SECRET_BY_ID: &str = "SELECT id, project_id, creator_id, name, algorithm, 
 
 const SECRET_WITH_PAYLOAD_BY_ID: &str = "SELECT s.id, s.project_id, s.creator_id, s.name, s.algorithm, \
      s.bit_length, s.mode, s.secret_type, s.expiration, s.created, s.updated, s.content_type, p.ciphertext, \
-     p.content_type FROM secrets s LEFT JOIN secret_payloads p ON p.secret_id = s.id WHERE s.id = ?1";
+     p.content_type, p.store_id FROM secrets s LEFT JOIN secret_payloads p ON p.secret_id = s.id WHERE s.id = ?1";
 
 /// Columns 0–11 (`SECRET_COLUMNS`) as a record. Corrupt values are errors, never panics.
 pub(super) fn secret_from_row(row: &Row<'_>) -> Result<SecretRecord, StoreError> {
@@ -76,12 +76,15 @@ pub(super) fn get_with_payload(
             let get = sql_err("reading a secret with its payload");
             let ciphertext: Option<Vec<u8>> = row.get(12).map_err(&get)?;
             let content_type: Option<String> = row.get(13).map_err(&get)?;
-            let payload = ciphertext
-                .zip(content_type)
-                .map(|(ciphertext, content_type)| StoredPayload {
+            let store_id: Option<String> = row.get(14).map_err(&get)?;
+            let payload = match (ciphertext, content_type, store_id) {
+                (Some(ciphertext), Some(content_type), Some(store_id)) => Some(StoredPayload {
                     ciphertext,
                     content_type,
-                });
+                    store_id: uuid_from_db(&store_id)?,
+                }),
+                _ => None,
+            };
             Ok((secret, payload))
         },
     )
@@ -93,17 +96,22 @@ pub(super) fn get_payload(
 ) -> Result<Option<StoredPayload>, StoreError> {
     query_opt(
         conn,
-        "SELECT ciphertext, content_type FROM secret_payloads WHERE secret_id = ?",
+        "SELECT ciphertext, content_type, store_id FROM secret_payloads WHERE secret_id = ?",
         [uuid_to_db(id)],
         "reading a payload",
-        |row| {
-            let get = sql_err("reading a payload row");
-            Ok(StoredPayload {
-                ciphertext: row.get(0).map_err(&get)?,
-                content_type: row.get(1).map_err(&get)?,
-            })
-        },
+        payload_from_row,
     )
+}
+
+/// Columns `ciphertext, content_type, store_id` as a stored payload.
+pub(super) fn payload_from_row(row: &Row<'_>) -> Result<StoredPayload, StoreError> {
+    let get = sql_err("reading a payload row");
+    let store_id: String = row.get(2).map_err(&get)?;
+    Ok(StoredPayload {
+        ciphertext: row.get(0).map_err(&get)?,
+        content_type: row.get(1).map_err(&get)?,
+        store_id: uuid_from_db(&store_id)?,
+    })
 }
 
 pub(super) fn get_metadata(
@@ -158,8 +166,14 @@ pub(super) fn insert(
     if let Some(payload) = payload {
         execute(
             conn,
-            "INSERT INTO secret_payloads (secret_id, ciphertext, content_type) VALUES (?, ?, ?)",
-            params![id, payload.ciphertext, payload.content_type],
+            "INSERT INTO secret_payloads (secret_id, ciphertext, content_type, store_id) \
+             VALUES (?, ?, ?, ?)",
+            params![
+                id,
+                payload.ciphertext,
+                payload.content_type,
+                uuid_to_db(payload.store_id)
+            ],
             "inserting a payload",
         )?;
     }
@@ -177,10 +191,15 @@ pub(super) fn attach_payload(
     let updated = ts_to_db(updated)?;
     let done = execute(
         conn,
-        "INSERT INTO secret_payloads (secret_id, ciphertext, content_type) \
-         SELECT ?1, ?2, ?3 WHERE EXISTS (SELECT 1 FROM secrets WHERE id = ?1) \
+        "INSERT INTO secret_payloads (secret_id, ciphertext, content_type, store_id) \
+         SELECT ?1, ?2, ?3, ?4 WHERE EXISTS (SELECT 1 FROM secrets WHERE id = ?1) \
          ON CONFLICT (secret_id) DO NOTHING",
-        params![id, payload.ciphertext, payload.content_type],
+        params![
+            id,
+            payload.ciphertext,
+            payload.content_type,
+            uuid_to_db(payload.store_id)
+        ],
         "attaching a payload",
     )?;
     if done != 1 {

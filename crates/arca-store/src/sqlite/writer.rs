@@ -112,6 +112,15 @@ pub(super) enum WriteKind {
         now: OffsetDateTime,
     },
     DeletePreferredSecretStore(String),
+    SyncSecretStores(Vec<arca_core::SecretStoreRecord>),
+    MovePayload {
+        secret_id: Uuid,
+        old: StoredPayload,
+        new: StoredPayload,
+        orphan: Option<arca_core::StoreOrphan>,
+        now: OffsetDateTime,
+    },
+    DeleteStoreOrphan(i64),
     Acl(AclWrite),
     Order(OrderWrite),
     Quota(QuotaWrite),
@@ -185,6 +194,15 @@ impl WriteKind {
             WriteKind::DeletePreferredSecretStore(project_id) => {
                 secret_stores::delete_preferred(conn, project_id)
             }
+            WriteKind::SyncSecretStores(stores) => secret_stores::sync(conn, stores),
+            WriteKind::MovePayload {
+                secret_id,
+                old,
+                new,
+                orphan,
+                now,
+            } => secret_stores::move_payload(conn, *secret_id, old, new, orphan.as_ref(), *now),
+            WriteKind::DeleteStoreOrphan(id) => secret_stores::delete_orphan(conn, *id),
             WriteKind::Acl(write) => write.apply(conn),
             WriteKind::Order(write) => write.apply(conn),
             WriteKind::Quota(write) => write.apply(conn),

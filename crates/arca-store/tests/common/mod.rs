@@ -48,6 +48,7 @@ pub fn payload(bytes: &[u8], content_type: &str) -> StoredPayload {
     StoredPayload {
         ciphertext: bytes.to_vec(),
         content_type: content_type.to_owned(),
+        store_id: arca_core::SOFTWARE_STORE_ID,
     }
 }
 
