@@ -1,9 +1,12 @@
-//! Roots of trust that live outside Arca's core: today a PKCS#11 HSM (`pkcs11::Pkcs11RootKey`), which keeps
-//! the master KEK and the HMAC key inside the token and implements `arca_core::RootKeyProvider` over them.
+//! Roots of trust and secret stores that live outside Arca's core: a PKCS#11 HSM (`pkcs11::Pkcs11RootKey`),
+//! which keeps the master KEK and the HMAC key inside the token and implements `arca_core::RootKeyProvider`
+//! over them, and a Vault/OpenBao KV v2 mount (`vault::VaultStore`), an `arca_core::ExternalStore`.
 
 pub mod pkcs11;
+pub mod vault;
 
 pub use pkcs11::{
     Pkcs11Config, Pkcs11Error, Pkcs11RootKey, WRAP_ALG_PKCS11_AES_KW, WRAP_ALG_PKCS11_AES_KWP,
     WrapMechanism,
 };
+pub use vault::{VaultConfig, VaultError, VaultStore};
