@@ -15,10 +15,10 @@ pub async fn list(args: SecretStoreListArgs) -> anyhow::Result<()> {
     let dir = open(&args.data_dir, &config_path(&args.data_dir)).await?;
     let migration = dir.services.store_migration();
     for store in dir.services.payloads.stores().all() {
-        let held = migration.pending(store.name(), None).await?;
+        let held = migration.pending(store.config_name(), None).await?;
         println!(
             "{} {} plugin={} payloads={}{}",
-            store.name(),
+            store.config_name(),
             store.record.id,
             store.plugin,
             held,

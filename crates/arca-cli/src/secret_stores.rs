@@ -31,7 +31,11 @@ pub fn build(config: &ArcaConfig, data_dir: &Path) -> anyhow::Result<PayloadStor
 /// Barbican's plugin names and default display name for a plugin.
 fn barbican_names(plugin: &str) -> Option<(&'static str, Option<&'static str>, &'static str)> {
     Some(match plugin {
-        "software" => ("store_crypto", Some("simple_crypto"), "Software Only Crypto"),
+        "software" => (
+            "store_crypto",
+            Some("simple_crypto"),
+            "Software Only Crypto",
+        ),
         "pkcs11" => ("store_crypto", Some("p11_crypto"), "PKCS11 HSM"),
         "kmip" => ("kmip_plugin", None, "KMIP HSM"),
         "vault" => ("vault_plugin", None, "Vault KV"),
@@ -45,7 +49,11 @@ fn configured(
     name: &str,
     s: &SecretStoreSection,
 ) -> anyhow::Result<ConfiguredStore> {
-    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+    if name.is_empty()
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
         bail!("a secret store name uses letters, digits, '-' and '_' only");
     }
     let Some((store_plugin, crypto_plugin, display)) = barbican_names(&s.plugin) else {
@@ -58,7 +66,9 @@ fn configured(
         );
     };
     if s.password.is_some() {
-        bail!("password must not be in arca.toml: put it in a file (mode 0400) named by password_file");
+        bail!(
+            "password must not be in arca.toml: put it in a file (mode 0400) named by password_file"
+        );
     }
     if s.approle_secret_id.is_some() {
         bail!(
@@ -126,9 +136,7 @@ fn configured(
 }
 
 fn required<'a, T>(value: &'a Option<T>, key: &str) -> anyhow::Result<&'a T> {
-    value
-        .as_ref()
-        .with_context(|| format!("missing {key}"))
+    value.as_ref().with_context(|| format!("missing {key}"))
 }
 
 fn kmip(
@@ -169,8 +177,10 @@ fn vault(
         vault_url: required(&s.vault_url, "vault_url")?.clone(),
         ssl_ca_crt_file: s.ssl_ca_crt_file.as_ref().map(|f| data_dir.join(f)),
         approle_role_id: required(&s.approle_role_id, "approle_role_id")?.clone(),
-        approle_secret_id_file: data_dir
-            .join(required(&s.approle_secret_id_file, "approle_secret_id_file")?),
+        approle_secret_id_file: data_dir.join(required(
+            &s.approle_secret_id_file,
+            "approle_secret_id_file",
+        )?),
         kv_mountpoint: s.kv_mountpoint.clone().unwrap_or_else(|| "secret".into()),
         timeout,
     };

@@ -113,18 +113,33 @@ async fn payloads_go_to_the_preferred_store_and_migrate_between_stores() {
         .to_owned();
 
     // No preference: the global default.
-    let s1 = secret_id(&store_text(&http, &server.url, &creator, "s1", "first payload").await.unwrap());
+    let s1 = secret_id(
+        &store_text(&http, &server.url, &creator, "s1", "first payload")
+            .await
+            .unwrap(),
+    );
     // The project prefers the second store: new payloads go there.
     let r = send(
-        http.post(format!("{}/v1/secret-stores/{second_id}/preferred", server.url))
-            .header("X-Auth-Token", &admin),
+        http.post(format!(
+            "{}/v1/secret-stores/{second_id}/preferred",
+            server.url
+        ))
+        .header("X-Auth-Token", &admin),
     )
     .await;
     assert_eq!(r.status, 204, "{}", r.text());
-    let s2 = secret_id(&store_text(&http, &server.url, &creator, "s2", "second payload").await.unwrap());
+    let s2 = secret_id(
+        &store_text(&http, &server.url, &creator, "s2", "second payload")
+            .await
+            .unwrap(),
+    );
     // Another project without a preference still uses the default.
     let other = token_create(&data.dir, "q", "bob", "creator");
-    let s3 = secret_id(&store_text(&http, &server.url, &other, "s3", "third payload").await.unwrap());
+    let s3 = secret_id(
+        &store_text(&http, &server.url, &other, "s3", "third payload")
+            .await
+            .unwrap(),
+    );
 
     let counts = store_counts(&data.dir);
     assert_eq!(count_of(&counts, "software"), 2, "{counts:?}");
@@ -148,7 +163,9 @@ async fn payloads_go_to_the_preferred_store_and_migrate_between_stores() {
     )
     .ok("arca secret-store migrate");
     assert!(
-        moved.stdout_str().contains("moved 1 payloads from 'second' to 'software'"),
+        moved
+            .stdout_str()
+            .contains("moved 1 payloads from 'second' to 'software'"),
         "{}",
         moved.describe()
     );
@@ -167,7 +184,11 @@ async fn payloads_go_to_the_preferred_store_and_migrate_between_stores() {
         COMMAND_TIMEOUT,
     )
     .ok("arca secret-store migrate (rerun)");
-    assert!(again.stdout_str().contains("moved 0 payloads"), "{}", again.describe());
+    assert!(
+        again.stdout_str().contains("moved 0 payloads"),
+        "{}",
+        again.describe()
+    );
     for (from, to, want) in [
         ("nope", "software", "no secret store named 'nope'"),
         ("software", "software", "same secret store"),
@@ -185,33 +206,57 @@ async fn payloads_go_to_the_preferred_store_and_migrate_between_stores() {
 
     // One more payload in the second store, then the second store leaves the configuration: it is no longer
     // listed, but what it sealed in the database stays readable.
-    let s4 = secret_id(&store_text(&http, &server.url, &creator, "s4", "fourth payload").await.unwrap());
+    let s4 = secret_id(
+        &store_text(&http, &server.url, &creator, "s4", "fourth payload")
+            .await
+            .unwrap(),
+    );
     server.stop();
-    replace_stores_config(&data.config(), "[secret_stores.software]\nplugin = \"software\"\nglobal_default = true\n");
+    replace_stores_config(
+        &data.config(),
+        "[secret_stores.software]\nplugin = \"software\"\nglobal_default = true\n",
+    );
     let server = Server::start(&data.dir);
     let list = send(
         http.get(format!("{}/v1/secret-stores", server.url))
             .header("X-Auth-Token", &admin),
     )
     .await;
-    assert_eq!(list.json()["secret_stores"].as_array().unwrap().len(), 1, "{}", list.text());
+    assert_eq!(
+        list.json()["secret_stores"].as_array().unwrap().len(),
+        1,
+        "{}",
+        list.text()
+    );
     let (status, body) = get_payload(&http, &server.url, &creator, &s4).await;
     assert_eq!((status, body.as_slice()), (200, &b"fourth payload"[..]));
     // The preference pointed at a store that is gone: new payloads go to the default.
-    let s5 = secret_id(&store_text(&http, &server.url, &creator, "s5", "fifth").await.unwrap());
+    let s5 = secret_id(
+        &store_text(&http, &server.url, &creator, "s5", "fifth")
+            .await
+            .unwrap(),
+    );
     let (status, _) = get_payload(&http, &server.url, &creator, &s5).await;
     assert_eq!(status, 200);
     drop(server);
 
     let verify = run(
-        arca().args(["audit", "verify", "--data-dir"]).arg(&data.dir),
+        arca()
+            .args(["audit", "verify", "--data-dir"])
+            .arg(&data.dir),
         COMMAND_TIMEOUT,
     );
     assert!(verify.status.success(), "{}", verify.describe());
     let log = std::fs::read_to_string(data.dir.join("audit.jsonl")).expect("audit.jsonl");
-    assert!(log.contains("\"secret.store.migrate\""), "the move is audited");
+    assert!(
+        log.contains("\"secret.store.migrate\""),
+        "the move is audited"
+    );
     assert!(log.contains("\"secret_store.migrate.start\""));
-    assert!(log.contains(&s2), "the moved secret is named in the audit log");
+    assert!(
+        log.contains(&s2),
+        "the moved secret is named in the audit log"
+    );
 }
 
 #[test]
@@ -276,11 +321,21 @@ fn bad_secret_store_configurations_are_refused_naming_the_problem() {
             COMMAND_TIMEOUT,
         );
         assert!(!out.status.success(), "{stores}\n{}", out.describe());
-        assert!(out.stderr.contains(want), "{stores}: want {want:?}\n{}", out.describe());
+        assert!(
+            out.stderr.contains(want),
+            "{stores}: want {want:?}\n{}",
+            out.describe()
+        );
         assert!(!out.stderr.contains("hunter2") && !out.stderr.contains("s3cr3t-id"));
         // The server refuses to start on the same configuration.
         let started = Server::start_with(ServerOpts::new(&data.dir));
-        let failure = started.err().unwrap_or_else(|| panic!("the server started with {stores}"));
-        assert!(failure.stderr.contains(want), "{stores}: {}", failure.describe());
+        let failure = started
+            .err()
+            .unwrap_or_else(|| panic!("the server started with {stores}"));
+        assert!(
+            failure.stderr.contains(want),
+            "{stores}: {}",
+            failure.describe()
+        );
     }
 }

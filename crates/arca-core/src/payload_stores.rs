@@ -44,7 +44,7 @@ impl ConfiguredStore {
     }
 
     /// Its configuration name.
-    pub fn name(&self) -> &str {
+    pub fn config_name(&self) -> &str {
         &self.record.config_name
     }
 
@@ -56,9 +56,12 @@ impl ConfiguredStore {
     fn set_up(&self, up: bool) {
         if self.up.swap(up, Ordering::Relaxed) != up {
             if up {
-                tracing::info!(store = self.name(), "secret store is reachable again");
+                tracing::info!(
+                    store = self.config_name(),
+                    "secret store is reachable again"
+                );
             } else {
-                tracing::warn!(store = self.name(), "secret store is unavailable");
+                tracing::warn!(store = self.config_name(), "secret store is unavailable");
             }
         }
         self.publish();
@@ -81,7 +84,7 @@ impl ConfiguredStore {
                 self.set_up(true);
                 Err(CoreError::NotFound(format!(
                     "the payload is missing from secret store '{}'",
-                    self.name()
+                    self.config_name()
                 )))
             }
             Err(ExternalStoreError::Unavailable(why)) => {
@@ -90,7 +93,7 @@ impl ConfiguredStore {
                     .increment(1);
                 Err(CoreError::Unavailable(format!(
                     "secret store '{}' ({}) is unavailable: {why}",
-                    self.name(),
+                    self.config_name(),
                     self.plugin
                 )))
             }
@@ -100,7 +103,7 @@ impl ConfiguredStore {
                     .increment(1);
                 Err(CoreError::Unavailable(format!(
                     "secret store '{}' ({}) refused the request: {why}",
-                    self.name(),
+                    self.config_name(),
                     self.plugin
                 )))
             }
@@ -165,13 +168,13 @@ impl PayloadStores {
             [] => {
                 return Err(CoreError::Invalid(format!(
                     "no secret store is the global default: set global_default = true in exactly one of {}",
-                    names(stores.iter().map(|s| s.name()))
+                    names(stores.iter().map(|s| s.config_name()))
                 )));
             }
             several => {
                 return Err(CoreError::Invalid(format!(
                     "several secret stores are the global default ({}): set global_default = true in exactly one",
-                    names(several.iter().map(|&i| stores[i].name()))
+                    names(several.iter().map(|&i| stores[i].config_name()))
                 )));
             }
         };
@@ -198,7 +201,7 @@ impl PayloadStores {
 
     /// The configured store with this configuration name.
     pub fn by_name(&self, name: &str) -> Option<&Arc<ConfiguredStore>> {
-        self.stores.iter().find(|s| s.name() == name)
+        self.stores.iter().find(|s| s.config_name() == name)
     }
 
     /// Whether more than one store is configured (else every payload goes to the one there is).
@@ -211,7 +214,7 @@ impl PayloadStores {
         self.stores
             .iter()
             .filter(|s| !s.is_up())
-            .map(|s| s.name().to_owned())
+            .map(|s| s.config_name().to_owned())
             .collect()
     }
 
@@ -219,7 +222,7 @@ impl PayloadStores {
     pub async fn check_all(&self) {
         for store in self.stores.iter() {
             if let Err(e) = store.check().await {
-                tracing::debug!(store = store.name(), error = %e, "secret store health check failed");
+                tracing::debug!(store = store.config_name(), error = %e, "secret store health check failed");
             }
         }
     }

@@ -53,7 +53,7 @@ impl StoreMigration {
                     .stores()
                     .all()
                     .iter()
-                    .map(|s| s.name())
+                    .map(|s| s.config_name())
                     .collect();
                 CoreError::Invalid(format!(
                     "no secret store named '{name}' is configured (configured: {})",
@@ -179,7 +179,7 @@ impl StoreMigration {
             self.payloads.discard(project_id, secret_id, &copy).await;
             return Err(CoreError::Integrity(format!(
                 "the copy of secret {secret_id}'s payload in secret store '{}' did not read back the same",
-                target.name()
+                target.config_name()
             )));
         }
         let orphan = matches!(source.backend, PayloadBackend::External(_)).then(|| StoreOrphan {

@@ -71,7 +71,7 @@ impl ExpirySweeper {
         let mut destroyed = 0u64;
         for secret in self.store.secrets_expiring_before(cutoff).await? {
             // Only strictly before the cutoff: a secret expiring exactly now is still in its grace period.
-            if !secret.expiration.is_some_and(|e| e < cutoff) {
+            if secret.expiration.is_none_or(|e| e >= cutoff) {
                 continue;
             }
             // An external store's object goes first; a store that is down keeps the secret for the next sweep.

@@ -180,7 +180,11 @@ async fn ready(State(Readiness { expiry, root }): State<Readiness>) -> Response 
         )
             .into_response();
     }
-    if let Some(down) = expiry.payload_stores().map(|s| s.down()).filter(|d| !d.is_empty()) {
+    if let Some(down) = expiry
+        .payload_stores()
+        .map(|s| s.down())
+        .filter(|d| !d.is_empty())
+    {
         let names: Vec<String> = down.iter().map(|n| format!("'{n}'")).collect();
         return (
             StatusCode::SERVICE_UNAVAILABLE,
