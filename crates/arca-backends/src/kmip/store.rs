@@ -92,6 +92,12 @@ impl Inner {
         self.idle.lock().ok().and_then(|mut idle| idle.pop())
     }
 
+    fn drain_idle(&self) {
+        if let Ok(mut idle) = self.idle.lock() {
+            idle.clear();
+        }
+    }
+
     fn put_idle(&self, conn: Connection) {
         if let Ok(mut idle) = self.idle.lock()
             && idle.len() < POOL_SIZE
@@ -145,20 +151,22 @@ impl Inner {
                 }
             };
             match conn.round_trip(&request, self.timeout).await {
-                Ok(response) => {
-                    self.put_idle(conn);
-                    break response;
-                }
-                // A pooled connection the server has since closed (restart, idle timeout): try a fresh one.
+                Ok(response) => break (response, conn),
+                // A pooled connection the server has since closed (restart, idle timeout): the other idle
+                // ones are as old, so drop them all and try a fresh one.
                 Err(ConnError::Io(e)) if reused && attempt == 1 => {
+                    self.drain_idle();
                     tracing::debug!(server = %self.label(), error = %e, "stale KMIP connection, reconnecting");
                 }
                 Err(e) => return Err(self.unavailable(&e)),
             }
         };
+        let (response, conn) = response;
+        // A connection that carried a malformed response is not trusted again.
         let message = ttlv::decode(&response, MAX_RESPONSE).map_err(|e| {
             ExternalStoreError::Rejected(format!("{}: malformed KMIP response: {e}", self.label()))
         })?;
+        self.put_idle(conn);
         messages::read_response(&message, op)
             .map_err(|e| ExternalStoreError::Rejected(format!("{}: {e}", self.label())))
     }

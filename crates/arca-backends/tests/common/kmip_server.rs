@@ -77,6 +77,8 @@ impl Ca {
 /// A running PyKMIP server and the client material to reach it.
 pub struct KmipServer {
     pub dir: tempfile::TempDir,
+    /// The CA of the server and client certificates (to issue more clients).
+    pub ca: Ca,
     pub port: u16,
     child: Option<Child>,
 }
@@ -122,6 +124,7 @@ impl KmipServer {
         .unwrap();
         let mut server = KmipServer {
             dir,
+            ca,
             port,
             child: None,
         };
