@@ -45,6 +45,17 @@ async fn payloads_round_trip_under_distinct_locators() {
     for (locator, payload) in locators.iter().zip(payloads) {
         assert_eq!(&store.get(locator).await.unwrap()[..], payload);
     }
+    // PyKMIP reads messages in quadratic time (a 1.5 MiB payload, above its default Maximum Response Size
+    // that the request header raises, takes ~30 s each way): 128 KiB stays quick.
+    let big: Vec<u8> = (0..128 * 1024).map(|i| (i % 253) as u8).collect();
+    let locator = store.put("project-a", Uuid::new_v4(), &big).await.unwrap();
+    assert_eq!(&store.get(&locator).await.unwrap()[..], &big[..]);
+    // Beyond the store's own limit: refused before sending.
+    let too_big = vec![7u8; 2 * 1024 * 1024 + 1];
+    match store.put("project-a", Uuid::new_v4(), &too_big).await {
+        Err(ExternalStoreError::Rejected(msg)) => assert!(msg.contains("limit"), "{msg}"),
+        other => panic!("expected Rejected, got {other:?}"),
+    }
     // The same object twice, on pooled connections.
     assert_eq!(&store.get(&locators[2]).await.unwrap()[..], &large[..]);
 }

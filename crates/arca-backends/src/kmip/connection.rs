@@ -19,6 +19,8 @@ use super::ttlv;
 
 /// The largest response accepted (a Secret Data payload plus its envelope; Barbican payloads are far smaller).
 pub const MAX_RESPONSE: usize = 4 * 1024 * 1024;
+/// The largest payload `put` sends, so that its Get response stays under [`MAX_RESPONSE`].
+pub const MAX_PAYLOAD: usize = 2 * 1024 * 1024;
 
 /// Why a connection or round trip failed.
 #[derive(Debug)]

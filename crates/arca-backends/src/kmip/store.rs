@@ -17,12 +17,13 @@ use uuid::Uuid;
 use zeroize::Zeroizing;
 
 use super::config::{KmipConfig, KmipError, tls_setup};
-use super::connection::{ConnError, Connection, MAX_RESPONSE};
+use super::connection::{ConnError, Connection, MAX_PAYLOAD, MAX_RESPONSE};
 use super::messages::{self, Credential, NotSecretData, Operation, Outcome};
 use super::ttlv::{self, Item};
 
-/// Idle connections kept for reuse.
-const POOL_SIZE: usize = 8;
+/// Connections open at once (each in-flight request holds one; PyKMIP runs a thread per connection); idle
+/// ones are kept for reuse up to the same number.
+const MAX_CONNECTIONS: usize = 16;
 /// The longest locator sent to the server (PyKMIP's are decimal integers; others use UUIDs).
 const MAX_LOCATOR: usize = 256;
 
@@ -39,6 +40,7 @@ struct Inner {
     server_name: ServerName<'static>,
     credential: Option<(String, SecretString)>,
     idle: Mutex<Vec<Connection>>,
+    slots: tokio::sync::Semaphore,
 }
 
 impl std::fmt::Debug for KmipStore {
@@ -74,6 +76,7 @@ impl KmipStore {
                 server_name: setup.server_name,
                 credential,
                 idle: Mutex::new(Vec::new()),
+                slots: tokio::sync::Semaphore::new(MAX_CONNECTIONS),
             }),
         })
     }
@@ -100,7 +103,7 @@ impl Inner {
 
     fn put_idle(&self, conn: Connection) {
         if let Ok(mut idle) = self.idle.lock()
-            && idle.len() < POOL_SIZE
+            && idle.len() < MAX_CONNECTIONS
         {
             idle.push(conn);
         }
@@ -130,7 +133,18 @@ impl Inner {
                     username,
                     password: password.expose_secret(),
                 });
-            ttlv::to_bytes(&messages::request(op, payload, credential.as_ref()))
+            let max = i32::try_from(MAX_RESPONSE).unwrap_or(i32::MAX);
+            ttlv::to_bytes(&messages::request(op, payload, credential.as_ref(), max))
+        };
+        let _slot = match tokio::time::timeout(self.timeout, self.slots.acquire()).await {
+            Ok(Ok(slot)) => slot,
+            Ok(Err(_)) | Err(_) => {
+                return Err(ExternalStoreError::Unavailable(format!(
+                    "{}: all {MAX_CONNECTIONS} connections stayed busy for {:?}",
+                    self.label(),
+                    self.timeout
+                )));
+            }
         };
         let mut attempt = 0;
         let response = loop {
@@ -222,6 +236,13 @@ impl ExternalStore for KmipStore {
         payload: &[u8],
     ) -> Result<String, ExternalStoreError> {
         let inner = &self.inner;
+        if payload.len() > MAX_PAYLOAD {
+            return Err(ExternalStoreError::Rejected(format!(
+                "{}: a payload of {} bytes exceeds this store's limit of {MAX_PAYLOAD} bytes",
+                inner.label(),
+                payload.len()
+            )));
+        }
         let name = format!("arca/{project_id}/{secret_id}");
         let response = inner
             .call_ok(
@@ -274,9 +295,21 @@ impl ExternalStore for KmipStore {
     }
 
     async fn check(&self) -> Result<(), ExternalStoreError> {
-        self.inner
+        let inner = &self.inner;
+        let payload = inner
             .call_ok(Operation::DiscoverVersions, Vec::new())
-            .await
-            .map(|_| ())
+            .await?;
+        let versions =
+            messages::protocol_versions(payload.as_ref()).map_err(|e| inner.malformed(e))?;
+        // An empty list says nothing; a list without 1.2 says the server will not understand us.
+        if !versions.is_empty() && !versions.contains(&messages::VERSION) {
+            return Err(ExternalStoreError::Rejected(format!(
+                "{} does not speak KMIP {}.{} (it lists {versions:?})",
+                inner.label(),
+                messages::VERSION.0,
+                messages::VERSION.1
+            )));
+        }
+        Ok(())
     }
 }
