@@ -1,6 +1,5 @@
 //! Roots of trust that live outside Arca's core: today a PKCS#11 HSM (`pkcs11::Pkcs11RootKey`), which keeps
-//! the master KEK and the HMAC key inside the token and implements `arca_core::RootKeyProvider` over them;
-//! and secret stores outside the database: a KMIP server (`kmip::KmipStore`, an `arca_core::ExternalStore`).
+//! the master KEK and the HMAC key inside the token and implements `arca_core::RootKeyProvider` over them.
 
 pub mod kmip;
 pub mod pkcs11;

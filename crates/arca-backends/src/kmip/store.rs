@@ -109,7 +109,7 @@ impl Inner {
         }
     }
 
-    fn unavailable(&self, e: &ConnError) -> ExternalStoreError {
+    fn conn_error(&self, e: &ConnError) -> ExternalStoreError {
         match e {
             ConnError::Malformed(_) => {
                 ExternalStoreError::Rejected(format!("{}: {e}", self.label()))
@@ -160,7 +160,7 @@ impl Inner {
                         self.timeout,
                     )
                     .await
-                    .map_err(|e| self.unavailable(&e))?;
+                    .map_err(|e| self.conn_error(&e))?;
                     (conn, false)
                 }
             };
@@ -172,7 +172,7 @@ impl Inner {
                     self.drain_idle();
                     tracing::debug!(server = %self.label(), error = %e, "stale KMIP connection, reconnecting");
                 }
-                Err(e) => return Err(self.unavailable(&e)),
+                Err(e) => return Err(self.conn_error(&e)),
             }
         };
         let (response, conn) = response;
@@ -185,7 +185,7 @@ impl Inner {
             .map_err(|e| ExternalStoreError::Rejected(format!("{}: {e}", self.label())))
     }
 
-    /// Like [`Inner::call`], with a failure turned into an error and the success payload required.
+    /// Like [`Inner::call`], with a failure turned into an error (Item Not Found into `NotFound`).
     async fn call_ok(
         &self,
         op: Operation,
