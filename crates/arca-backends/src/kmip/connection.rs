@@ -19,6 +19,8 @@ use super::ttlv;
 
 /// The largest response accepted (a Secret Data payload plus its envelope; Barbican payloads are far smaller).
 pub const MAX_RESPONSE: usize = 4 * 1024 * 1024;
+/// The largest payload `put` sends, so that its Get response stays under [`MAX_RESPONSE`].
+pub const MAX_PAYLOAD: usize = 2 * 1024 * 1024;
 
 /// Why a connection or round trip failed.
 #[derive(Debug)]
@@ -48,9 +50,35 @@ fn io_error(step: &str, e: &std::io::Error) -> ConnError {
         ErrorKind::ConnectionReset => "connection reset".to_string(),
         ErrorKind::UnexpectedEof => "connection closed by the server".to_string(),
         ErrorKind::BrokenPipe => "connection closed by the server (broken pipe)".to_string(),
-        _ => e.to_string(),
+        _ => match e
+            .get_ref()
+            .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+        {
+            Some(rustls::Error::AlertReceived(alert)) if refuses_certificate(*alert) => {
+                format!(
+                    "the server refused the client certificate (received fatal alert: {alert:?})"
+                )
+            }
+            _ => e.to_string(),
+        },
     };
     ConnError::Io(format!("{step}: {what}"))
+}
+
+/// Alerts a server sends when it does not accept the client certificate.
+fn refuses_certificate(alert: rustls::AlertDescription) -> bool {
+    use rustls::AlertDescription as A;
+    matches!(
+        alert,
+        A::BadCertificate
+            | A::UnsupportedCertificate
+            | A::CertificateRevoked
+            | A::CertificateExpired
+            | A::CertificateUnknown
+            | A::UnknownCA
+            | A::AccessDenied
+            | A::CertificateRequired
+    )
 }
 
 /// An open TLS session with the server.

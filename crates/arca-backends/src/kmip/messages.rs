@@ -22,6 +22,7 @@ pub mod tag {
     pub const KEY_FORMAT_TYPE: u32 = 0x420042;
     pub const KEY_MATERIAL: u32 = 0x420043;
     pub const KEY_VALUE: u32 = 0x420045;
+    pub const MAXIMUM_RESPONSE_SIZE: u32 = 0x420050;
     pub const NAME_TYPE: u32 = 0x420054;
     pub const NAME_VALUE: u32 = 0x420055;
     pub const OBJECT_TYPE: u32 = 0x420057;
@@ -84,15 +85,28 @@ pub struct Credential<'a> {
     pub password: &'a str,
 }
 
-/// A full request message with one batch item.
-pub fn request(op: Operation, payload: Vec<Item>, credential: Option<&Credential<'_>>) -> Item {
-    let mut header = vec![Item::structure(
-        tag::PROTOCOL_VERSION,
-        vec![
-            Item::integer(tag::PROTOCOL_VERSION_MAJOR, 1),
-            Item::integer(tag::PROTOCOL_VERSION_MINOR, 2),
-        ],
-    )];
+/// The protocol version this client speaks.
+pub const VERSION: (i32, i32) = (1, 2);
+
+/// A full request message with one batch item; `max_response` is announced as the Maximum Response Size
+/// (PyKMIP's default is 1 MiB).
+pub fn request(
+    op: Operation,
+    payload: Vec<Item>,
+    credential: Option<&Credential<'_>>,
+    max_response: i32,
+) -> Item {
+    // The header's fields in the order of KMIP 1.2 §7.2.
+    let mut header = vec![
+        Item::structure(
+            tag::PROTOCOL_VERSION,
+            vec![
+                Item::integer(tag::PROTOCOL_VERSION_MAJOR, VERSION.0),
+                Item::integer(tag::PROTOCOL_VERSION_MINOR, VERSION.1),
+            ],
+        ),
+        Item::integer(tag::MAXIMUM_RESPONSE_SIZE, max_response),
+    ];
     if let Some(c) = credential {
         header.push(Item::structure(
             tag::AUTHENTICATION,
@@ -263,6 +277,27 @@ pub fn unique_identifier(payload: &Item) -> Result<String, Malformed> {
     }
 }
 
+/// The protocol versions listed in a Discover Versions response payload (absent payload: none listed).
+pub fn protocol_versions(payload: Option<&Item>) -> Result<Vec<(i32, i32)>, Malformed> {
+    let Some(payload) = payload else {
+        return Ok(Vec::new());
+    };
+    payload
+        .children_with(tag::PROTOCOL_VERSION)
+        .map(|v| {
+            match (
+                v.child(tag::PROTOCOL_VERSION_MAJOR).map(|i| &i.value),
+                v.child(tag::PROTOCOL_VERSION_MINOR).map(|i| &i.value),
+            ) {
+                (Some(Value::Integer(major)), Some(Value::Integer(minor))) => Ok((*major, *minor)),
+                _ => Err(malformed(
+                    "protocol version without integer major and minor",
+                )),
+            }
+        })
+        .collect()
+}
+
 /// Why a Get response carries no usable Secret Data.
 #[derive(Debug, thiserror::Error)]
 pub enum NotSecretData {
@@ -361,6 +396,7 @@ mod tests {
             Operation::Register,
             register_payload("arca/p/s", b"\0secret"),
             Some(&c),
+            1 << 20,
         );
         let bytes = to_bytes(&req);
         assert_eq!(decode(&bytes, 1 << 20).unwrap(), req);

@@ -7,7 +7,7 @@ mod config;
 mod connection;
 mod messages;
 mod store;
-pub mod ttlv;
+mod ttlv;
 
 pub use config::{DEFAULT_PORT, DEFAULT_TIMEOUT, KmipConfig, KmipError};
 pub use store::KmipStore;

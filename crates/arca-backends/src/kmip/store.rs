@@ -17,12 +17,13 @@ use uuid::Uuid;
 use zeroize::Zeroizing;
 
 use super::config::{KmipConfig, KmipError, tls_setup};
-use super::connection::{ConnError, Connection, MAX_RESPONSE};
+use super::connection::{ConnError, Connection, MAX_PAYLOAD, MAX_RESPONSE};
 use super::messages::{self, Credential, NotSecretData, Operation, Outcome};
 use super::ttlv::{self, Item};
 
-/// Idle connections kept for reuse.
-const POOL_SIZE: usize = 8;
+/// Connections open at once (each in-flight request holds one; PyKMIP runs a thread per connection); idle
+/// ones are kept for reuse up to the same number.
+const MAX_CONNECTIONS: usize = 16;
 /// The longest locator sent to the server (PyKMIP's are decimal integers; others use UUIDs).
 const MAX_LOCATOR: usize = 256;
 
@@ -39,6 +40,7 @@ struct Inner {
     server_name: ServerName<'static>,
     credential: Option<(String, SecretString)>,
     idle: Mutex<Vec<Connection>>,
+    slots: tokio::sync::Semaphore,
 }
 
 impl std::fmt::Debug for KmipStore {
@@ -74,6 +76,7 @@ impl KmipStore {
                 server_name: setup.server_name,
                 credential,
                 idle: Mutex::new(Vec::new()),
+                slots: tokio::sync::Semaphore::new(MAX_CONNECTIONS),
             }),
         })
     }
@@ -92,15 +95,21 @@ impl Inner {
         self.idle.lock().ok().and_then(|mut idle| idle.pop())
     }
 
+    fn drain_idle(&self) {
+        if let Ok(mut idle) = self.idle.lock() {
+            idle.clear();
+        }
+    }
+
     fn put_idle(&self, conn: Connection) {
         if let Ok(mut idle) = self.idle.lock()
-            && idle.len() < POOL_SIZE
+            && idle.len() < MAX_CONNECTIONS
         {
             idle.push(conn);
         }
     }
 
-    fn unavailable(&self, e: &ConnError) -> ExternalStoreError {
+    fn conn_error(&self, e: &ConnError) -> ExternalStoreError {
         match e {
             ConnError::Malformed(_) => {
                 ExternalStoreError::Rejected(format!("{}: {e}", self.label()))
@@ -124,7 +133,18 @@ impl Inner {
                     username,
                     password: password.expose_secret(),
                 });
-            ttlv::to_bytes(&messages::request(op, payload, credential.as_ref()))
+            let max = i32::try_from(MAX_RESPONSE).unwrap_or(i32::MAX);
+            ttlv::to_bytes(&messages::request(op, payload, credential.as_ref(), max))
+        };
+        let _slot = match tokio::time::timeout(self.timeout, self.slots.acquire()).await {
+            Ok(Ok(slot)) => slot,
+            Ok(Err(_)) | Err(_) => {
+                return Err(ExternalStoreError::Unavailable(format!(
+                    "{}: all {MAX_CONNECTIONS} connections stayed busy for {:?}",
+                    self.label(),
+                    self.timeout
+                )));
+            }
         };
         let mut attempt = 0;
         let response = loop {
@@ -140,30 +160,32 @@ impl Inner {
                         self.timeout,
                     )
                     .await
-                    .map_err(|e| self.unavailable(&e))?;
+                    .map_err(|e| self.conn_error(&e))?;
                     (conn, false)
                 }
             };
             match conn.round_trip(&request, self.timeout).await {
-                Ok(response) => {
-                    self.put_idle(conn);
-                    break response;
-                }
-                // A pooled connection the server has since closed (restart, idle timeout): try a fresh one.
+                Ok(response) => break (response, conn),
+                // A pooled connection the server has since closed (restart, idle timeout): the other idle
+                // ones are as old, so drop them all and try a fresh one.
                 Err(ConnError::Io(e)) if reused && attempt == 1 => {
+                    self.drain_idle();
                     tracing::debug!(server = %self.label(), error = %e, "stale KMIP connection, reconnecting");
                 }
-                Err(e) => return Err(self.unavailable(&e)),
+                Err(e) => return Err(self.conn_error(&e)),
             }
         };
+        let (response, conn) = response;
+        // A connection that carried a malformed response is not trusted again.
         let message = ttlv::decode(&response, MAX_RESPONSE).map_err(|e| {
             ExternalStoreError::Rejected(format!("{}: malformed KMIP response: {e}", self.label()))
         })?;
+        self.put_idle(conn);
         messages::read_response(&message, op)
             .map_err(|e| ExternalStoreError::Rejected(format!("{}: {e}", self.label())))
     }
 
-    /// Like [`Inner::call`], with a failure turned into an error and the success payload required.
+    /// Like [`Inner::call`], with a failure turned into an error (Item Not Found into `NotFound`).
     async fn call_ok(
         &self,
         op: Operation,
@@ -214,6 +236,13 @@ impl ExternalStore for KmipStore {
         payload: &[u8],
     ) -> Result<String, ExternalStoreError> {
         let inner = &self.inner;
+        if payload.len() > MAX_PAYLOAD {
+            return Err(ExternalStoreError::Rejected(format!(
+                "{}: a payload of {} bytes exceeds this store's limit of {MAX_PAYLOAD} bytes",
+                inner.label(),
+                payload.len()
+            )));
+        }
         let name = format!("arca/{project_id}/{secret_id}");
         let response = inner
             .call_ok(
@@ -266,9 +295,21 @@ impl ExternalStore for KmipStore {
     }
 
     async fn check(&self) -> Result<(), ExternalStoreError> {
-        self.inner
+        let inner = &self.inner;
+        let payload = inner
             .call_ok(Operation::DiscoverVersions, Vec::new())
-            .await
-            .map(|_| ())
+            .await?;
+        let versions =
+            messages::protocol_versions(payload.as_ref()).map_err(|e| inner.malformed(e))?;
+        // An empty list says nothing; a list without 1.2 says the server will not understand us.
+        if !versions.is_empty() && !versions.contains(&messages::VERSION) {
+            return Err(ExternalStoreError::Rejected(format!(
+                "{} does not speak KMIP {}.{} (it lists {versions:?})",
+                inner.label(),
+                messages::VERSION.0,
+                messages::VERSION.1
+            )));
+        }
+        Ok(())
     }
 }

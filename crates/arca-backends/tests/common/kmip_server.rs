@@ -2,9 +2,11 @@
 //! serverAuth) and a client certificate (EKU clientAuth) made with rcgen in a temporary directory, a
 //! `server.conf` on a free port with mutual TLS, and `pykmip-server` from the compat venv (`ARCA_COMPAT_VENV`,
 //! else `<repo>/.venv`) started and waited for; the process is killed on drop. A missing venv fails the test
-//! with a message naming `scripts/test`, never a skip.
+//! with a message naming `scripts/test`, never a skip. PyKMIP forks helper processes, so the server runs in its
+//! own process group and the whole group is killed.
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -77,6 +79,8 @@ impl Ca {
 /// A running PyKMIP server and the client material to reach it.
 pub struct KmipServer {
     pub dir: tempfile::TempDir,
+    /// The CA of the server and client certificates (to issue more clients).
+    pub ca: Ca,
     pub port: u16,
     child: Option<Child>,
 }
@@ -122,6 +126,7 @@ impl KmipServer {
         .unwrap();
         let mut server = KmipServer {
             dir,
+            ca,
             port,
             child: None,
         };
@@ -143,9 +148,16 @@ impl KmipServer {
         config
     }
 
-    /// Kills the server process (the database stays).
+    /// Kills the server and the processes it forked (the policy monitor), all in its own process group;
+    /// the database stays.
     pub fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {
+            if let Ok(pgid) = i32::try_from(child.id()) {
+                let _ = nix::sys::signal::killpg(
+                    nix::unistd::Pid::from_raw(pgid),
+                    nix::sys::signal::Signal::SIGKILL,
+                );
+            }
             let _ = child.kill();
             let _ = child.wait();
         }
@@ -168,6 +180,8 @@ impl KmipServer {
             .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())
             .stderr(log)
+            // Its own process group, so that `stop` also reaches the processes it forks.
+            .process_group(0)
             .spawn()
             .unwrap();
         self.child = Some(child);
