@@ -113,7 +113,8 @@ impl Auth {
                         vault = %http.name(),
                         "the Vault token nears its token_max_ttl; logging in again"
                     ),
-                    Err(CallError::Unavailable(m)) => return Err(CallError::Unavailable(m)),
+                    // Even a 5xx ("past the max TTL, cannot renew") is answered by a new login; if
+                    // Vault is really down, the login reports it.
                     Err(e) => tracing::info!(
                         vault = %http.name(),
                         error = %describe(&e),

@@ -100,22 +100,44 @@ impl Http {
         what: &str,
     ) -> Result<Zeroizing<Vec<u8>>, CallError> {
         let name = self.name();
-        let mut request = self.client.request(method, format!("{}{path}", self.base));
-        if let Some(token) = token {
-            let mut value = HeaderValue::from_str(token.expose_secret()).map_err(|_| {
-                CallError::Rejected(format!(
-                    "{name}: {what}: the token Vault issued is not a valid header value"
-                ))
-            })?;
-            value.set_sensitive(true);
-            request = request.header("X-Vault-Token", value);
-        }
-        if let Some(body) = body {
-            request = request
-                .header(CONTENT_TYPE, "application/json")
-                .body(Bytes::from_owner(body));
-        }
-        let mut response = request.send().await.map_err(|e| self.transport(&e, what))?;
+        let token = match token {
+            Some(token) => {
+                let mut value = HeaderValue::from_str(token.expose_secret()).map_err(|_| {
+                    CallError::Rejected(format!(
+                        "{name}: {what}: the token Vault issued is not a valid header value"
+                    ))
+                })?;
+                value.set_sensitive(true);
+                Some(value)
+            }
+            None => None,
+        };
+        // The buffer is zeroized when the last `Bytes` over it (ours or hyper's) is dropped.
+        let body = body.map(Bytes::from_owner);
+        let url = format!("{}{path}", self.base);
+        let send = || {
+            let mut request = self.client.request(method.clone(), &url);
+            if let Some(token) = &token {
+                request = request.header("X-Vault-Token", token.clone());
+            }
+            if let Some(body) = &body {
+                request = request
+                    .header(CONTENT_TYPE, "application/json")
+                    .body(body.clone());
+            }
+            request.send()
+        };
+        // A pooled connection the server (or a proxy) closed fails the request without an answer: try once
+        // more, on a new connection, unless the first try timed out. Every call here may be repeated (a KV
+        // v2 write adds a version with the same payload).
+        let mut response = match send().await {
+            Ok(response) => response,
+            Err(e) if !e.is_timeout() => {
+                tracing::debug!(vault = %name, error = %chain(&e), "retrying once");
+                send().await.map_err(|e| self.transport(&e, what))?
+            }
+            Err(e) => return Err(self.transport(&e, what)),
+        };
         let status = response.status();
         let capacity = response
             .content_length()

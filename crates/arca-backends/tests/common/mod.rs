@@ -4,6 +4,8 @@
 //! environment. A missing SoftHSM2 fails the test with a message naming `scripts/test`, never a skip.
 #![allow(dead_code)]
 
+pub mod openbao;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
