@@ -227,6 +227,41 @@ async fn a_revoked_token_is_replaced_by_a_new_login() {
 }
 
 #[tokio::test]
+async fn a_rotated_secret_id_is_read_at_the_next_login() {
+    let bao = OpenBao::start().await;
+    let role = bao.arca_role().await;
+    let vault = store(bao.config(&role));
+    let locator = vault.put("p", Uuid::now_v7(), b"kept").await.unwrap();
+    // The operator issues a new secret id, destroys the old one and revokes the token it gave.
+    let fresh = bao
+        .root_ok(
+            Method::POST,
+            "auth/approle/role/arca/secret-id",
+            Some(json!({})),
+        )
+        .await["data"]["secret_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    write_secret_file(&role.secret_id_file, &fresh, 0o400);
+    bao.root_ok(
+        Method::POST,
+        "auth/approle/role/arca/secret-id/destroy",
+        Some(json!({ "secret_id": role.secret_id })),
+    )
+    .await;
+    for accessor in accessors_with(&bao, "arca").await {
+        bao.root_ok(
+            Method::POST,
+            "auth/token/revoke-accessor",
+            Some(json!({ "accessor": accessor })),
+        )
+        .await;
+    }
+    assert_eq!(*vault.get(&locator).await.unwrap(), b"kept");
+}
+
+#[tokio::test]
 async fn refusals_are_clear_and_carry_no_secret() {
     let bao = OpenBao::start().await;
     let role = bao.arca_role().await;
@@ -393,6 +428,40 @@ async fn an_outage_is_unavailable_and_recovery_needs_no_new_client() {
     drop(bao);
     let message = unavailable(vault.check().await);
     assert!(message.starts_with(&format!("Vault at {url}")), "{message}");
+}
+
+#[tokio::test]
+async fn calls_queued_behind_an_unreachable_refresh_fail_fast() {
+    let bao = OpenBao::start().await;
+    let role = bao.role("short", &["arca"], "2s", "1h", 0).await;
+    let proxy = Proxy::start(bao.port).await;
+    let mut config = bao.config(&role);
+    config.vault_url = format!("http://127.0.0.1:{}", proxy.port);
+    config.timeout = Duration::from_secs(1);
+    let vault = Arc::new(store(config));
+    vault.check().await.unwrap();
+    // Past half the TTL every call must refresh the token first, and Vault does not answer.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    proxy.set(Mode::Hang);
+    let start = Instant::now();
+    let calls: Vec<_> = (0..6)
+        .map(|_| {
+            let vault = vault.clone();
+            tokio::spawn(async move { vault.check().await })
+        })
+        .collect();
+    for call in calls {
+        unavailable(call.await.unwrap());
+    }
+    // One refresh waits out its timeout (with one retry at most); the others fail at once behind it.
+    assert!(
+        start.elapsed() < Duration::from_millis(2900),
+        "{:?}",
+        start.elapsed()
+    );
+    proxy.set(Mode::Forward);
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    vault.check().await.unwrap();
 }
 
 #[tokio::test]

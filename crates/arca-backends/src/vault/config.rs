@@ -145,7 +145,7 @@ impl VaultConfig {
     }
 }
 
-fn read_secret_id_file(path: &Path) -> Result<SecretString, VaultError> {
+pub(super) fn read_secret_id_file(path: &Path) -> Result<SecretString, VaultError> {
     let err = |detail: String| VaultError::SecretIdFile {
         path: path.to_owned(),
         detail,
