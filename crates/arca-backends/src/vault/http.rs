@@ -131,8 +131,9 @@ impl Http {
             request.send()
         };
         // A pooled connection the server (or a proxy) closed fails the request without an answer: try once
-        // more, on a new connection, unless the first try timed out. Every call here may be repeated (a KV
-        // v2 write adds a version with the same payload).
+        // more, on a new connection, unless the first try timed out. Every call here may be repeated: a KV
+        // v2 write adds a version with the same payload, a login issues a second token (and uses up one
+        // more use of a secret id limited by `secret_id_num_uses`).
         let mut response = match send().await {
             Ok(response) => response,
             Err(e) if !e.is_timeout() => {
