@@ -55,12 +55,25 @@ impl VaultConfig {
     /// query or fragment.
     pub(super) fn base_url(&self) -> Result<String, VaultError> {
         let raw = self.vault_url.trim();
+        let parsed = Url::parse(raw);
+        // Messages never repeat user info (a password in the URL).
+        let shown = match &parsed {
+            Ok(url) if !url.username().is_empty() || url.password().is_some() => {
+                let mut clean = url.clone();
+                let _ = clean.set_username("");
+                let _ = clean.set_password(None);
+                clean.to_string()
+            }
+            Ok(_) => raw.to_owned(),
+            Err(_) if raw.contains('@') => "(not shown: it contains '@')".to_owned(),
+            Err(_) => raw.to_owned(),
+        };
         let bad = |why: &str| {
             VaultError::Config(format!(
-                "vault_url {raw:?} {why}: use e.g. \"https://vault.example:8200\""
+                "vault_url {shown:?} {why}: use e.g. \"https://vault.example:8200\""
             ))
         };
-        let url = Url::parse(raw).map_err(|e| bad(&format!("is not a valid URL ({e})")))?;
+        let url = parsed.map_err(|e| bad(&format!("is not a valid URL ({e})")))?;
         if !matches!(url.scheme(), "http" | "https") {
             return Err(bad(&format!(
                 "has scheme {:?}; only http and https are supported",
@@ -132,7 +145,7 @@ impl VaultConfig {
     }
 }
 
-fn read_secret_id_file(path: &Path) -> Result<SecretString, VaultError> {
+pub(super) fn read_secret_id_file(path: &Path) -> Result<SecretString, VaultError> {
     let err = |detail: String| VaultError::SecretIdFile {
         path: path.to_owned(),
         detail,

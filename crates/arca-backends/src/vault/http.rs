@@ -1,7 +1,8 @@
 //! The HTTP side of the Vault store: a reqwest client on rustls with the aws-lc-rs provider (the CA file or
 //! Mozilla's roots, a timeout on every request, no redirects: the token must not follow one), one request
-//! with an optional `X-Vault-Token` and body, and the mapping of Vault's answers to failures: no connection,
-//! timeouts, 5xx, 429 and sealed (503) are `Unavailable`, 404 `NotFound`, 403 `Forbidden` (the caller logs in
+//! with an optional `X-Vault-Token` and body (tried once more on a new connection if a pooled one was found
+//! closed), and the mapping of Vault's answers to failures: no connection and timeouts are `Unavailable`,
+//! 5xx, 429, redirects and sealed (503) `NotServing`, 404 `NotFound`, 403 `Forbidden` (the caller logs in
 //! again once), other 4xx `Rejected` with Vault's `errors` text. Bodies that carry a payload or a credential
 //! live in zeroizing buffers; zeroize cannot reach copies made inside hyper, rustls or the kernel.
 
@@ -29,8 +30,10 @@ const MAX_ERROR_TEXT: usize = 300;
 /// Why one request failed.
 #[derive(Debug)]
 pub(super) enum CallError {
-    /// No usable answer: no connection, TLS failure, timeout, 5xx, 429, sealed, redirect.
+    /// No answer: no connection, TLS failure, timeout.
     Unavailable(String),
+    /// An answer that says Vault is not serving: 5xx, sealed (503), 429, a redirect.
+    NotServing(String),
     /// 404.
     NotFound,
     /// 403: a bad or expired token, or a policy that does not allow the call.
@@ -43,7 +46,7 @@ impl CallError {
     /// The form the `ExternalStore` caller sees (`Forbidden` after the retry is a refusal).
     pub(super) fn into_store(self) -> ExternalStoreError {
         match self {
-            Self::Unavailable(m) => ExternalStoreError::Unavailable(m),
+            Self::Unavailable(m) | Self::NotServing(m) => ExternalStoreError::Unavailable(m),
             Self::NotFound => ExternalStoreError::NotFound,
             Self::Forbidden(m) | Self::Rejected(m) => ExternalStoreError::Rejected(m),
         }
@@ -100,22 +103,45 @@ impl Http {
         what: &str,
     ) -> Result<Zeroizing<Vec<u8>>, CallError> {
         let name = self.name();
-        let mut request = self.client.request(method, format!("{}{path}", self.base));
-        if let Some(token) = token {
-            let mut value = HeaderValue::from_str(token.expose_secret()).map_err(|_| {
-                CallError::Rejected(format!(
-                    "{name}: {what}: the token Vault issued is not a valid header value"
-                ))
-            })?;
-            value.set_sensitive(true);
-            request = request.header("X-Vault-Token", value);
-        }
-        if let Some(body) = body {
-            request = request
-                .header(CONTENT_TYPE, "application/json")
-                .body(Bytes::from_owner(body));
-        }
-        let mut response = request.send().await.map_err(|e| self.transport(&e, what))?;
+        let token = match token {
+            Some(token) => {
+                let mut value = HeaderValue::from_str(token.expose_secret()).map_err(|_| {
+                    CallError::Rejected(format!(
+                        "{name}: {what}: the token Vault issued is not a valid header value"
+                    ))
+                })?;
+                value.set_sensitive(true);
+                Some(value)
+            }
+            None => None,
+        };
+        // The buffer is zeroized when the last `Bytes` over it (ours or hyper's) is dropped.
+        let body = body.map(Bytes::from_owner);
+        let url = format!("{}{path}", self.base);
+        let send = || {
+            let mut request = self.client.request(method.clone(), &url);
+            if let Some(token) = &token {
+                request = request.header("X-Vault-Token", token.clone());
+            }
+            if let Some(body) = &body {
+                request = request
+                    .header(CONTENT_TYPE, "application/json")
+                    .body(body.clone());
+            }
+            request.send()
+        };
+        // A pooled connection the server (or a proxy) closed fails the request without an answer: try once
+        // more, on a new connection, unless the first try timed out. Every call here may be repeated: a KV
+        // v2 write adds a version with the same payload, a login issues a second token (and uses up one
+        // more use of a secret id limited by `secret_id_num_uses`).
+        let mut response = match send().await {
+            Ok(response) => response,
+            Err(e) if !e.is_timeout() => {
+                tracing::debug!(vault = %name, error = %chain(&e), "retrying once");
+                send().await.map_err(|e| self.transport(&e, what))?
+            }
+            Err(e) => return Err(self.transport(&e, what)),
+        };
         let status = response.status();
         let capacity = response
             .content_length()
@@ -144,13 +170,13 @@ impl Http {
             StatusCode::NOT_FOUND => CallError::NotFound,
             StatusCode::FORBIDDEN => CallError::Forbidden(format!("{name}: {what}: {text}")),
             StatusCode::SERVICE_UNAVAILABLE => {
-                CallError::Unavailable(format!("{name}: {what}: answered 503 ({text})"))
+                CallError::NotServing(format!("{name}: {what}: answered 503 ({text})"))
             }
             StatusCode::TOO_MANY_REQUESTS | StatusCode::PRECONDITION_FAILED => {
-                CallError::Unavailable(format!("{name}: {what}: answered {code} ({text})"))
+                CallError::NotServing(format!("{name}: {what}: answered {code} ({text})"))
             }
             s if s.is_server_error() => {
-                CallError::Unavailable(format!("{name}: {what}: answered {code} ({text})"))
+                CallError::NotServing(format!("{name}: {what}: answered {code} ({text})"))
             }
             s if s.is_redirection() => {
                 let to = response
@@ -158,7 +184,7 @@ impl Http {
                     .get(reqwest::header::LOCATION)
                     .and_then(|v| v.to_str().ok())
                     .unwrap_or("nowhere");
-                CallError::Unavailable(format!(
+                CallError::NotServing(format!(
                     "{name}: {what}: answered {code}, a redirect to {to} (not followed: it would carry the token); point vault_url at the active node or its load balancer"
                 ))
             }

