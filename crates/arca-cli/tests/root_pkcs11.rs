@@ -146,13 +146,58 @@ fn secrets_live_under_keys_in_the_hsm_and_survive_an_outage() {
         (200, b"kept in the HSM's care".as_slice())
     );
 
-    // Restart: the keys are found again in the token.
+    // Restart: the keys are found again in the token. The `pkcs11` secret store (payloads sealed under the
+    // HSM root of trust) becomes the global default beside the software store the first secret went to.
     server.stop();
+    let mut config = std::fs::read_to_string(data.join("arca.toml")).unwrap();
+    config.push_str(
+        "\n[secret_stores.hsm]\nplugin = \"pkcs11\"\nglobal_default = true\n\n[secret_stores.software]\nplugin = \"software\"\n",
+    );
+    std::fs::write(data.join("arca.toml"), config).unwrap();
     let server = start(&hsm, &data);
     let (status, body) = rt.block_on(get_payload(&client, &server.url, &admin, &id));
     assert_eq!(
         (status, body.as_slice()),
         (200, b"kept in the HSM's care".as_slice())
+    );
+    let default = rt.block_on(send(
+        client
+            .get(format!("{}/v1/secret-stores/global-default", server.url))
+            .header("X-Auth-Token", &admin),
+    ));
+    assert_eq!(default.status, 200, "{}", default.text());
+    assert_eq!(default.json()["crypto_plugin"], "p11_crypto");
+    assert_eq!(default.json()["name"], "PKCS11 HSM");
+    let in_hsm_store = secret_id(
+        &rt.block_on(store_text(
+            &client,
+            &server.url,
+            &admin,
+            "h",
+            "in the pkcs11 store",
+        ))
+        .unwrap(),
+    );
+    let (status, body) = rt.block_on(get_payload(&client, &server.url, &admin, &in_hsm_store));
+    assert_eq!(
+        (status, body.as_slice()),
+        (200, b"in the pkcs11 store".as_slice())
+    );
+    let listed = run(
+        arca()
+            .args(["secret-store", "list", "--data-dir"])
+            .arg(&data)
+            .env("SOFTHSM2_CONF", hsm.conf.to_str().unwrap()),
+        COMMAND_TIMEOUT,
+    )
+    .ok("arca secret-store list");
+    assert!(
+        listed
+            .stdout_str()
+            .lines()
+            .any(|l| l.starts_with("hsm ") && l.contains("payloads=1")),
+        "{}",
+        listed.describe()
     );
 
     // The token goes away: 503 with a message that says so.

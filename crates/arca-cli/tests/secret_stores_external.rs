@@ -268,6 +268,49 @@ async fn kmip_store_keeps_payloads_on_the_kmip_server_and_survives_an_outage() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn the_expiry_sweeper_destroys_expired_payloads_on_the_kmip_server() {
+    let kmip = KmipServer::start();
+    let data = init();
+    append_config(&data.config(), &kmip_section(&kmip, true));
+    let server = Server::start_with(
+        ServerOpts::new(&data.dir)
+            .env("ARCA_EXPIRY_GRACE", "1s")
+            .env("ARCA_EXPIRY_SWEEP_INTERVAL", "1s"),
+    )
+    .unwrap_or_else(|f| panic!("{}", f.describe()));
+    let http = http();
+    let creator = token_create(&data.dir, "p", "alice", "creator");
+    let before = kmip_objects(&kmip);
+    let r = send(
+        http.post(format!("{}/v1/secrets", server.url))
+            .header("X-Auth-Token", &creator)
+            .json(&serde_json::json!({
+                "payload": "short-lived",
+                "payload_content_type": "text/plain",
+                "expiration": iso_utc(2),
+            })),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    let kept = secret_id(
+        &store_text(&http, &server.url, &creator, "k", "long-lived")
+            .await
+            .unwrap(),
+    );
+    assert_eq!(kmip_objects(&kmip), before + 2);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while kmip_objects(&kmip) != before + 1 {
+        assert!(
+            Instant::now() < deadline,
+            "the expired payload is still on the KMIP server"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    let (status, _) = get_payload(&http, &server.url, &creator, &kept).await;
+    assert_eq!(status, 200, "the unexpired secret is untouched");
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn vault_store_keeps_payloads_in_kv_v2() {
     let bao = OpenBao::start().await;
     let role = bao.arca_role().await;
