@@ -107,3 +107,13 @@ pub(super) fn to_count(total: i64) -> Result<u64, StoreError> {
     u64::try_from(total)
         .map_err(|_| StoreError(format!("PostgreSQL store: negative count {total}")))
 }
+
+/// Column `name` of `row`, decoded; a type mismatch or NULL where none is allowed is an error naming the column.
+pub(super) fn col<'r, T>(row: &'r sqlx::postgres::PgRow, name: &str) -> Result<T, StoreError>
+where
+    T: sqlx::Decode<'r, sqlx::Postgres> + sqlx::Type<sqlx::Postgres>,
+{
+    use sqlx::Row;
+    row.try_get(name)
+        .map_err(|e| StoreError(format!("PostgreSQL store: reading column {name}: {e}")))
+}
