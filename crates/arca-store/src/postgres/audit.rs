@@ -154,3 +154,69 @@ pub(super) async fn audit_records(pool: &PgPool) -> Result<Vec<AuditRecord>, Sto
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::postgres::testing::TempPostgres;
+    use crate::postgres::{PostgresOptions, PostgresStore};
+
+    /// A stand-in sealer: the MAC names the sequence number and the predecessor, so the test can check both.
+    fn sealer() -> AuditSealer {
+        Arc::new(|seq, prev_mac, _event| {
+            let mut mac = seq.to_be_bytes().to_vec();
+            mac.extend_from_slice(prev_mac.get(..8).unwrap_or(prev_mac));
+            (1, mac)
+        })
+    }
+
+    /// An append inside a transaction that rolls back leaves no record and no gap; one that commits holds the
+    /// head until then, so an append from another connection waits and chains after it.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn append_in_belongs_to_the_callers_transaction() {
+        let pg = TempPostgres::new();
+        let store = PostgresStore::connect(&pg.url(), PostgresOptions::default())
+            .await
+            .expect("connect");
+        let pool = store.pool().clone();
+
+        let mut tx = pool.begin().await.expect("begin");
+        let rolled_back = append_audit_in(&mut tx, b"undone".to_vec(), sealer())
+            .await
+            .expect("append");
+        assert_eq!(
+            (rolled_back.seq, rolled_back.prev_mac.as_slice()),
+            (1, &GENESIS_MAC[..])
+        );
+        tx.rollback().await.expect("rollback");
+        assert!(audit_records(&pool).await.expect("read").is_empty());
+
+        let mut tx = pool.begin().await.expect("begin");
+        let first = append_audit_in(&mut tx, b"kept".to_vec(), sealer())
+            .await
+            .expect("append");
+        assert_eq!(first.seq, 1, "the rolled-back record left no gap");
+        // Another connection's append waits on the locked head until this transaction commits.
+        let other = tokio::spawn({
+            let pool = pool.clone();
+            async move { append_audit(&pool, b"second".to_vec(), sealer()).await }
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        assert!(
+            !other.is_finished(),
+            "the head is locked by the open transaction"
+        );
+        tx.commit().await.expect("commit");
+        let second = other.await.expect("join").expect("append");
+        assert_eq!(
+            (second.seq, second.prev_mac.clone()),
+            (2, first.mac.clone())
+        );
+
+        let all = audit_records(&pool).await.expect("read");
+        assert_eq!(all, vec![first, second]);
+        store.close().await;
+    }
+}
