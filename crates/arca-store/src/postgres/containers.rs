@@ -224,7 +224,10 @@ async fn insert_ref(
 
 /// Inserts the container and its references in the caller's transaction; `false` when a referenced secret is
 /// gone (the caller must then roll back).
-pub(super) async fn insert_in(conn: &mut PgConnection, c: &ContainerRecord) -> Result<bool, StoreError> {
+pub(super) async fn insert_in(
+    conn: &mut PgConnection,
+    c: &ContainerRecord,
+) -> Result<bool, StoreError> {
     for reference in &c.secret_refs {
         if !secrets::exists_by_id(conn, &uuid_to_db(reference.secret_id), false).await? {
             return Ok(false);

@@ -30,11 +30,12 @@ pub(super) async fn get_system_key(
     pool: &PgPool,
     name: &str,
 ) -> Result<Option<WrappedKeyRow>, StoreError> {
-    let row = sqlx::query("SELECT rk_version, wrap_alg, wrapped, mac FROM system_keys WHERE name = $1")
-        .bind(name)
-        .fetch_optional(pool)
-        .await
-        .map_err(err("reading a system key"))?;
+    let row =
+        sqlx::query("SELECT rk_version, wrap_alg, wrapped, mac FROM system_keys WHERE name = $1")
+            .bind(name)
+            .fetch_optional(pool)
+            .await
+            .map_err(err("reading a system key"))?;
     row.as_ref().map(wrapped_from_row).transpose()
 }
 

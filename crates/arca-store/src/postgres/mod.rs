@@ -36,10 +36,10 @@ use arca_core::{
     WrappedKeyRow,
 };
 use async_trait::async_trait;
-use time::OffsetDateTime;
-use uuid::Uuid;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgPool, Postgres, Transaction};
+use time::OffsetDateTime;
+use uuid::Uuid;
 
 use error::err;
 
@@ -545,7 +545,11 @@ impl Store for PostgresStore {
     }
 
     // --- orders ---
-    async fn insert_order(&self, order: &OrderRecord, check: QuotaCheck) -> Result<bool, StoreError> {
+    async fn insert_order(
+        &self,
+        order: &OrderRecord,
+        check: QuotaCheck,
+    ) -> Result<bool, StoreError> {
         orders::insert(&self.pool, order, check).await
     }
 

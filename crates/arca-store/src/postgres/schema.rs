@@ -14,7 +14,10 @@ const MIGRATION_LOCK: i64 = 0x6172_6361_006d_6967;
 /// Every migration, in order: (version, SQL). Versions are never renumbered or edited once released.
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../migrations-postgres/0001_core.sql")),
-    // (2, include_str!("../../migrations-postgres/0002_audit_kms.sql")), — added when helper B's branch merges.
+    (
+        2,
+        include_str!("../../migrations-postgres/0002_audit_kms.sql"),
+    ),
 ];
 
 /// Brings the database up to the newest schema version; refuses a database from a newer Arca.
