@@ -1173,3 +1173,62 @@ async fn orders_lifecycle() {
     assert!(store.delete_order(o4.id).await.unwrap());
     assert!(!store.delete_order(o4.id).await.unwrap());
 }
+
+/// Writes racing from two nodes on one object: references added to one container all land with distinct
+/// positions, and concurrent ACL patches all apply (one ACL row, no error).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_changes_of_one_object_from_two_nodes() {
+    let (pg, a) = pg_store().await;
+    let b = PostgresStore::connect(&pg.url(), PostgresOptions::default())
+        .await
+        .unwrap();
+    let stores: [Arc<dyn Store>; 2] = [Arc::new(a.clone()), Arc::new(b)];
+    let c = container("p", 1, &[]);
+    a.insert_container(&c, unlimited(QuotaResource::Containers))
+        .await
+        .unwrap();
+    let s = secret("p", 1);
+    a.insert_secret(&s, None).await.unwrap();
+    let mut tasks = Vec::new();
+    for i in 0..20 {
+        let store = stores[i % 2].clone();
+        let (cid, sid) = (c.id, s.id);
+        tasks.push(tokio::spawn(async move {
+            let r = ContainerSecretRef {
+                name: Some(format!("n{i}")),
+                secret_id: sid,
+            };
+            let added = store.add_container_secret(cid, &r, at(10)).await.unwrap();
+            let patch = AclChange {
+                read: Some(AclFields {
+                    project_access: None,
+                    users: None,
+                }),
+                replace: false,
+            };
+            let changed = store
+                .change_acl(AclTarget::Secret, sid, &patch, at(i as i64))
+                .await
+                .unwrap();
+            (added, changed)
+        }));
+    }
+    for task in tasks {
+        assert_eq!(task.await.unwrap(), (true, true));
+    }
+    let got = a.get_container(c.id).await.unwrap().unwrap();
+    assert_eq!(got.secret_refs.len(), 20);
+    let seqs: Vec<i64> = sqlx::query_scalar("SELECT seq FROM container_secrets ORDER BY seq")
+        .fetch_all(a.pool())
+        .await
+        .unwrap();
+    assert_eq!(seqs, (1..=20).collect::<Vec<_>>());
+    // Twenty PATCHes serialised on the secret's row: one ACL row, created by the first, updated by each.
+    let acl = a.get_acl(AclTarget::Secret, s.id).await.unwrap().unwrap();
+    assert!(acl.project_access && acl.users.is_empty());
+    let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM secret_acls")
+        .fetch_one(a.pool())
+        .await
+        .unwrap();
+    assert_eq!(rows, 1);
+}
