@@ -9,9 +9,9 @@ mod kms_cases;
 use std::sync::Arc;
 
 use arca_core::{
-    AUDIT_KEY_VERSION, AuditRecord, AuditSealer, KekRow, KeyState, KmsKeyRow, KmsKeyVersionRow,
-    NewKmsKey, Resealed, RewrappedKey, RotationKind, StaleSealed, Store, WrappedKeyRow, audit_mac,
-    verify_chain,
+    AUDIT_KEY_VERSION, AuditRecord, AuditSealer, AuditedWrite, KekRow, KeyState, KmsKeyRow,
+    KmsKeyVersionRow, NewKmsKey, QuotaCheck, QuotaResource, Resealed, RewrappedKey, RotationKind,
+    StaleSealed, Store, WrappedKeyRow, audit_mac, verify_chain,
 };
 use arca_crypto::Key256;
 use arca_store::postgres_testing::TempPostgres;
@@ -518,4 +518,53 @@ async fn reseal_is_a_compare_and_swap_on_the_envelope() {
     );
     assert!(a.stale_sealed("p1", 3, 10).await.unwrap().is_empty());
     assert_eq!(a.stale_sealed("p2", 3, 10).await.unwrap().len(), 1);
+}
+
+/// A quota-checked insert and its audit record share one transaction (`append_audit_in`): from two nodes at once,
+/// exactly the quota is inserted, every attempt leaves one record (accepted or refused), interleaved plain appends
+/// keep the chain gapless, and it verifies.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn audited_inserts_from_two_nodes_share_the_chain() {
+    let pg = TempPostgres::new();
+    let url = pg.create_database("audited");
+    let nodes = [Arc::new(connect(&url).await), Arc::new(connect(&url).await)];
+    const PER_NODE: usize = 20;
+    const QUOTA: i64 = 10;
+    let check = QuotaCheck {
+        resource: QuotaResource::Secrets,
+        default: QUOTA,
+    };
+    let mut tasks = Vec::new();
+    for (n, node) in nodes.iter().enumerate() {
+        for i in 0..PER_NODE {
+            let node = Arc::clone(node);
+            tasks.push(tokio::spawn(async move {
+                let s = common::secret("p", i as i64);
+                let audit = AuditedWrite {
+                    accepted: format!("{{\"n\":{n},\"i\":{i},\"ok\":true}}").into_bytes(),
+                    refused: format!("{{\"n\":{n},\"i\":{i},\"ok\":false}}").into_bytes(),
+                    sealer: sealer(),
+                };
+                let (inserted, record) = node
+                    .insert_secret_within_quota_audited(&s, None, check, audit)
+                    .await?;
+                let plain = node
+                    .append_audit(format!("{{\"n\":{n},\"i\":{i}}}").into_bytes(), sealer())
+                    .await?;
+                Ok::<_, arca_core::StoreError>((inserted, record, plain))
+            }));
+        }
+    }
+    let mut inserted = 0;
+    for task in tasks {
+        let (ok, record, _plain) = task.await.unwrap().expect("every write succeeds");
+        inserted += usize::from(ok);
+        let text = String::from_utf8(record.event).unwrap();
+        assert_eq!(text.ends_with("\"ok\":true}"), ok, "{text}");
+    }
+    assert_eq!(inserted as i64, QUOTA, "exactly the quota is inserted");
+    let records = nodes[0].audit_records().await.unwrap();
+    let total = nodes.len() * PER_NODE * 2;
+    assert_eq!(records.len(), total);
+    assert_eq!(verify_chain(&audit_key(), &records), Ok(total as u64));
 }
