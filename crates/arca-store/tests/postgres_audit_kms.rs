@@ -568,3 +568,35 @@ async fn audited_inserts_from_two_nodes_share_the_chain() {
     assert_eq!(records.len(), total);
     assert_eq!(verify_chain(&audit_key(), &records), Ok(total as u64));
 }
+
+/// Rows edited behind the store's back into values the domain cannot hold are errors, never panics.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn corrupt_rows_are_errors_not_panics() {
+    let pg = TempPostgres::new();
+    let store = connect(&pg.url()).await;
+    let new = kms_key("p1", vec![1; 40]);
+    store.insert_kms_key(&new).await.unwrap();
+    store.append_audit(b"e".to_vec(), sealer()).await.unwrap();
+    seed_kek(&store, &kek("p1", 1, 1, 1), 0).await;
+    for sql in [
+        "UPDATE kms_keys SET state = 'Melted'",
+        "UPDATE kms_key_versions SET rotation_kind = 'Sideways'",
+        "UPDATE audit_log SET key_version = -1",
+        "UPDATE project_keks SET wrap_alg = 300",
+    ] {
+        sqlx::query(sql).execute(store.pool()).await.unwrap();
+    }
+    assert!(store.get_kms_key(new.key.id).await.is_err());
+    assert!(store.list_kms_keys("p1", 10, None).await.is_err());
+    assert!(store.get_kms_key_version(new.key.id, 1).await.is_err());
+    assert!(store.audit_records().await.is_err());
+    assert!(store.keks_below_rk(2, 10).await.is_err());
+    sqlx::query(
+        "INSERT INTO kms_keys (id, project_id, description, key_spec, key_usage, state, created, current_version) \
+         VALUES ('not-a-uuid', 'p2', '', 'SYMMETRIC_DEFAULT', 'ENCRYPT_DECRYPT', 'Enabled', 0, 1)",
+    )
+    .execute(store.pool())
+    .await
+    .unwrap();
+    assert!(store.list_kms_keys("p2", 10, None).await.is_err());
+}
