@@ -1,9 +1,9 @@
 //! Test support (not for production use): [`TempPostgres`], a real PostgreSQL 15 server in a temporary
-//! directory for the PostgreSQL store's tests and the integration suite. It runs the server binaries of the
-//! Debian `postgresql-15` package (`/usr/lib/postgresql/15/bin`, or the directory in `ARCA_PG_BIN`), as the
-//! `postgres` user when the tests run as root (initdb refuses root), with `fsync=off`, listening on 127.0.0.1
-//! only, and can stop and start the server for outage tests. Everything is synchronous (a few subprocesses); the
-//! server is stopped and its directory removed on drop.
+//! directory for the PostgreSQL store's tests and the integration suite. It runs the server binaries of the Debian
+//! `postgresql-15` package (`/usr/lib/postgresql/15/bin`, else the newest `/usr/lib/postgresql/N/bin`, or the
+//! directory in `ARCA_PG_BIN`), as the `postgres` user when the tests run as root (initdb refuses root), with
+//! `fsync=off`, listening on 127.0.0.1 only, and can stop and start the server for outage tests. Everything is
+//! synchronous (a few subprocesses); the server is stopped and its directory removed on drop.
 
 use std::net::TcpListener;
 use std::os::unix::fs::MetadataExt;
@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-/// Where the PostgreSQL 15 server binaries are, unless `ARCA_PG_BIN` says otherwise.
+/// Where the PostgreSQL 15 server binaries are (see [`default_bin`]), unless `ARCA_PG_BIN` says otherwise.
 const DEFAULT_BIN: &str = "/usr/lib/postgresql/15/bin";
 
 /// A throwaway PostgreSQL server (test support): `initdb` in a temporary directory, `pg_ctl start` on a free port
@@ -28,8 +28,7 @@ impl TempPostgres {
     /// Creates and starts a server. Panics (with what to install) if the PostgreSQL binaries are missing, or if
     /// the server cannot be set up: this is for tests.
     pub fn new() -> TempPostgres {
-        let bin = std::env::var_os("ARCA_PG_BIN")
-            .map_or_else(|| PathBuf::from(DEFAULT_BIN), PathBuf::from);
+        let bin = std::env::var_os("ARCA_PG_BIN").map_or_else(default_bin, PathBuf::from);
         for tool in ["initdb", "pg_ctl", "createdb"] {
             assert!(
                 bin.join(tool).is_file(),
@@ -198,6 +197,26 @@ impl Drop for TempPostgres {
             .output();
         let _ = std::fs::remove_dir_all(&self.dir);
     }
+}
+
+/// `/usr/lib/postgresql/15/bin`, or else the newest `/usr/lib/postgresql/N/bin` installed (a Debian release with
+/// another major version).
+fn default_bin() -> PathBuf {
+    let preferred = PathBuf::from(DEFAULT_BIN);
+    if preferred.join("initdb").is_file() {
+        return preferred;
+    }
+    let newest = std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|entry| {
+            let major: u32 = entry.file_name().to_str()?.parse().ok()?;
+            let bin = entry.path().join("bin");
+            bin.join("initdb").is_file().then_some((major, bin))
+        })
+        .max_by_key(|(major, _)| *major);
+    newest.map_or(preferred, |(_, bin)| bin)
 }
 
 /// A port on 127.0.0.1 free a moment ago.
