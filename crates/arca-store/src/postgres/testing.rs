@@ -67,7 +67,21 @@ impl TempPostgres {
                 .arg(&data)
                 .args(["-U", "arca", "-A", "trust", "--no-sync", "-E", "UTF8"]);
         });
-        pg.start();
+        // The port was free a moment ago; another process may have taken it since: try a few.
+        let mut pg = pg;
+        for attempt in 1.. {
+            match pg.try_start() {
+                Ok(()) => break,
+                Err(e) if attempt < 5 => {
+                    eprintln!(
+                        "TempPostgres: port {} failed ({e}); trying another",
+                        pg.port
+                    );
+                    pg.port = free_port();
+                }
+                Err(e) => panic!("{e}"),
+            }
+        }
         pg
     }
 
@@ -101,6 +115,10 @@ impl TempPostgres {
 
     /// Starts the (stopped) server and waits until it accepts connections.
     pub fn start(&self) {
+        self.try_start().unwrap_or_else(|e| panic!("{e}"));
+    }
+
+    fn try_start(&self) -> Result<(), String> {
         let data = self.data();
         let log = self.dir.join("log");
         let opts = format!(
@@ -108,13 +126,13 @@ impl TempPostgres {
             self.port,
             self.dir.display()
         );
-        self.run("pg_ctl", |c| {
+        self.try_run("pg_ctl", |c| {
             c.arg("-D")
                 .arg(&data)
                 .arg("-l")
                 .arg(&log)
                 .args(["-w", "-o", &opts, "start"]);
-        });
+        })
     }
 
     /// Stops the server at once (`pg_ctl -m immediate`): open connections break, as in a crash.
@@ -139,6 +157,11 @@ impl TempPostgres {
 
     /// Runs a server binary (as `postgres` when we are root); panics with its output if it fails.
     fn run(&self, tool: &str, args: impl FnOnce(&mut Command)) {
+        self.try_run(tool, args).unwrap_or_else(|e| panic!("{e}"));
+    }
+
+    /// Runs a server binary (as `postgres` when we are root); its output as the error if it fails.
+    fn try_run(&self, tool: &str, args: impl FnOnce(&mut Command)) -> Result<(), String> {
         let mut cmd = if self.as_postgres {
             let mut c = Command::new("runuser");
             c.args(["-u", "postgres", "--"]).arg(self.bin.join(tool));
@@ -147,22 +170,29 @@ impl TempPostgres {
             Command::new(self.bin.join(tool))
         };
         args(&mut cmd);
-        self.run_plain(&mut cmd, tool);
+        self.try_run_plain(&mut cmd, tool)
     }
 
     fn run_plain(&self, cmd: &mut Command, what: &str) {
+        self.try_run_plain(cmd, what)
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+
+    fn try_run_plain(&self, cmd: &mut Command, what: &str) -> Result<(), String> {
         let out = cmd
             .current_dir(&self.dir)
             .output()
-            .unwrap_or_else(|e| panic!("TempPostgres: running {what}: {e}"));
-        assert!(
-            out.status.success(),
+            .map_err(|e| format!("TempPostgres: running {what}: {e}"))?;
+        if out.status.success() {
+            return Ok(());
+        }
+        Err(format!(
             "TempPostgres: {what} failed ({}): {}{}\nserver log: {}",
             out.status,
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr),
             std::fs::read_to_string(self.dir.join("log")).unwrap_or_default()
-        );
+        ))
     }
 
     /// The temporary directory (data directory, socket, log).
