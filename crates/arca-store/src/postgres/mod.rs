@@ -46,12 +46,9 @@ use error::err;
 /// Starts a read-only REPEATABLE READ transaction: the statements of a page and its total (or of an object and
 /// its children) see one snapshot.
 async fn snapshot(pool: &PgPool) -> Result<Transaction<'static, Postgres>, StoreError> {
-    let mut tx = pool.begin().await.map_err(err("starting a read"))?;
-    sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-        .execute(&mut *tx)
+    pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         .await
-        .map_err(err("starting a read"))?;
-    Ok(tx)
+        .map_err(err("starting a read"))
 }
 
 /// Connection settings of a [`PostgresStore`].
