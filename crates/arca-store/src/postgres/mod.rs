@@ -2,9 +2,11 @@
 //! method runs on a pooled connection (sqlx); multi-statement writes run in one transaction, and quota-checked
 //! inserts lock the project's row in `project_locks` before counting, so limits hold across connections and
 //! nodes. Nothing is cached in the store: all shared state is in the database. Connecting applies the migrations
-//! of `migrations-postgres/` (see `schema`). The trait methods delegate to one file per area.
+//! of `migrations-postgres/` (see `schema`). The trait methods delegate to one file per area: `keys`, `tokens`,
+//! `secrets` (payloads, metadata, expiry), `list`, `containers`, `consumers`, `secret_stores`, `acls`, `quotas`,
+//! `orders`, and `audit`, `kms`, `access_keys`, `rotation` (root and project KEK rotation); failures map to
+//! `StoreError` in `error`, where an unreachable database becomes [`StoreError::unavailable`].
 
-// Helper B's areas: audit chain, KMS keys, access keys, root/PKEK rotation.
 mod access_keys;
 mod acls;
 mod audit;
@@ -59,7 +61,8 @@ pub struct PostgresOptions {
     /// How long a request waits for a pooled connection (including opening one) before failing as
     /// "database unavailable".
     pub acquire_timeout: Duration,
-    /// How long [`PostgresStore::connect`] waits for the first connection.
+    /// How long [`PostgresStore::connect`] waits for the first connection and the migrations (including another
+    /// node's migration in progress).
     pub connect_timeout: Duration,
 }
 
@@ -97,7 +100,7 @@ impl PostgresStore {
             Ok(migrated) => migrated?,
             Err(_) => {
                 return Err(StoreError::unavailable(format!(
-                    "PostgreSQL store: no connection within {:?}",
+                    "PostgreSQL store: no connection (or migrations not done) within {:?}",
                     options.connect_timeout
                 )));
             }
