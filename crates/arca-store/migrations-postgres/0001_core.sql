@@ -8,6 +8,8 @@
 -- the Unix epoch (UTC); ids are TEXT (hyphenated lowercase UUIDs); BLOB is BYTEA; INTEGER versions and counts are
 -- BIGINT. Booleans are BOOLEAN (bind Rust `bool`; in SQL write TRUE/FALSE, never 1/0): tokens.revoked,
 -- secret_stores.global_default, secret_acls.project_access, container_acls.project_access.
+-- Text ordering: queries sort text with COLLATE "C" (and NULLS FIRST ascending / NULLS LAST descending) so pages
+-- come in SQLite's order whatever the database's locale.
 -- SQLite's trigger-kept project_secret_counts is not here: totals are COUNT(*) over the (project_id, …) indexes.
 
 CREATE TABLE system_keys (
