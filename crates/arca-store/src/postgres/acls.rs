@@ -1,8 +1,8 @@
 //! ACL rows of secrets (`secret_acls`, `secret_acl_users`) and containers (`container_acls`,
-//! `container_acl_users`): the `read` ACL of an object with its users in the order they were given. Every
-//! write locks the object's row (`FOR UPDATE`) first, so a change (`PUT`/`PATCH`) reads the ACL and writes its
-//! new form with no other node's change in between, and an object deleted meanwhile is seen as gone. Deleting
-//! the object removes its ACL (foreign keys cascade).
+//! `container_acl_users`): the `read` ACL of an object with its users in the order they were given. Every write
+//! locks the object's row first (`FOR NO KEY UPDATE`, which leaves inserts referencing it unblocked), so a change
+//! (`PUT`/`PATCH`) reads the ACL and writes its new form with no other node's change in between, and an object
+//! deleted meanwhile is seen as gone. Deleting the object removes its ACL (foreign keys cascade).
 
 use arca_core::{Acl, AclChange, AclTarget, StoreError};
 use sqlx::{PgConnection, PgPool};
@@ -22,7 +22,7 @@ struct AclSql {
 }
 
 const SECRET_SQL: AclSql = AclSql {
-    lock_object: "SELECT 1 FROM secrets WHERE id = $1 FOR UPDATE",
+    lock_object: "SELECT 1 FROM secrets WHERE id = $1 FOR NO KEY UPDATE",
     get: "SELECT a.project_access, a.created, a.updated, ARRAY(SELECT u.user_id FROM secret_acl_users u \
           WHERE u.secret_id = a.secret_id ORDER BY u.position) AS users FROM secret_acls a WHERE a.secret_id = $1",
     upsert: "INSERT INTO secret_acls (secret_id, project_access, created, updated) VALUES ($1, $2, $3, $4) \
@@ -35,7 +35,7 @@ const SECRET_SQL: AclSql = AclSql {
 };
 
 const CONTAINER_SQL: AclSql = AclSql {
-    lock_object: "SELECT 1 FROM containers WHERE id = $1 FOR UPDATE",
+    lock_object: "SELECT 1 FROM containers WHERE id = $1 FOR NO KEY UPDATE",
     get: "SELECT a.project_access, a.created, a.updated, ARRAY(SELECT u.user_id FROM container_acl_users u \
           WHERE u.container_id = a.container_id ORDER BY u.position) AS users FROM container_acls a \
           WHERE a.container_id = $1",

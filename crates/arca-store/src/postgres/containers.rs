@@ -180,7 +180,7 @@ pub(super) async fn list(pool: &PgPool, q: &ContainerQuery) -> Result<ContainerP
 
 /// Whether a container exists; locks its row until the transaction ends.
 async fn lock_container(conn: &mut PgConnection, id: &str) -> Result<bool, StoreError> {
-    let row = sqlx::query("SELECT 1 FROM containers WHERE id = $1 FOR UPDATE")
+    let row = sqlx::query("SELECT 1 FROM containers WHERE id = $1 FOR NO KEY UPDATE")
         .bind(id)
         .fetch_optional(conn)
         .await

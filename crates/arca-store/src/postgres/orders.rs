@@ -133,7 +133,7 @@ pub(super) async fn insert(
 
 /// Whether the order exists; locks its row until the transaction ends.
 async fn lock_order(conn: &mut PgConnection, id: Uuid) -> Result<bool, StoreError> {
-    let row = sqlx::query("SELECT 1 FROM orders WHERE id = $1 FOR UPDATE")
+    let row = sqlx::query("SELECT 1 FROM orders WHERE id = $1 FOR NO KEY UPDATE")
         .bind(uuid_to_db(id))
         .fetch_optional(conn)
         .await

@@ -219,7 +219,7 @@ pub(super) async fn exists_by_id(
     lock: bool,
 ) -> Result<bool, StoreError> {
     let sql = if lock {
-        "SELECT 1 FROM secrets WHERE id = $1 FOR UPDATE"
+        "SELECT 1 FROM secrets WHERE id = $1 FOR NO KEY UPDATE"
     } else {
         "SELECT 1 FROM secrets WHERE id = $1"
     };
