@@ -125,9 +125,10 @@ fn rotation_columns(key: &KmsKeyRow) -> Result<(Option<i64>, Option<i64>), Store
     })
 }
 
-/// Locks a key's row for the rest of the transaction; `false` if the key does not exist.
+/// Locks a key's row for the rest of the transaction (`FOR NO KEY UPDATE`: tag writers on several nodes serialise,
+/// inserts that only reference the key are not blocked); `false` if the key does not exist.
 async fn lock_key(conn: &mut PgConnection, id: &str) -> Result<bool, StoreError> {
-    let row = sqlx::query("SELECT 1 FROM kms_keys WHERE id = $1 FOR UPDATE")
+    let row = sqlx::query("SELECT 1 FROM kms_keys WHERE id = $1 FOR NO KEY UPDATE")
         .bind(id)
         .fetch_optional(&mut *conn)
         .await
