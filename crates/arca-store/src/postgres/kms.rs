@@ -2,7 +2,8 @@
 //! tags (`kms_tags`). Reads are one index lookup or one index range of a page (`id > marker` / `name > marker`,
 //! `LIMIT`, bytewise order through `COLLATE "C"` columns). A multi-step write (a key with its first version and
 //! tags; a rotation's current-version bump and new version; tag changes under the per-key limit) is one
-//! transaction that first locks the key row, so writers on several nodes serialise per key; a deletion takes its
+//! transaction; rotations and tag changes first lock the key row (the rotation through its compare-and-swap
+//! `UPDATE`), so writers on several nodes serialise per key; a deletion takes its
 //! versions, aliases and tags with it through the foreign keys. "Already exists" and "the key is gone" are the
 //! trait's `false`, never an error.
 
