@@ -2,9 +2,11 @@
 //! method runs on a pooled connection (sqlx); multi-statement writes run in one transaction, and quota-checked
 //! inserts lock the project's row in `project_locks` before counting, so limits hold across connections and
 //! nodes. Nothing is cached in the store: all shared state is in the database. Connecting applies the migrations
-//! of `migrations-postgres/` (see `schema`). The trait methods delegate to one file per area.
+//! of `migrations-postgres/` (see `schema`). The trait methods delegate to one file per area: `keys`, `tokens`,
+//! `secrets` (payloads, metadata, expiry), `list`, `containers`, `consumers`, `secret_stores`, `acls`, `quotas`,
+//! `orders`, and `audit`, `kms`, `access_keys`, `rotation` (root and project KEK rotation); failures map to
+//! `StoreError` in `error`, where an unreachable database becomes [`StoreError::unavailable`].
 
-// Helper B's areas: audit chain, KMS keys, access keys, root/PKEK rotation.
 mod access_keys;
 mod acls;
 mod audit;
@@ -46,12 +48,9 @@ use error::err;
 /// Starts a read-only REPEATABLE READ transaction: the statements of a page and its total (or of an object and
 /// its children) see one snapshot.
 async fn snapshot(pool: &PgPool) -> Result<Transaction<'static, Postgres>, StoreError> {
-    let mut tx = pool.begin().await.map_err(err("starting a read"))?;
-    sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-        .execute(&mut *tx)
+    pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         .await
-        .map_err(err("starting a read"))?;
-    Ok(tx)
+        .map_err(err("starting a read"))
 }
 
 /// Connection settings of a [`PostgresStore`].
@@ -62,7 +61,8 @@ pub struct PostgresOptions {
     /// How long a request waits for a pooled connection (including opening one) before failing as
     /// "database unavailable".
     pub acquire_timeout: Duration,
-    /// How long [`PostgresStore::connect`] waits for the first connection.
+    /// How long [`PostgresStore::connect`] waits for the first connection and the migrations (including another
+    /// node's migration in progress).
     pub connect_timeout: Duration,
 }
 
@@ -105,7 +105,7 @@ impl PostgresStore {
             Ok(migrated) => migrated?,
             Err(_) => {
                 return Err(StoreError::unavailable(format!(
-                    "PostgreSQL store: no connection within {:?}",
+                    "PostgreSQL store: no connection (or migrations not done) within {:?}",
                     options.connect_timeout
                 )));
             }
