@@ -600,3 +600,29 @@ async fn corrupt_rows_are_errors_not_panics() {
     .unwrap();
     assert!(store.list_kms_keys("p2", 10, None).await.is_err());
 }
+
+/// Tag writes from two nodes at once cannot both pass the per-key limit (the key row is locked before counting).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_tag_writes_respect_the_limit() {
+    let pg = TempPostgres::new();
+    let url = pg.create_database("tags");
+    let (a, b) = (connect(&url).await, connect(&url).await);
+    let pairs = |keys: &[&str]| {
+        keys.iter()
+            .map(|k| ((*k).to_owned(), "v".to_owned()))
+            .collect::<Vec<_>>()
+    };
+    let (ab, cd) = (pairs(&["a", "b"]), pairs(&["c", "d"]));
+    for round in 0..20 {
+        let new = kms_key("p1", vec![1; 40]);
+        a.insert_kms_key(&new).await.unwrap();
+        let id = new.key.id;
+        let (x, y) = tokio::join!(a.put_kms_tags(id, &ab, 3), b.put_kms_tags(id, &cd, 3));
+        assert_eq!(
+            u8::from(x.unwrap()) + u8::from(y.unwrap()),
+            1,
+            "round {round}: exactly one write fits"
+        );
+        assert_eq!(a.list_kms_tags(id).await.unwrap().len(), 2);
+    }
+}

@@ -2,7 +2,8 @@
 //! tags (`kms_tags`). Reads are one index lookup or one index range of a page (`id > marker` / `name > marker`,
 //! `LIMIT`, bytewise order through `COLLATE "C"` columns). A multi-step write (a key with its first version and
 //! tags; a rotation's current-version bump and new version; tag changes under the per-key limit) is one
-//! transaction that first locks the key row, so writers on several nodes serialise per key; a deletion takes its
+//! transaction; rotations and tag changes first lock the key row (the rotation through its compare-and-swap
+//! `UPDATE`), so writers on several nodes serialise per key; a deletion takes its
 //! versions, aliases and tags with it through the foreign keys. "Already exists" and "the key is gone" are the
 //! trait's `false`, never an error.
 
@@ -125,9 +126,10 @@ fn rotation_columns(key: &KmsKeyRow) -> Result<(Option<i64>, Option<i64>), Store
     })
 }
 
-/// Locks a key's row for the rest of the transaction; `false` if the key does not exist.
+/// Locks a key's row for the rest of the transaction (`FOR NO KEY UPDATE`: tag writers on several nodes serialise,
+/// inserts that only reference the key are not blocked); `false` if the key does not exist.
 async fn lock_key(conn: &mut PgConnection, id: &str) -> Result<bool, StoreError> {
-    let row = sqlx::query("SELECT 1 FROM kms_keys WHERE id = $1 FOR UPDATE")
+    let row = sqlx::query("SELECT 1 FROM kms_keys WHERE id = $1 FOR NO KEY UPDATE")
         .bind(id)
         .fetch_optional(&mut *conn)
         .await

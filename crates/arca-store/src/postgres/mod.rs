@@ -80,6 +80,8 @@ impl Default for PostgresOptions {
 #[derive(Debug, Clone)]
 pub struct PostgresStore {
     pool: PgPool,
+    /// This node's single audit appends being combined into shared transactions (see `audit`).
+    audit: std::sync::Arc<audit::AuditGroup>,
 }
 
 impl PostgresStore {
@@ -95,7 +97,10 @@ impl PostgresStore {
             // A connection that broke (server restarted) is found out before use rather than failing a request.
             .test_before_acquire(true)
             .connect_lazy_with(connect);
-        let store = PostgresStore { pool };
+        let store = PostgresStore {
+            pool,
+            audit: std::sync::Arc::default(),
+        };
         match tokio::time::timeout(options.connect_timeout, schema::migrate(&store.pool)).await {
             Ok(migrated) => migrated?,
             Err(_) => {
@@ -223,7 +228,7 @@ impl Store for PostgresStore {
         event: Vec<u8>,
         sealer: AuditSealer,
     ) -> Result<AuditRecord, StoreError> {
-        audit::append_audit(&self.pool, event, sealer).await
+        audit::append_audit(&self.pool, &self.audit, event, sealer).await
     }
 
     async fn append_audit_batch(
