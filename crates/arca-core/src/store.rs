@@ -36,6 +36,22 @@ pub struct ExpiryCounts {
 #[error("{0}")]
 pub struct StoreError(pub String);
 
+impl StoreError {
+    /// The prefix of every "database unavailable" message (see [`unavailable`](Self::unavailable)).
+    pub const UNAVAILABLE: &'static str = "database unavailable: ";
+
+    /// A failure to reach the database at all (connection refused or lost, pool timed out): the request may
+    /// succeed later, so callers answer 503 rather than 500. The message starts with [`Self::UNAVAILABLE`].
+    pub fn unavailable(detail: impl std::fmt::Display) -> StoreError {
+        StoreError(format!("{}{detail}", Self::UNAVAILABLE))
+    }
+
+    /// Whether this error says the database is unavailable (made by [`unavailable`](Self::unavailable)).
+    pub fn is_unavailable(&self) -> bool {
+        self.0.starts_with(Self::UNAVAILABLE)
+    }
+}
+
 /// A wrapped key as stored: which root key version wrapped it, how, and the MAC over the row.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WrappedKeyRow {

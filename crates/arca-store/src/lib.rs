@@ -1,8 +1,18 @@
-//! Arca's `Store` implementations. Today: [`SqliteStore`], the embedded default — one SQLite file (on rusqlite) in
-//! WAL mode with `synchronous=FULL`, a single group-committing writer thread and a pool of read-only connections.
-//! Migrations live in `migrations/` beside this crate and are applied at start-up.
+//! Arca's `Store` implementations: [`SqliteStore`], the embedded default — one SQLite file (on rusqlite) in WAL
+//! mode with `synchronous=FULL`, a single group-committing writer thread and a pool of read-only connections — and
+//! [`PostgresStore`], for several stateless nodes sharing one PostgreSQL 15 database (on sqlx). Migrations live in
+//! `migrations/` (SQLite) and `migrations-postgres/` (PostgreSQL) beside this crate and are applied at start-up.
+//! [`postgres_testing`] is test support: a throwaway PostgreSQL server.
 #![forbid(unsafe_code)]
 
+mod postgres;
 mod sqlite;
 
+pub use postgres::{PostgresOptions, PostgresStore};
 pub use sqlite::{SnapshotFacts, SqliteStore};
+
+/// Test support (not for production use): [`TempPostgres`](postgres_testing::TempPostgres), a real PostgreSQL
+/// server in a temporary directory.
+pub mod postgres_testing {
+    pub use crate::postgres::testing::TempPostgres;
+}
