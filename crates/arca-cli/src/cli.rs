@@ -203,6 +203,10 @@ pub struct InitArgs {
     /// The data directory to create.
     #[arg(long)]
     pub data_dir: PathBuf,
+    /// Keep the data in PostgreSQL at this URL (written to `[database] url`; no password in it: put a URL
+    /// with a password in ARCA_DATABASE_URL instead). Without it, SQLite in the data directory.
+    #[arg(long)]
+    pub database_url: Option<String>,
     /// Lifetime of the admin token (e.g. 30m, 24h, 30d).
     #[arg(long, default_value = "24h")]
     pub ttl: String,

@@ -44,6 +44,16 @@ provider = "file"
 # SQLite database, relative to the data directory.
 database = "arca.db"
 
+[database]
+# A PostgreSQL URL puts Arca on PostgreSQL instead of SQLite, so that several `arca server` nodes can share one
+# database (docs/deployment.md). TLS through the URL: ?sslmode=verify-full&sslrootcert=/etc/arca/pg-ca.pem
+# (sslcert/sslkey for client certificates). A password never goes here: give the whole URL in
+# ARCA_DATABASE_URL, or use client certificates.
+# url = "postgres://arca@db.example:5432/arca?sslmode=verify-full&sslrootcert=/etc/arca/pg-ca.pem"
+# Connections this node keeps open at most, and seconds a request waits for one before answering 503.
+max_connections = 16
+acquire_timeout = 5
+
 [keys]
 # Unwrapped project KEKs are cached this long (seconds) and at most this many at once.
 pkek_cache_ttl = 900
@@ -129,6 +139,57 @@ impl Default for ApiSection {
             listen: SocketAddr::from(([127, 0, 0, 1], 9311)),
         }
     }
+}
+
+/// `[database]`: PostgreSQL instead of the embedded SQLite file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DatabaseSection {
+    /// `postgres://…`; unset (or empty): SQLite at `[storage] database`.
+    pub url: Option<String>,
+    /// Connections kept open at most.
+    pub max_connections: u32,
+    /// Seconds a request waits for a connection before failing (503).
+    pub acquire_timeout: u64,
+}
+
+impl Default for DatabaseSection {
+    fn default() -> Self {
+        Self {
+            url: None,
+            max_connections: 16,
+            acquire_timeout: 5,
+        }
+    }
+}
+
+impl DatabaseSection {
+    /// The PostgreSQL URL, if one is configured.
+    pub fn postgres_url(&self) -> Option<&str> {
+        self.url.as_deref().map(str::trim).filter(|u| !u.is_empty())
+    }
+}
+
+/// Whether a database URL carries a password (`scheme://user:password@host…`).
+pub fn url_has_password(url: &str) -> bool {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let authority = rest.split(['/', '?']).next().unwrap_or(rest);
+    authority
+        .rsplit_once('@')
+        .is_some_and(|(userinfo, _)| userinfo.contains(':'))
+}
+
+/// A database URL with any password replaced, for messages.
+pub fn redact_url(url: &str) -> String {
+    if !url_has_password(url) {
+        return url.to_owned();
+    }
+    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+    let end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(end);
+    let (userinfo, host) = authority.rsplit_once('@').unwrap_or(("", authority));
+    let user = userinfo.split(':').next().unwrap_or("");
+    format!("{scheme}://{user}:***@{host}{tail}")
 }
 
 /// `[storage]`.
@@ -296,6 +357,7 @@ pub struct ArcaConfig {
     pub auth: AuthConfig,
     pub limits: LimitsConfig,
     pub storage: StorageSection,
+    pub database: DatabaseSection,
     pub keys: KeysSection,
     pub root_key: RootKeySection,
     pub quotas: QuotasConfig,
@@ -366,8 +428,9 @@ impl ArcaConfig {
     }
 }
 
-const SECTIONS: [&str; 10] = [
-    "api", "auth", "limits", "storage", "keys", "quotas", "tls", "audit", "metrics", "expiry",
+const SECTIONS: [&str; 11] = [
+    "api", "auth", "limits", "storage", "database", "keys", "quotas", "tls", "audit", "metrics",
+    "expiry",
 ];
 const LIST_KEYS: [&str; 1] = ["auth.trusted_default_roles"];
 
@@ -381,10 +444,32 @@ fn env_key(name: &str) -> Option<String> {
     })
 }
 
+/// Refuses a `[database] url` with a password written in the file itself (the environment may carry one).
+fn refuse_password_in_file(file: &Path) -> anyhow::Result<()> {
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let Ok(table) = text.parse::<toml::Table>() else {
+        return Ok(()); // figment reports the syntax error with its position
+    };
+    let url = table
+        .get("database")
+        .and_then(|d| d.get("url"))
+        .and_then(|u| u.as_str());
+    if url.is_some_and(url_has_password) {
+        anyhow::bail!(
+            "[database] url in {} carries a password: a password never sits in arca.toml; give the URL in \
+             ARCA_DATABASE_URL instead, or authenticate with client certificates (sslcert/sslkey)",
+            file.display()
+        );
+    }
+    Ok(())
+}
+
 /// Reads `file` (if it exists) and the environment.
 pub fn load(file: &Path) -> anyhow::Result<ArcaConfig> {
     let mut figment = Figment::from(Serialized::defaults(serde_json::json!({})));
     if file.exists() {
+        refuse_password_in_file(file)?;
         figment = figment.merge(Toml::file(file));
     }
     let scalars = Env::prefixed("ARCA_").filter_map(|k| {
@@ -451,6 +536,25 @@ mod tests {
         );
         let err = keys("pkek_rotation_period = \"soon\"").pkek_rotation_period();
         assert!(format!("{:#}", err.unwrap_err()).contains("pkek_rotation_period"));
+    }
+
+    #[test]
+    fn database_urls_with_passwords_are_recognised_and_redacted() {
+        assert!(!url_has_password("postgres://arca@db:5432/arca"));
+        assert!(!url_has_password("postgres://db/arca?user=a"));
+        assert!(url_has_password("postgres://arca:pw@db/arca"));
+        assert!(url_has_password(
+            "postgres://arca:p%40w@db:1/arca?sslmode=require"
+        ));
+        assert_eq!(
+            redact_url("postgres://arca:hunter2@db:5432/arca?sslmode=require"),
+            "postgres://arca:***@db:5432/arca?sslmode=require"
+        );
+        assert_eq!(
+            redact_url("postgres://arca@db/arca"),
+            "postgres://arca@db/arca"
+        );
+        assert_eq!(env_key("DATABASE_URL").as_deref(), Some("database.url"));
     }
 
     #[test]

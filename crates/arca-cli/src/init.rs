@@ -41,7 +41,7 @@ pub enum RootChoice {
 
 /// Creates everything in `data_dir` with a `file` root key and returns the admin's token.
 pub async fn initialise(data_dir: &Path, ttl: time::Duration) -> anyhow::Result<IssuedToken> {
-    initialise_with(data_dir, ttl, &RootChoice::File)
+    initialise_with(data_dir, ttl, &RootChoice::File, None)
         .await
         .map(|(token, _)| token)
 }
@@ -52,8 +52,15 @@ pub async fn initialise_with(
     data_dir: &Path,
     ttl: time::Duration,
     root: &RootChoice,
+    database_url: Option<&str>,
 ) -> anyhow::Result<(IssuedToken, Vec<PathBuf>)> {
     umask(Mode::from_bits_truncate(0o077));
+    if database_url.is_some_and(crate::config::url_has_password) {
+        bail!(
+            "--database-url carries a password, which would be written to arca.toml: give the URL in \
+             ARCA_DATABASE_URL instead (for this command and the server), or use client certificates"
+        );
+    }
     if let RootChoice::Shamir { threshold, shares } = root {
         arca_core::check_threshold(*threshold, *shares)?;
     }
@@ -104,6 +111,10 @@ pub async fn initialise_with(
             DEFAULT_CONFIG.replace("provider = \"file\"", "provider = \"shamir\"")
         }
     };
+    let config_text = match database_url {
+        Some(url) => with_database_url(&config_text, url)?,
+        None => config_text,
+    };
     match OpenOptions::new()
         .write(true)
         .create_new(true)
@@ -130,6 +141,19 @@ pub async fn initialise_with(
 
 fn quoted(s: &str) -> String {
     toml::Value::String(s.to_owned()).to_string()
+}
+
+/// The configuration text with `[database] url` set to `url` (PostgreSQL).
+fn with_database_url(config: &str, url: &str) -> anyhow::Result<String> {
+    if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+        bail!("--database-url must be a postgres:// URL");
+    }
+    let line = config
+        .lines()
+        .find(|l| l.starts_with("# url = \"postgres://"))
+        .context("the default configuration has no [database] url line")?;
+    let quoted = toml::Value::String(url.to_owned()).to_string();
+    Ok(config.replacen(line, &format!("url = {quoted}"), 1))
 }
 
 /// DEFAULT_CONFIG with its `[root_key]` section naming the token and the key labels.
@@ -220,7 +244,8 @@ pub async fn run(args: InitArgs) -> anyhow::Result<()> {
         }
         _ => RootChoice::File,
     };
-    let (token, share_files) = initialise_with(&args.data_dir, ttl, &root).await?;
+    let (token, share_files) =
+        initialise_with(&args.data_dir, ttl, &root, args.database_url.as_deref()).await?;
     let dir = args.data_dir.display();
     match &root {
         RootChoice::Pkcs11(_) => println!(

@@ -6,8 +6,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use arca_core::Store;
 use arca_core::{CacheLimits, Services, SystemClock};
-use arca_store::SqliteStore;
+use arca_store::{PostgresOptions, PostgresStore, SqliteStore};
 
 use crate::config::{self, ArcaConfig};
 
@@ -43,16 +44,13 @@ async fn open_with(
     config: ArcaConfig,
     root: Arc<dyn arca_core::RootKeyProvider>,
 ) -> anyhow::Result<DataDir> {
-    let db = config.database_path(data_dir);
-    let store = SqliteStore::open(&db)
-        .await
-        .with_context(|| format!("cannot open the database {}", db.display()))?;
+    let store = open_store(&config, data_dir).await?;
     let limits = CacheLimits {
         ttl: Duration::from_secs(config.keys.pkek_cache_ttl),
         limit: config.keys.pkek_cache_limit.max(1),
         token_ttl: Duration::from_secs(config.auth.token_cache_ttl),
     };
-    let services = Services::start(Arc::new(store), root, Arc::new(SystemClock), limits)
+    let services = Services::start(store, root, Arc::new(SystemClock), limits)
         .await
         .context("cannot start the key hierarchy")?
         .with_quota_defaults(config.quotas.defaults());
@@ -63,4 +61,30 @@ async fn open_with(
         .context("cannot configure the secret stores")?;
     let services = crate::audit::with_sinks(services, &config, data_dir)?;
     Ok(DataDir { config, services })
+}
+
+/// The configured store: PostgreSQL when `[database] url` (or `ARCA_DATABASE_URL`) names one, else the SQLite
+/// file of the data directory.
+pub async fn open_store(config: &ArcaConfig, data_dir: &Path) -> anyhow::Result<Arc<dyn Store>> {
+    if let Some(url) = config.database.postgres_url() {
+        let options = PostgresOptions {
+            max_connections: config.database.max_connections.max(1),
+            acquire_timeout: Duration::from_secs(config.database.acquire_timeout.max(1)),
+            ..PostgresOptions::default()
+        };
+        let store = PostgresStore::connect(url, options)
+            .await
+            .with_context(|| {
+                format!(
+                    "cannot open the PostgreSQL database {}",
+                    config::redact_url(url)
+                )
+            })?;
+        return Ok(Arc::new(store));
+    }
+    let db = config.database_path(data_dir);
+    let store = SqliteStore::open(&db)
+        .await
+        .with_context(|| format!("cannot open the database {}", db.display()))?;
+    Ok(Arc::new(store))
 }

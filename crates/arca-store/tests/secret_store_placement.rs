@@ -181,7 +181,10 @@ async fn placement_cases(store: &dyn Store) {
 
     // A store left out of the configuration stays, unconfigured and not the default.
     let vault = record("vault", "vault", "vault_plugin", true);
-    let rows = store.sync_secret_stores(std::slice::from_ref(&vault)).await.unwrap();
+    let rows = store
+        .sync_secret_stores(std::slice::from_ref(&vault))
+        .await
+        .unwrap();
     let by_id = |id: Uuid| rows.iter().find(|r| r.id == id).unwrap().clone();
     assert!(by_id(vault.id).configured && by_id(vault.id).global_default);
     assert!(!by_id(kmip.id).configured && !by_id(kmip.id).global_default);
