@@ -66,11 +66,37 @@ pub enum Command {
         #[command(subcommand)]
         command: ProjectCommand,
     },
+    /// The database itself (offline).
+    Db {
+        #[command(subcommand)]
+        command: DbCommand,
+    },
     /// Secret stores (offline, on the data directory; safe while a server runs on it).
     SecretStore {
         #[command(subcommand)]
         command: SecretStoreCommand,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DbCommand {
+    /// Copy a deployment's SQLite database into an empty PostgreSQL database and verify it row by row (stop the
+    /// server first); then point `[database] url` at the target.
+    Copy(DbCopyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DbCopyArgs {
+    /// The source: `sqlite:PATH` (or a path) to the SQLite database (e.g. DIR/arca.db).
+    #[arg(long)]
+    pub from: String,
+    /// The target: a `postgres://` URL of an empty database; without it, ARCA_DATABASE_URL (where a URL with a
+    /// password belongs).
+    #[arg(long)]
+    pub to: Option<String>,
+    /// Only compare an earlier copy with its source, row by row.
+    #[arg(long)]
+    pub verify_only: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -8,6 +8,7 @@ mod backup;
 mod backup_file;
 mod cli;
 mod config;
+mod db_copy;
 mod duration;
 mod init;
 mod key_client;
@@ -32,8 +33,8 @@ use clap::Parser;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use crate::cli::{
-    AccessKeyCommand, AuditCommand, Cli, Command, KeyCommand, ProjectCommand, ReportCommand,
-    RootCommand, SecretCommand, SecretStoreCommand, TokenCommand,
+    AccessKeyCommand, AuditCommand, Cli, Command, DbCommand, KeyCommand, ProjectCommand,
+    ReportCommand, RootCommand, SecretCommand, SecretStoreCommand, TokenCommand,
 };
 
 fn main() -> std::process::ExitCode {
@@ -97,6 +98,9 @@ fn main() -> std::process::ExitCode {
             Command::Project { command } => match command {
                 ProjectCommand::RotateKek(args) => rotate::project_kek(args).await,
             },
+            Command::Db {
+                command: DbCommand::Copy(args),
+            } => db_copy::copy(args).await,
             Command::SecretStore { command } => match command {
                 SecretStoreCommand::List(args) => secret_store_admin::list(args).await,
                 SecretStoreCommand::Migrate(args) => secret_store_admin::migrate(args).await,

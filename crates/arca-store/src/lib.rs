@@ -5,9 +5,11 @@
 //! [`postgres_testing`] is test support: a throwaway PostgreSQL server.
 #![forbid(unsafe_code)]
 
+mod copy;
 mod postgres;
 mod sqlite;
 
+pub use copy::{CopyReport, copy_sqlite_to_postgres, verify_sqlite_against_postgres};
 pub use postgres::{PostgresOptions, PostgresStore};
 pub use sqlite::{SnapshotFacts, SqliteStore};
 
