@@ -91,7 +91,28 @@ fn sample(ids: &[String]) -> Vec<String> {
     ids.iter().step_by(step).take(SAMPLE_IDS).cloned().collect()
 }
 
-async fn db_bytes_per_secret(data_dir: &Path) -> anyhow::Result<(u64, f64)> {
+/// Secrets stored and database bytes per secret: the SQLite file, or the PostgreSQL database's size.
+async fn db_bytes_per_secret(
+    data_dir: &Path,
+    database_url: Option<&str>,
+) -> anyhow::Result<(u64, f64)> {
+    if let Some(url) = database_url {
+        let mut conn = sqlx::PgConnection::connect(url).await?;
+        let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM secrets")
+            .fetch_one(&mut conn)
+            .await?;
+        let (bytes,): (i64,) = sqlx::query_as("SELECT pg_database_size(current_database())")
+            .fetch_one(&mut conn)
+            .await?;
+        conn.close().await?;
+        let count = u64::try_from(count).unwrap_or(0);
+        let per = if count == 0 {
+            0.0
+        } else {
+            bytes as f64 / count as f64
+        };
+        return Ok((count, per));
+    }
     let db = data_dir.join("arca.db");
     let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", db.display())).await?;
     sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -147,7 +168,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
     let mut report = Report::new(&args, base);
 
     let data_dir = work.path().join("data");
-    let (server, token) = start_arca(&arca, &data_dir)?;
+    let (server, token) = start_arca(&arca, &data_dir, args.database_url.as_deref())?;
     tokio::time::sleep(Duration::from_millis(300)).await;
     report.idle_rss = server.memory()?.0;
     let kms = if SCENARIOS.iter().any(|s| s.kms.is_some() && wanted(s)) {
@@ -221,7 +242,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
     }
     report.peak_rss = server.memory()?.1;
     server.stop()?;
-    let (count, per_secret) = db_bytes_per_secret(&data_dir).await?;
+    let (count, per_secret) = db_bytes_per_secret(&data_dir, args.database_url.as_deref()).await?;
     report.secrets_at_end = count;
     report.db_bytes_per_secret = per_secret;
 

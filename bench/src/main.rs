@@ -1,5 +1,5 @@
 //! `arca-bench`: Arca's benchmark harness. It starts a bare axum "hello" server as the baseline and a release
-//! `arca server` on SQLite with token auth and durable writes, drives every scenario with wrk (32 keep-alive
+//! `arca server` on SQLite (or, with `--database-url`, PostgreSQL) with token auth and durable writes, drives every scenario with wrk (32 keep-alive
 //! connections, a warm-up, then a fixed time), and prints one table of requests/s, p50, p99 and the ratio to the
 //! baseline measured in the same run, plus memory and database bytes per secret. Results go to
 //! `bench/results/<time>.json`.
@@ -67,6 +67,10 @@ pub struct RunArgs {
     /// Where the data directory is made (it must be on a real disk for durable writes to mean anything).
     #[arg(long)]
     pub work_dir: Option<PathBuf>,
+    /// Run Arca on this PostgreSQL database (an empty one, with fsync on) instead of SQLite
+    /// (`bench/run --postgres` starts a local PostgreSQL 15 for it).
+    #[arg(long)]
+    pub database_url: Option<String>,
 }
 
 impl RunArgs {

@@ -62,6 +62,8 @@ pub struct Report {
     pub connections: u32,
     pub duration_s: u64,
     pub smoke: bool,
+    /// `sqlite` or `postgresql`.
+    pub store: &'static str,
     pub baseline: Measured,
     pub rows: Vec<Row>,
     pub idle_rss: u64,
@@ -104,6 +106,11 @@ impl Report {
             connections: args.connections,
             duration_s: args.measure().as_secs(),
             smoke: args.smoke,
+            store: if args.database_url.is_some() {
+                "postgresql"
+            } else {
+                "sqlite"
+            },
             baseline,
             rows: Vec::new(),
             idle_rss: 0,
@@ -130,6 +137,7 @@ impl Report {
     /// Prints the table.
     pub fn print(&self) {
         let mib = |b: u64| b as f64 / f64::from(1u32 << 20);
+        println!("store: {}", self.store);
         println!(
             "{:<38} {:>10} {:>9} {:>9} {:>7}  {:<18} verdict",
             "scenario", "req/s", "p50 ms", "p99 ms", "ratio", "target"

@@ -118,9 +118,17 @@ pub fn arca_last_line(bin: &Path, args: &[&str]) -> anyhow::Result<String> {
 }
 
 /// Starts `arca server` on a fresh data directory under `work`; returns it with an admin token.
-pub fn start_arca(bin: &Path, data_dir: &Path) -> anyhow::Result<(Running, String)> {
+pub fn start_arca(
+    bin: &Path,
+    data_dir: &Path,
+    database_url: Option<&str>,
+) -> anyhow::Result<(Running, String)> {
     let dir = data_dir.to_str().context("data dir path is not UTF-8")?;
-    let token = arca_last_line(bin, &["init", "--data-dir", dir, "--ttl", "7d"])?;
+    let mut init = vec!["init", "--data-dir", dir, "--ttl", "7d"];
+    if let Some(url) = database_url {
+        init.extend(["--database-url", url]);
+    }
+    let token = arca_last_line(bin, &init)?;
     let mut command = Command::new(bin);
     command
         .args(["server", "--data-dir", dir])
