@@ -258,6 +258,19 @@ async fn kmip_store_keeps_payloads_on_the_kmip_server_and_survives_an_outage() {
         exposition.contains("arca_secret_store_up{store=\"kmip\"} 1"),
         "{exposition}"
     );
+    // A project KEK rotation re-seals the locator (its own object kind); the KMIP object is untouched.
+    let objects = kmip_objects(&kmip);
+    let rotated = run(
+        arca()
+            .args(["project", "rotate-kek", "--data-dir"])
+            .arg(&data.dir)
+            .args(["--project", "p", "--rewrap"]),
+        COMMAND_TIMEOUT,
+    );
+    assert!(rotated.status.success(), "{}", rotated.describe());
+    assert_eq!(kmip_objects(&kmip), objects);
+    let (status, body) = get_payload(&http, &server.url, &creator, &text_id).await;
+    assert_eq!((status, body), (200, marker.clone().into_bytes()));
     let r = send(
         http.delete(format!("{}/v1/secrets/{text_id}", server.url))
             .header("X-Auth-Token", &creator),
