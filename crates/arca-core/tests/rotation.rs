@@ -34,6 +34,7 @@ async fn services_on(dir: &Path, store: Arc<SqliteStore>, clock: Arc<ManualClock
             ttl: StdDuration::from_secs(900),
             limit: 2,
             token_ttl: StdDuration::from_secs(5),
+            shared: false,
         },
     )
     .await
