@@ -418,6 +418,17 @@ impl KeyHierarchy {
             Some(row) => row.pkek_version,
             None => self.create_first_kek(project).await?.pkek_version,
         };
+        self.rotate_kek_from(project, current, now).await
+    }
+
+    /// Adds version `current + 1` of the project's KEK: a compare-and-swap, `Conflict` if that version exists
+    /// (another process or node rotated first).
+    pub(crate) async fn rotate_kek_from(
+        &self,
+        project: &str,
+        current: u32,
+        now: time::OffsetDateTime,
+    ) -> Result<u32, CoreError> {
         let version = current + 1;
         let key = Key256::generate()?;
         let rk = self.root.active_version();
