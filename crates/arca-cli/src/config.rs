@@ -21,6 +21,7 @@ listen = "127.0.0.1:9311"
 # "token" (Arca API tokens) or "trusted-headers" (X-Project-Id / X-User-Id / X-Roles from a trusted proxy).
 mode = "token"
 # Seconds a validated token is trusted before the database is asked again; a revocation bites within it.
+# On PostgreSQL (several nodes) tokens are never cached: a revocation bites on every node at once.
 token_cache_ttl = 5
 # Authentication failures allowed per source address per minute; beyond it failures get 429 + Retry-After
 # (0: off). Only failures are throttled: a good token always works.

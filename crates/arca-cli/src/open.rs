@@ -49,6 +49,8 @@ async fn open_with(
         ttl: Duration::from_secs(config.keys.pkek_cache_ttl),
         limit: config.keys.pkek_cache_limit.max(1),
         token_ttl: Duration::from_secs(config.auth.token_cache_ttl),
+        // Set from the store by `Services::start`: a PostgreSQL store turns the caches of mutable state off.
+        shared: false,
     };
     let services = Services::start(store, root, Arc::new(SystemClock), limits)
         .await

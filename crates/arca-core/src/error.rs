@@ -54,6 +54,11 @@ impl CoreError {
         })
     }
 
+    /// Whether this is a store failure saying the database cannot be reached (answered 503, not 500).
+    pub fn is_database_unavailable(&self) -> bool {
+        matches!(self, CoreError::Storage(e) if e.is_unavailable())
+    }
+
     /// The KMS kind of this error, if it is a KMS failure.
     pub fn kms_kind(&self) -> Option<KmsErrorKind> {
         match self {

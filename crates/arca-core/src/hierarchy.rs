@@ -58,6 +58,8 @@ impl SystemKey {
 
 /// Bounds of the in-memory caches: unwrapped project KEKs (Barbican's `pkek_cache_ttl`/`pkek_cache_limit`) and
 /// validated token rows (as keystonemiddleware's `token_cache_time`, but short, so revocation bites quickly).
+/// On a shared store ([`Store::is_shared`], several nodes over PostgreSQL) every cache of mutable state is off
+/// (see [`shared`](Self::shared)); caches of immutable data (a KEK or KMS key version) stay.
 #[derive(Debug, Clone, Copy)]
 pub struct CacheLimits {
     /// How long an unwrapped KEK stays cached.
@@ -66,6 +68,30 @@ pub struct CacheLimits {
     pub limit: usize,
     /// How long a validated token's row is reused before the store is asked again (zero: never cached).
     pub token_ttl: Duration,
+    /// Whether other nodes change the same database: no mutable state (token and access-key rows, KMS key
+    /// rows, a project's active KEK version) is reused from memory, so a change made through any node bites on
+    /// this one at once. Set by [`Services::start`](crate::Services::start) from the store.
+    pub shared: bool,
+}
+
+impl CacheLimits {
+    /// These limits for a store other nodes change too (`shared`): the caches of mutable state are off.
+    pub fn for_store(mut self, shared: bool) -> Self {
+        if shared {
+            self.shared = true;
+            self.token_ttl = Duration::ZERO;
+        }
+        self
+    }
+
+    /// How long a project's active KEK version is reused (zero on a shared store).
+    fn active_version_ttl(&self) -> Duration {
+        if self.shared {
+            Duration::ZERO
+        } else {
+            self.ttl.min(ACTIVE_VERSION_TTL)
+        }
+    }
 }
 
 impl Default for CacheLimits {
@@ -74,6 +100,7 @@ impl Default for CacheLimits {
             ttl: Duration::from_secs(900),
             limit: 1000,
             token_ttl: Duration::from_secs(5),
+            shared: false,
         }
     }
 }
@@ -324,7 +351,7 @@ impl KeyHierarchy {
     async fn active_kek(&self, project: &str) -> Result<(u32, Arc<Key256>), CoreError> {
         let known = lock(&self.active).get(project).copied();
         if let Some((version, at)) = known
-            && at.elapsed() < self.limits.ttl.min(ACTIVE_VERSION_TTL)
+            && at.elapsed() < self.limits.active_version_ttl()
         {
             return Ok((version, self.kek(project, version).await?));
         }
@@ -341,7 +368,9 @@ impl KeyHierarchy {
                 key
             }
         };
-        lock(&self.active).insert(project.to_owned(), (row.pkek_version, Instant::now()));
+        if !self.limits.shared {
+            lock(&self.active).insert(project.to_owned(), (row.pkek_version, Instant::now()));
+        }
         Ok((row.pkek_version, key))
     }
 
@@ -379,7 +408,7 @@ impl KeyHierarchy {
     }
 
     /// Adds the project's next KEK version (its first if it has none) and records the pending rewrap of its
-    /// objects; this process uses it at once, others within `ACTIVE_VERSION_TTL`. Returns the new version.
+    /// objects; this process uses it at once, others within `ACTIVE_VERSION_TTL` (at once on a shared store). Returns the new version.
     pub(crate) async fn rotate_kek(
         &self,
         project: &str,
@@ -389,6 +418,17 @@ impl KeyHierarchy {
             Some(row) => row.pkek_version,
             None => self.create_first_kek(project).await?.pkek_version,
         };
+        self.rotate_kek_from(project, current, now).await
+    }
+
+    /// Adds version `current + 1` of the project's KEK: a compare-and-swap, `Conflict` if that version exists
+    /// (another process or node rotated first).
+    pub(crate) async fn rotate_kek_from(
+        &self,
+        project: &str,
+        current: u32,
+        now: time::OffsetDateTime,
+    ) -> Result<u32, CoreError> {
         let version = current + 1;
         let key = Key256::generate()?;
         let rk = self.root.active_version();
@@ -408,7 +448,9 @@ impl KeyHierarchy {
             )));
         }
         self.remember_kek(project, version, Arc::new(key));
-        lock(&self.active).insert(project.to_owned(), (version, Instant::now()));
+        if !self.limits.shared {
+            lock(&self.active).insert(project.to_owned(), (version, Instant::now()));
+        }
         Ok(version)
     }
 

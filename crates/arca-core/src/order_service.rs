@@ -25,6 +25,10 @@ use crate::{
 
 /// Barbican's task name, which prefixes an order's error reason.
 const TASK: &str = "Process TypeOrder";
+
+/// On a shared store, how long an order must have been `PENDING` before a starting node calls it interrupted
+/// (processing finishes before `POST /v1/orders` answers, in seconds; another node may be at it meanwhile).
+pub const INTERRUPTED_AFTER: time::Duration = time::Duration::minutes(10);
 /// Symmetric algorithms of `simple_crypto`.
 const SYMMETRIC_ALGORITHMS: [&str; 7] = [
     "aes",
@@ -150,11 +154,21 @@ impl OrderService {
     /// processed"); `true` if there was any. Orders are processed before `POST /v1/orders` answers, so at a
     /// server's start a `PENDING` order is one a stop interrupted. Only a starting server calls this, never a
     /// command that opens the store beside a running one (`arca token create`), whose orders may be in flight.
+    ///
+    /// On a shared store (several nodes over one PostgreSQL) another node may be processing an order right
+    /// now, so only orders pending for longer than [`INTERRUPTED_AFTER`] are failed: processing takes seconds.
     pub async fn fail_interrupted(&self) -> Result<bool, CoreError> {
         let failure = Failure::interrupted();
+        let now = self.clock.now();
+        let created_before = if self.store.is_shared() {
+            now - INTERRUPTED_AFTER
+        } else {
+            // One node: every pending order was this process's predecessor's.
+            now + time::Duration::days(1)
+        };
         Ok(self
             .store
-            .fail_pending_orders(failure.code, &failure.reason, self.clock.now())
+            .fail_pending_orders(failure.code, &failure.reason, created_before, now)
             .await?)
     }
 

@@ -53,6 +53,7 @@ impl Services {
         clock: Arc<dyn Clock>,
         limits: CacheLimits,
     ) -> Result<Self, CoreError> {
+        let limits = limits.for_store(store.is_shared());
         let keys = Arc::new(KeyHierarchy::new(root, store.clone(), limits));
         keys.bootstrap_system_keys().await?;
         let audit = AuditLog::new(store.clone(), keys.clone(), clock.clone());

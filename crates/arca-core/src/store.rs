@@ -240,6 +240,13 @@ impl std::fmt::Debug for Resealed {
 /// Everything Arca persists.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
+    /// Whether other processes serve from this database at the same time (several nodes over PostgreSQL):
+    /// caches of mutable state are then off, so a change made through one node bites on every other at once.
+    /// SQLite (one node) answers `false`.
+    fn is_shared(&self) -> bool {
+        false
+    }
+
     /// A system key by name (`audit`, `token`, `access-key`).
     async fn get_system_key(&self, name: &str) -> Result<Option<WrappedKeyRow>, StoreError>;
     /// Inserts a system key; `false` if one of that name exists (the existing one wins).
@@ -633,11 +640,13 @@ pub trait Store: Send + Sync + 'static {
         reason: &str,
         at: OffsetDateTime,
     ) -> Result<bool, StoreError>;
-    /// Marks every order still `PENDING` as `ERROR` with a status code and reason; `false` if there was none.
+    /// Marks every order still `PENDING` that was created before `created_before` as `ERROR` with a status
+    /// code and reason; `false` if there was none.
     async fn fail_pending_orders(
         &self,
         code: u16,
         reason: &str,
+        created_before: OffsetDateTime,
         at: OffsetDateTime,
     ) -> Result<bool, StoreError>;
     /// Deletes an order (never what it generated); `false` if unknown.

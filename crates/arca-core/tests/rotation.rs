@@ -34,6 +34,7 @@ async fn services_on(dir: &Path, store: Arc<SqliteStore>, clock: Arc<ManualClock
             ttl: StdDuration::from_secs(900),
             limit: 2,
             token_ttl: StdDuration::from_secs(5),
+            shared: false,
         },
     )
     .await
@@ -252,6 +253,29 @@ async fn scheduled_rotation_rotates_keks_older_than_the_period() {
     // Rows are stamped with the time of insertion, so the fresh versions are not due again at once.
     w.clock.advance(Duration::days(-91));
     assert_eq!(rotation.rotate_due(period, 100).await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn scheduled_rotation_on_two_nodes_at_once_rotates_each_project_once() {
+    let w = world().await;
+    // A second node: its own services (hierarchy, caches) over the same database.
+    let other = services_on(w.dir.path(), w.store.clone(), w.clock.clone()).await;
+    for project in ["a", "b", "c"] {
+        w.services
+            .secrets
+            .create(&who(project), secret(project))
+            .await
+            .unwrap();
+    }
+    w.clock.advance(Duration::days(91));
+    let period = StdDuration::from_secs(90 * 86_400);
+    let (one, two) = (w.services.pkek_rotation(), other.pkek_rotation());
+    let (x, y) = tokio::join!(one.rotate_due(period, 100), two.rotate_due(period, 100));
+    assert_eq!(x.unwrap() + y.unwrap(), 3, "each due project rotated once");
+    for project in ["a", "b", "c"] {
+        let active = w.store.get_active_kek(project).await.unwrap().unwrap();
+        assert_eq!(active.pkek_version, 2, "{project} rotated once, not once per node");
+    }
 }
 
 #[tokio::test]

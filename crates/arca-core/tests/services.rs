@@ -37,6 +37,7 @@ async fn world() -> World {
             ttl: StdDuration::from_secs(900),
             limit: 2,
             token_ttl: StdDuration::from_secs(5),
+            shared: false,
         },
     )
     .await

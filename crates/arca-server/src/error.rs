@@ -197,6 +197,13 @@ impl ApiError {
                 tracing::warn!(operation = op, reason = %why, "root of trust unavailable");
                 Self::new(StatusCode::SERVICE_UNAVAILABLE, why)
             }
+            CoreError::Storage(e) if e.is_unavailable() => {
+                tracing::warn!(operation = op, reason = %e, "database unavailable");
+                Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    format!("{op} failure seen - the database is unavailable; retry later."),
+                )
+            }
             other @ (CoreError::Storage(_) | CoreError::Crypto(_)) => {
                 tracing::error!(operation = op, error = %other, "internal failure");
                 Self::new(
@@ -275,6 +282,21 @@ mod tests {
             e.description(),
             "Secret retrieval attempt not allowed - please review your user/project privileges"
         );
+    }
+
+    #[test]
+    fn database_unavailable_is_503_and_says_so() {
+        let e = ApiError::core(
+            "Secret retrieval",
+            CoreError::Storage(arca_core::StoreError::unavailable("pool timed out")),
+        );
+        assert_eq!(e.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert!(e.description().contains("database is unavailable"));
+        let e = ApiError::core(
+            "Secret retrieval",
+            CoreError::Storage(arca_core::StoreError("disk full".into())),
+        );
+        assert_eq!(e.status(), StatusCode::INTERNAL_SERVER_ERROR);
     }
 
     #[test]

@@ -196,7 +196,12 @@ async fn ready(State(Readiness { expiry, root }): State<Readiness>) -> Response 
         Ok(_) => "ready\n".into_response(),
         Err(e) => {
             tracing::warn!(error = %e, "readiness: the store does not answer");
-            (StatusCode::SERVICE_UNAVAILABLE, "store unavailable\n").into_response()
+            let text = if e.is_database_unavailable() {
+                "database unavailable\n"
+            } else {
+                "store unavailable\n"
+            };
+            (StatusCode::SERVICE_UNAVAILABLE, text).into_response()
         }
     }
 }

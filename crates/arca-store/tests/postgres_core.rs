@@ -1149,15 +1149,26 @@ async fn orders_lifecycle() {
     );
     let o4 = order("q", 5);
     store.insert_order(&o4, two).await.unwrap();
+    // An order created at or after the cutoff may be another node's, in progress: left alone.
+    assert!(
+        !store
+            .fail_pending_orders(503, "restarted", at(5), at(60))
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        store.get_order(o4.id).await.unwrap().unwrap().status,
+        OrderStatus::Pending
+    );
     assert!(
         store
-            .fail_pending_orders(503, "restarted", at(60))
+            .fail_pending_orders(503, "restarted", at(6), at(60))
             .await
             .unwrap()
     );
     assert!(
         !store
-            .fail_pending_orders(503, "restarted", at(61))
+            .fail_pending_orders(503, "restarted", at(61), at(61))
             .await
             .unwrap()
     );

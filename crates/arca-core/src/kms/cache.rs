@@ -1,7 +1,8 @@
 //! The KMS service's caches. Unsealed key material by (key id, version): a version never changes, so entries
 //! stay until evicted (bounded; the oldest goes first; `KeyMaterial` zeroizes itself when the last reference
 //! drops). Key rows by id: invalidated on every local change and kept at most `ROW_TTL`, so a change made by
-//! another process (a `arca` command on the data directory, another node) bites within that.
+//! another process (a `arca` command on the data directory) bites within that; on a shared store (several
+//! nodes over PostgreSQL) the row cache is off, so a change made through another node bites at once.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -72,24 +73,33 @@ impl MaterialCache {
 /// Key rows by id, briefly.
 pub(crate) struct RowCache {
     limit: usize,
+    enabled: bool,
     entries: Mutex<HashMap<Uuid, (KmsKeyRow, Instant)>>,
 }
 
 impl RowCache {
-    pub(crate) fn new(limit: usize) -> Self {
+    /// A cache of at most `limit` rows; `enabled = false` (a shared store) caches nothing.
+    pub(crate) fn new(limit: usize, enabled: bool) -> Self {
         Self {
             limit: limit.max(1),
+            enabled,
             entries: Mutex::new(HashMap::new()),
         }
     }
 
     pub(crate) fn get(&self, id: Uuid) -> Option<KmsKeyRow> {
+        if !self.enabled {
+            return None;
+        }
         let entries = lock(&self.entries);
         let (row, at) = entries.get(&id)?;
         (at.elapsed() < ROW_TTL).then(|| row.clone())
     }
 
     pub(crate) fn put(&self, row: &KmsKeyRow) {
+        if !self.enabled {
+            return;
+        }
         let mut entries = lock(&self.entries);
         if entries.len() >= self.limit {
             entries.retain(|_, (_, at)| at.elapsed() < ROW_TTL);

@@ -61,7 +61,7 @@ impl KmsService {
             clock,
             audit: AuditLog::default(),
             materials: Arc::new(MaterialCache::new(limits.limit)),
-            rows: Arc::new(RowCache::new(limits.limit.max(1) * 10)),
+            rows: Arc::new(RowCache::new(limits.limit.max(1) * 10, !limits.shared)),
         }
     }
 

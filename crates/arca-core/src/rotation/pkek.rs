@@ -48,6 +48,14 @@ impl PkekRotation {
             ));
         }
         let result = self.keys.rotate_kek(project, self.clock.now()).await;
+        self.record_rotation(project, result).await
+    }
+
+    async fn record_rotation(
+        &self,
+        project: &str,
+        result: Result<u32, CoreError>,
+    ) -> Result<u32, CoreError> {
         let id = match &result {
             Ok(v) => format!("{project} v{v}"),
             Err(_) => project.to_owned(),
@@ -65,12 +73,36 @@ impl PkekRotation {
     }
 
     /// Rotates (at most `limit`) projects whose newest KEK was created more than `period` ago; how many.
+    ///
+    /// Safe on several nodes at once: the active versions are read, then the due list again (a project another
+    /// node rotated meanwhile is no longer due), and each rotation is a compare-and-swap on the version read —
+    /// a node that loses the race skips the project, so a due project is rotated once, not once per node.
     pub async fn rotate_due(&self, period: Duration, limit: u32) -> Result<u64, CoreError> {
         let cutoff = self.clock.now() - period;
-        let mut rotated = 0;
+        let mut seen = Vec::new();
         for project in self.store.keks_created_before(cutoff, limit).await? {
-            self.rotate(&project).await?;
-            rotated += 1;
+            if let Some(row) = self.store.get_active_kek(&project).await? {
+                seen.push((project, row.pkek_version));
+            }
+        }
+        let still_due = self.store.keks_created_before(cutoff, limit).await?;
+        let mut rotated = 0;
+        for (project, current) in seen {
+            if !still_due.contains(&project) {
+                continue;
+            }
+            match self
+                .keys
+                .rotate_kek_from(&project, current, self.clock.now())
+                .await
+            {
+                // Another node rotated it first.
+                Err(CoreError::Conflict(_)) => continue,
+                result => {
+                    self.record_rotation(&project, result).await?;
+                    rotated += 1;
+                }
+            }
         }
         Ok(rotated)
     }

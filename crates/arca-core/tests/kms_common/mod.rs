@@ -38,6 +38,7 @@ pub async fn world() -> World {
             ttl: StdDuration::from_secs(900),
             limit: 4,
             token_ttl: StdDuration::from_secs(5),
+            shared: false,
         },
     )
     .await

@@ -108,6 +108,14 @@ impl From<CoreError> for KmsApiError {
             CoreError::Invalid(m) => Self::client("ValidationException", m),
             CoreError::Conflict(m) => Self::client("KMSInvalidStateException", m),
             CoreError::QuotaReached(m) => Self::client("LimitExceededException", m),
+            CoreError::Storage(err) if err.is_unavailable() => {
+                tracing::warn!(error = %err, "KMS request failed: database unavailable");
+                Self {
+                    type_name: "DependencyTimeoutException",
+                    status: StatusCode::SERVICE_UNAVAILABLE,
+                    message: "The database is unavailable; retry later.".into(),
+                }
+            }
             CoreError::Storage(err) => {
                 tracing::error!(error = %err, "KMS request failed in storage");
                 Self::internal(
@@ -167,6 +175,17 @@ mod tests {
             (e.type_name(), e.status()),
             ("KMSInternalException", StatusCode::INTERNAL_SERVER_ERROR)
         );
+        let e = KmsApiError::from(CoreError::Storage(arca_core::StoreError::unavailable(
+            "connection refused",
+        )));
+        assert_eq!(
+            (e.type_name(), e.status()),
+            (
+                "DependencyTimeoutException",
+                StatusCode::SERVICE_UNAVAILABLE
+            )
+        );
+        assert!(e.message.contains("database is unavailable"));
         let e = KmsApiError::validation(
             "",
             "keyId",

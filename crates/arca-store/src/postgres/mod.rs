@@ -126,6 +126,10 @@ impl PostgresStore {
 
 #[async_trait]
 impl Store for PostgresStore {
+    fn is_shared(&self) -> bool {
+        true
+    }
+
     // --- system keys and project KEKs ---
     async fn get_system_key(&self, name: &str) -> Result<Option<WrappedKeyRow>, StoreError> {
         keys::get_system_key(&self.pool, name).await
@@ -652,9 +656,10 @@ impl Store for PostgresStore {
         &self,
         code: u16,
         reason: &str,
+        created_before: OffsetDateTime,
         at: OffsetDateTime,
     ) -> Result<bool, StoreError> {
-        orders::fail_pending(&self.pool, code, reason, at).await
+        orders::fail_pending(&self.pool, code, reason, created_before, at).await
     }
 
     async fn delete_order(&self, id: Uuid) -> Result<bool, StoreError> {

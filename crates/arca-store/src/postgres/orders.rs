@@ -12,7 +12,9 @@ use sqlx::{PgConnection, PgPool};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::error::{col, err, narrow, to_count, ts_from_db, ts_to_db, uuid_from_db, uuid_to_db};
+use super::error::{
+    col, err, narrow, to_count, ts_bound, ts_from_db, ts_to_db, uuid_from_db, uuid_to_db,
+};
 use super::{containers, quotas, secrets};
 
 /// Barbican's `sub_status` and `sub_status_message` of a processed order (`FollowOnProcessingStatusDTO`).
@@ -233,17 +235,19 @@ pub(super) async fn fail_pending(
     pool: &PgPool,
     code: u16,
     reason: &str,
+    created_before: OffsetDateTime,
     at: OffsetDateTime,
 ) -> Result<bool, StoreError> {
     let done = sqlx::query(
         "UPDATE orders SET status = $1, error_status_code = $2, error_reason = $3, updated = $4 \
-         WHERE status = $5",
+         WHERE status = $5 AND created < $6",
     )
     .bind(OrderStatus::Error.as_str())
     .bind(i64::from(code))
     .bind(reason)
     .bind(ts_to_db(at)?)
     .bind(OrderStatus::Pending.as_str())
+    .bind(ts_bound(created_before))
     .execute(pool)
     .await
     .map_err(err("failing interrupted orders"))?;

@@ -828,11 +828,13 @@ impl Store for SqliteStore {
         &self,
         code: u16,
         reason: &str,
+        created_before: OffsetDateTime,
         at: OffsetDateTime,
     ) -> Result<bool, StoreError> {
         let op = OrderWrite::FailPending {
             code,
             reason: reason.to_owned(),
+            created_before,
             at,
         };
         self.writer.submit(WriteKind::Order(op)).await

@@ -12,7 +12,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::codec::{
-    count, execute, exists, narrow, query_all, query_opt, sql_err, ts_from_db, ts_to_db,
+    count, execute, exists, narrow, query_all, query_opt, sql_err, ts_bound, ts_from_db, ts_to_db,
     uuid_from_db, uuid_to_db,
 };
 use super::{containers, quotas, secrets};
@@ -53,6 +53,7 @@ pub(super) enum OrderWrite {
     FailPending {
         code: u16,
         reason: String,
+        created_before: OffsetDateTime,
         at: OffsetDateTime,
     },
     /// Deletes an order (never what it generated); `false` if unknown.
@@ -106,17 +107,23 @@ impl OrderWrite {
                 reason,
                 at,
             } => fail(conn, *order_id, *code, reason, *at),
-            OrderWrite::FailPending { code, reason, at } => {
+            OrderWrite::FailPending {
+                code,
+                reason,
+                created_before,
+                at,
+            } => {
                 let done = execute(
                     conn,
                     "UPDATE orders SET status = ?, error_status_code = ?, error_reason = ?, updated = ? \
-                     WHERE status = ?",
+                     WHERE status = ? AND created < ?",
                     params![
                         OrderStatus::Error.as_str(),
                         i64::from(*code),
                         reason,
                         ts_to_db(*at)?,
-                        OrderStatus::Pending.as_str()
+                        OrderStatus::Pending.as_str(),
+                        ts_bound(*created_before)
                     ],
                     "failing interrupted orders",
                 )?;
