@@ -197,6 +197,11 @@ impl ApiError {
                 tracing::warn!(operation = op, reason = %why, "root of trust unavailable");
                 Self::new(StatusCode::SERVICE_UNAVAILABLE, why)
             }
+            // A value the database cannot hold (a NUL character in a text field on PostgreSQL): the client's.
+            CoreError::Storage(e) if e.is_unstorable() => Self::bad_request(
+                e.0.trim_start_matches(arca_core::StoreError::UNSTORABLE)
+                    .to_owned(),
+            ),
             other @ (CoreError::Storage(_) | CoreError::Crypto(_)) => {
                 tracing::error!(operation = op, error = %other, "internal failure");
                 Self::new(
@@ -275,6 +280,21 @@ mod tests {
             e.description(),
             "Secret retrieval attempt not allowed - please review your user/project privileges"
         );
+    }
+
+    #[test]
+    fn an_unstorable_value_is_400_and_says_why() {
+        let e = ApiError::core(
+            "Secret creation",
+            CoreError::Storage(arca_core::StoreError::unstorable("no NUL in text")),
+        );
+        assert_eq!(e.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(e.description(), "no NUL in text");
+        let e = ApiError::core(
+            "Secret creation",
+            CoreError::Storage(arca_core::StoreError("disk on fire".into())),
+        );
+        assert_eq!(e.status(), StatusCode::INTERNAL_SERVER_ERROR);
     }
 
     #[test]

@@ -108,6 +108,10 @@ impl From<CoreError> for KmsApiError {
             CoreError::Invalid(m) => Self::client("ValidationException", m),
             CoreError::Conflict(m) => Self::client("KMSInvalidStateException", m),
             CoreError::QuotaReached(m) => Self::client("LimitExceededException", m),
+            CoreError::Storage(err) if err.is_unstorable() => Self::client(
+                "ValidationException",
+                err.0.trim_start_matches(arca_core::StoreError::UNSTORABLE),
+            ),
             CoreError::Storage(err) => {
                 tracing::error!(error = %err, "KMS request failed in storage");
                 Self::internal(
