@@ -4,8 +4,8 @@
 //!
 //! - Commands: [`arca`] is an `arca` command with every inherited `ARCA_*` variable removed;
 //!   [`run`] runs one to completion with a timeout and captured output ([`Run`]).
-//! - Backends: every test file builds twice, as `<file>` (SQLite) and `pg_<file>` (PostgreSQL, explicit
-//!   `[[test]]` entries in Cargo.toml); [`backend`] tells which from the test binary's name. On PostgreSQL
+//! - Backends: every test file builds twice, as `<file>` (SQLite) and `pg_<file>` (PostgreSQL: `tests/pg/<file>.rs`
+//!   includes it, `[[test]]` entries in Cargo.toml); [`backend`] tells which from the test binary's name. On PostgreSQL
 //!   every data directory gets a fresh database ([`fresh_database`]) on the cluster named by
 //!   `ARCA_TEST_DATABASE_URL` (scripts/test starts one), else on a [`TempPostgres`] this process starts
 //!   and shares while any of its databases is alive.
