@@ -63,10 +63,25 @@ fn now_rfc3339() -> String {
         .unwrap_or_default()
 }
 
+/// `arca backup`/`restore` snapshot and restore the SQLite file: a deployment whose data is in PostgreSQL
+/// (`[database] url` or `ARCA_DATABASE_URL`) is refused, saying what to use instead.
+fn refuse_postgres(config: &config::ArcaConfig, command: &str) -> anyhow::Result<()> {
+    if let Some(url) = config.database.postgres_url() {
+        bail!(
+            "{command} works on the SQLite database file; this deployment keeps its data in PostgreSQL ({}): \
+             back that up with PostgreSQL's tools (pg_dump, base backups), and the root of trust with \
+             `arca root export`",
+            config::redact_url(url)
+        );
+    }
+    Ok(())
+}
+
 pub async fn backup(args: BackupArgs) -> anyhow::Result<()> {
     log_to_stderr();
     let data_dir = &args.data_dir;
     let config = config::load(&config_path(data_dir))?;
+    refuse_postgres(&config, "arca backup")?;
     let root = open_root(&config, data_dir)?;
     let db = config.database_path(data_dir);
     let mut out = PendingFile::create(&args.out, 0o600)?;
@@ -225,6 +240,7 @@ pub async fn restore(args: RestoreArgs) -> anyhow::Result<()> {
     let manifest = reader.manifest.clone();
     check_empty(dir)?;
     let config = config::load(&config_path(dir))?;
+    refuse_postgres(&config, "arca restore")?;
     let root = open_root(&config, dir).map_err(|e| {
         anyhow::anyhow!(
             "{}; no root of trust could be opened in {} ({e:#}): supply it first (copy the deployment's \

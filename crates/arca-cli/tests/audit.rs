@@ -1,7 +1,8 @@
 //! The tamper-evident audit log, against the real binary: operations are recorded (successes, a denied payload
 //! read, a failed authentication), `arca audit verify` accepts the chain, and a record deleted, edited or
 //! reordered in `DIR/arca.db` while the server is stopped is caught and named. The JSON-lines file has one line
-//! per record with `seq` and `mac`, and never a payload or token.
+//! per record with `seq` and `mac`, and never a payload or token. On PostgreSQL the records are read and tampered
+//! with in the data directory's database (a copy of it per tampering).
 
 mod common;
 use common::*;
@@ -20,8 +21,12 @@ fn verify(dir: &Path) -> (bool, String) {
     (ok, r.describe())
 }
 
-/// A copy of the data directory (database, WAL, root key, configuration) to tamper with.
-fn copy_dir(from: &Path) -> (tempfile::TempDir, PathBuf) {
+/// A copy of the data directory (database, WAL, root key, configuration) to tamper with; on PostgreSQL also a
+/// copy of its database, which the copy's arca.toml names.
+fn copy_dir(
+    from: &Path,
+    db: Option<&TestDatabase>,
+) -> (tempfile::TempDir, PathBuf, Option<TestDatabase>) {
     use std::os::unix::fs::PermissionsExt;
     let tmp = tempfile::Builder::new()
         .prefix("arca-audit-")
@@ -34,18 +39,50 @@ fn copy_dir(from: &Path) -> (tempfile::TempDir, PathBuf) {
         let entry = entry.unwrap();
         std::fs::copy(entry.path(), dir.join(entry.file_name())).unwrap();
     }
-    (tmp, dir)
+    let copy = db.map(|db| {
+        let copy = db.copy();
+        let config = std::fs::read_to_string(dir.join("arca.toml")).unwrap();
+        assert!(config.contains(&db.url), "{config}");
+        std::fs::write(dir.join("arca.toml"), config.replace(&db.url, &copy.url)).unwrap();
+        copy
+    });
+    (tmp, dir, copy)
 }
 
-fn tamper(dir: &Path, sql: &str) {
-    let conn = rusqlite::Connection::open(dir.join("arca.db")).expect("open the database");
-    conn.execute_batch(sql).expect("tamper");
+/// Runs `sql` on the data directory's database: `arca.db` on SQLite, `db` on PostgreSQL.
+fn tamper(dir: &Path, db: Option<&TestDatabase>, sql: &str) {
+    match db {
+        Some(db) => {
+            psql(&db.url, sql);
+        }
+        None => {
+            let conn = rusqlite::Connection::open(dir.join("arca.db")).expect("open the database");
+            conn.execute_batch(sql).expect("tamper");
+        }
+    }
 }
 
-fn record_count(dir: &Path) -> i64 {
-    let conn = rusqlite::Connection::open(dir.join("arca.db")).expect("open the database");
-    conn.query_row("SELECT count(*) FROM audit_log", [], |r| r.get(0))
-        .unwrap()
+/// The audit records' events (JSON), in `seq` order.
+fn events(dir: &Path, db: Option<&TestDatabase>) -> Vec<String> {
+    match db {
+        Some(db) => psql(
+            &db.url,
+            "SELECT convert_from(event, 'UTF8') FROM audit_log ORDER BY seq",
+        )
+        .lines()
+        .map(str::to_owned)
+        .collect(),
+        None => {
+            let conn = rusqlite::Connection::open(dir.join("arca.db")).expect("open the database");
+            let mut stmt = conn
+                .prepare("SELECT event FROM audit_log ORDER BY seq")
+                .unwrap();
+            stmt.query_map([], |r| r.get::<_, Vec<u8>>(0))
+                .unwrap()
+                .map(|e| String::from_utf8(e.unwrap()).unwrap())
+                .collect()
+        }
+    }
 }
 
 #[test]
@@ -80,16 +117,9 @@ fn audit_chain_records_verifies_and_catches_tampering() {
     let (ok, out) = verify(&dir);
     assert!(ok, "a clean chain verifies\n{out}");
 
+    let db = arca.data.database.as_ref();
     // What was recorded.
-    let conn = rusqlite::Connection::open(dir.join("arca.db")).unwrap();
-    let events: Vec<String> = conn
-        .prepare("SELECT event FROM audit_log ORDER BY seq")
-        .unwrap()
-        .query_map([], |r| r.get::<_, Vec<u8>>(0))
-        .unwrap()
-        .map(|e| String::from_utf8(e.unwrap()).unwrap())
-        .collect();
-    drop(conn);
+    let events = events(&dir, db);
     let has = |action: &str, outcome: &str| {
         events.iter().any(|e| {
             let v: Value = serde_json::from_str(e).unwrap();
@@ -148,7 +178,7 @@ fn audit_chain_records_verifies_and_catches_tampering() {
     // The JSON lines: exactly one per record (in commit order, which may differ from seq order by a batch),
     // with seq and mac, and no payload or token.
     let lines = std::fs::read_to_string(dir.join("audit.jsonl")).expect("audit.jsonl");
-    let count = record_count(&dir);
+    let count = events.len();
     let mut seqs: Vec<u64> = lines
         .lines()
         .map(|line| {
@@ -169,8 +199,12 @@ fn audit_chain_records_verifies_and_catches_tampering() {
     }
 
     // A deleted record: the next one is named.
-    let (_t1, deleted) = copy_dir(&dir);
-    tamper(&deleted, "DELETE FROM audit_log WHERE seq = 3");
+    let (_t1, deleted, deleted_db) = copy_dir(&dir, db);
+    tamper(
+        &deleted,
+        deleted_db.as_ref(),
+        "DELETE FROM audit_log WHERE seq = 3",
+    );
     let (ok, out) = verify(&deleted);
     assert!(
         !ok && out.contains("record 4") && out.contains("missing"),
@@ -178,11 +212,14 @@ fn audit_chain_records_verifies_and_catches_tampering() {
     );
 
     // An edited record.
-    let (_t2, edited) = copy_dir(&dir);
-    tamper(
-        &edited,
-        "UPDATE audit_log SET event = CAST(replace(CAST(event AS TEXT), 'success', 'failed') AS BLOB) WHERE seq = 2",
-    );
+    let (_t2, edited, edited_db) = copy_dir(&dir, db);
+    let edit = if on_postgres() {
+        "UPDATE audit_log SET event = convert_to(replace(convert_from(event, 'UTF8'), 'success', 'failed'), 'UTF8') \
+         WHERE seq = 2"
+    } else {
+        "UPDATE audit_log SET event = CAST(replace(CAST(event AS TEXT), 'success', 'failed') AS BLOB) WHERE seq = 2"
+    };
+    tamper(&edited, edited_db.as_ref(), edit);
     let (ok, out) = verify(&edited);
     assert!(
         !ok && out.contains("record 2") && out.contains("edited"),
@@ -190,9 +227,10 @@ fn audit_chain_records_verifies_and_catches_tampering() {
     );
 
     // Two records reordered (their seq swapped).
-    let (_t3, swapped) = copy_dir(&dir);
+    let (_t3, swapped, swapped_db) = copy_dir(&dir, db);
     tamper(
         &swapped,
+        swapped_db.as_ref(),
         "UPDATE audit_log SET seq = -1 WHERE seq = 2; UPDATE audit_log SET seq = 2 WHERE seq = 3; \
          UPDATE audit_log SET seq = 3 WHERE seq = -1;",
     );
@@ -235,14 +273,10 @@ fn every_read_of_a_burst_is_recorded_before_the_stop() {
     let dir = arca.data_dir();
     let (ok, out) = verify(&dir);
     assert!(ok, "the chain verifies\n{out}");
-    let conn = rusqlite::Connection::open(dir.join("arca.db")).unwrap();
-    let actions: Vec<(String, String)> = conn
-        .prepare("SELECT event FROM audit_log ORDER BY seq")
-        .unwrap()
-        .query_map([], |r| r.get::<_, Vec<u8>>(0))
-        .unwrap()
+    let actions: Vec<(String, String)> = events(&dir, arca.data.database.as_ref())
+        .iter()
         .map(|e| {
-            let v: Value = serde_json::from_slice(&e.unwrap()).unwrap();
+            let v: Value = serde_json::from_str(e).unwrap();
             (
                 v["action"].as_str().unwrap_or_default().to_owned(),
                 v["object_id"].as_str().unwrap_or_default().to_owned(),

@@ -11,8 +11,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use common::{
-    COMMAND_TIMEOUT, Server, ServerOpts, arca, get_payload, http, init, mode_of, rt, run,
-    secret_id, set_mode, store_text, token_create,
+    COMMAND_TIMEOUT, Server, ServerOpts, arca, database_dump, get_payload, http, init, init_args,
+    mode_of, rt, run, secret_id, set_mode, store_text, token_create,
 };
 
 // ---------------------------------------------------------------------------------------
@@ -52,27 +52,40 @@ fn init_creates_private_data_dir_and_refuses_to_run_twice() {
         "arca.toml must not contain the admin token"
     );
 
-    let db = std::fs::read(d.db()).unwrap_or_else(|e| panic!("read {}: {e}", d.db().display()));
-    assert!(
-        db.starts_with(b"SQLite format 3\0"),
-        "arca.db is not an SQLite database (first bytes {:?})",
-        &db[..db.len().min(16)]
-    );
+    if let Some(database) = &d.database {
+        // PostgreSQL: no SQLite file, and the admin token is not in the database in clear.
+        assert!(!d.db().exists(), "arca.db exists on PostgreSQL");
+        assert!(
+            !contains(&database_dump(database), d.admin_token.as_bytes()),
+            "the admin token is stored in clear in the database"
+        );
+    } else {
+        let db = std::fs::read(d.db()).unwrap_or_else(|e| panic!("read {}: {e}", d.db().display()));
+        assert!(
+            db.starts_with(b"SQLite format 3\0"),
+            "arca.db is not an SQLite database (first bytes {:?})",
+            &db[..db.len().min(16)]
+        );
 
-    // The admin token must not be in the database in clear (only a digest is stored).
-    let all_db_bytes = [
-        db,
-        std::fs::read(d.dir.join("arca.db-wal")).unwrap_or_default(),
-    ]
-    .concat();
-    assert!(
-        !contains(&all_db_bytes, d.admin_token.as_bytes()),
-        "the admin token is stored in clear in arca.db"
-    );
+        // The admin token must not be in the database in clear (only a digest is stored).
+        let all_db_bytes = [
+            db,
+            std::fs::read(d.dir.join("arca.db-wal")).unwrap_or_default(),
+        ]
+        .concat();
+        assert!(
+            !contains(&all_db_bytes, d.admin_token.as_bytes()),
+            "the admin token is stored in clear in arca.db"
+        );
+    }
 
     // A second init on the same directory refuses and leaves root.key alone.
     let again = run(
-        arca().arg("init").arg("--data-dir").arg(&d.dir),
+        arca()
+            .arg("init")
+            .arg("--data-dir")
+            .arg(&d.dir)
+            .args(init_args(d.database.as_ref())),
         COMMAND_TIMEOUT,
     );
     assert!(
@@ -295,7 +308,10 @@ fn swapped_or_flipped_ciphertexts_are_refused_as_integrity_errors() {
     server.stop();
 
     // Swap the ciphertexts of a and b; flip one bit in the last byte of c's.
-    rt.block_on(tamper(&d.db(), &ids));
+    match &d.database {
+        Some(db) => rt.block_on(tamper_postgres(&db.url, &ids)),
+        None => rt.block_on(tamper(&d.db(), &ids)),
+    }
 
     let server = Server::start(&d.dir);
     let mut problems = Vec::new();
@@ -334,6 +350,36 @@ fn swapped_or_flipped_ciphertexts_are_refused_as_integrity_errors() {
         "server panicked:\n{}",
         server.stderr()
     );
+}
+
+/// [`tamper`] on PostgreSQL: the same swap and bit flip in the data directory's database.
+async fn tamper_postgres(url: &str, ids: &[String]) {
+    use sqlx::{Connection, Row};
+    let mut conn = sqlx::PgConnection::connect(url)
+        .await
+        .unwrap_or_else(|e| panic!("connect to {url}: {e}"));
+    let mut blobs: HashMap<String, Vec<u8>> = HashMap::new();
+    for row in sqlx::query("SELECT secret_id, ciphertext FROM secret_payloads")
+        .fetch_all(&mut conn)
+        .await
+        .expect("SELECT secret_id, ciphertext FROM secret_payloads")
+    {
+        blobs.insert(row.get("secret_id"), row.get("ciphertext"));
+    }
+    let blob = |id: &String| blobs.get(id).cloned().expect("a secret_payloads row");
+    let (a, b, mut c) = (blob(&ids[0]), blob(&ids[1]), blob(&ids[2]));
+    assert_ne!(a, b, "two secrets have the same ciphertext");
+    *c.last_mut().expect("empty ciphertext") ^= 0x01;
+    for (id, new) in [(&ids[0], b), (&ids[1], a), (&ids[2], c)] {
+        let done = sqlx::query("UPDATE secret_payloads SET ciphertext = $1 WHERE secret_id = $2")
+            .bind(new)
+            .bind(id.as_str())
+            .execute(&mut conn)
+            .await
+            .expect("UPDATE secret_payloads");
+        assert_eq!(done.rows_affected(), 1, "update of {id}");
+    }
+    conn.close().await.expect("close");
 }
 
 async fn tamper(db: &Path, ids: &[String]) {

@@ -67,6 +67,10 @@ async fn metrics_listener_serves_route_templates_and_no_secrets() {
         "arca_pkek_cache_hits_total",
         "arca_db_batch_duration_seconds_bucket",
     ] {
+        // The writer-batch histogram is the SQLite store's group commit; PostgreSQL has no writer thread.
+        if on_postgres() && want.starts_with("arca_db_batch_") {
+            continue;
+        }
         assert!(text.contains(want), "/metrics lacks {want}:\n{text}");
     }
     for secret in [payload, bad, &arca.admin_token, &id, "admin"] {

@@ -1,7 +1,7 @@
 //! Orders a stop interrupted. Arca processes an order before `POST /v1/orders` answers, so an order still
 //! `PENDING` when a server starts was cut short by a crash: `arca server` marks it `ERROR` (Barbican's
 //! `error_status_code` 500 and a reason saying so) before it serves, and leaves processed orders alone. The
-//! interrupted order is made by writing its row into `DIR/arca.db` while the server is stopped.
+//! interrupted order is made by writing its row into the database while the server is stopped.
 
 mod common;
 use common::*;
@@ -11,8 +11,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 const PENDING_ID: &str = "0190a0f0-0000-7000-8000-0000000000aa";
 
 /// Writes an order row as a crash between placing and processing it leaves it.
-fn insert_pending_order(db: &std::path::Path) {
-    let conn = rusqlite::Connection::open(db).expect("open the database");
+fn insert_pending_order(db: &DbProbe) {
     let now = i64::try_from(
         SystemTime::now()
             .duration_since(UNIX_EPOCH)
@@ -22,15 +21,18 @@ fn insert_pending_order(db: &std::path::Path) {
     .unwrap();
     let meta = json!({"name": "interrupted", "algorithm": "aes", "bit_length": 256, "mode": "cbc",
         "expiration": null, "payload_content_type": "application/octet-stream"});
-    let done = conn
-        .execute(
-            "INSERT INTO orders (id, project_id, creator_id, order_type, status, meta, secret_id, container_id, \
-             error_status_code, error_reason, sub_status, sub_status_message, created, updated) \
-             VALUES (?1, 'admin', 'admin', 'key', 'PENDING', ?2, NULL, NULL, NULL, NULL, NULL, NULL, ?3, ?3)",
-            rusqlite::params![PENDING_ID, meta.to_string(), now],
-        )
-        .expect("insert a PENDING order");
-    assert_eq!(done, 1);
+    db.execute(&format!(
+        "INSERT INTO orders (id, project_id, creator_id, order_type, status, meta, secret_id, container_id, \
+         error_status_code, error_reason, sub_status, sub_status_message, created, updated) \
+         VALUES ('{PENDING_ID}', 'admin', 'admin', 'key', 'PENDING', '{meta}', NULL, NULL, NULL, NULL, NULL, NULL, \
+         {now}, {now})"
+    ));
+    assert_eq!(
+        db.count(&format!(
+            "SELECT count(*) FROM orders WHERE id = '{PENDING_ID}'"
+        )),
+        1
+    );
 }
 
 /// An order as the server shows it, without its refs (they name the server's port, new at each start).
@@ -65,7 +67,7 @@ async fn orders_left_pending_by_a_stop_are_marked_error_at_start() {
     assert_eq!(before["status"], json!("ACTIVE"));
 
     arca.server.stop();
-    insert_pending_order(&arca.data.db());
+    insert_pending_order(&DbProbe::of(&arca.data.dir));
     arca.server = Server::start(&arca.data.dir);
     arca.base_url = arca.server.url.clone();
 

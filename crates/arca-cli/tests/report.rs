@@ -131,14 +131,8 @@ async fn expiring_and_orphan_reports_list_the_right_secrets() {
     );
 }
 
-fn secret_rows(db: &Path, id: &str) -> i64 {
-    let conn =
-        rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
-            .expect("open the database");
-    conn.query_row("SELECT count(*) FROM secrets WHERE id = ?1", [id], |r| {
-        r.get(0)
-    })
-    .expect("count secrets")
+fn secret_rows(db: &DbProbe, id: &str) -> i64 {
+    db.count(&format!("SELECT count(*) FROM secrets WHERE id = '{id}'"))
 }
 
 #[tokio::test]
@@ -153,7 +147,7 @@ async fn the_sweeper_destroys_expired_secrets_after_the_grace() {
     let kept = arca
         .create_secret(&arca.admin_token, with_expiration("kept", 86_400))
         .await;
-    let db = arca.data.db();
+    let db = DbProbe::of(&arca.data.dir);
     assert_eq!(secret_rows(&db, &doomed), 1, "the row exists at first");
 
     // Expired but in its grace period: not served, still stored.

@@ -18,6 +18,8 @@ struct Hsm {
     conf: PathBuf,
     tokens: PathBuf,
     pin_file: PathBuf,
+    /// The databases of this test's data directories on PostgreSQL.
+    dbs: Databases,
 }
 
 fn softhsm(dir: &Path) -> Hsm {
@@ -63,6 +65,7 @@ fn softhsm(dir: &Path) -> Hsm {
         conf,
         tokens,
         pin_file,
+        dbs: Databases::new(),
     }
 }
 
@@ -82,7 +85,8 @@ fn init_pkcs11(hsm: &Hsm, data: &Path, pin_file: &Path) -> Run {
                 "arca",
             ])
             .arg("--pin-file")
-            .arg(pin_file),
+            .arg(pin_file)
+            .args(hsm.dbs.init_args()),
         COMMAND_TIMEOUT,
     )
 }

@@ -11,7 +11,8 @@ use std::time::{Duration, Instant};
 
 use common::*;
 
-fn init_shamir(tmp: &Path, shares: &str, threshold: &str) -> Run {
+/// `arca init --root shamir` into `TMP/data` (on PostgreSQL on a fresh database kept in `dbs`).
+fn init_shamir(dbs: &Databases, tmp: &Path, shares: &str, threshold: &str) -> Run {
     run(
         arca()
             .args(["init", "--data-dir"])
@@ -23,7 +24,8 @@ fn init_shamir(tmp: &Path, shares: &str, threshold: &str) -> Run {
                 shares,
                 "--threshold",
                 threshold,
-            ]),
+            ])
+            .args(dbs.init_args()),
         COMMAND_TIMEOUT,
     )
 }
@@ -90,9 +92,10 @@ fn assert_sealed_503(server: &Server, token: &str) {
 
 #[test]
 fn refused_thresholds_name_the_rule() {
+    let dbs = Databases::new();
     let tmp = tempfile::tempdir().unwrap();
     for (n, m) in [("5", "1"), ("3", "4"), ("17", "3")] {
-        let out = init_shamir(tmp.path(), n, m);
+        let out = init_shamir(&dbs, tmp.path(), n, m);
         assert!(!out.status.success(), "{}", out.describe());
         assert!(
             out.stderr.contains("2 ≤ threshold ≤ shares ≤ 16"),
@@ -116,8 +119,9 @@ fn refused_thresholds_name_the_rule() {
 
 #[test]
 fn init_unseal_seal_restart() {
+    let dbs = Databases::new();
     let tmp = tempfile::tempdir().unwrap();
-    let init = init_shamir(tmp.path(), "5", "3").ok("arca init --root shamir");
+    let init = init_shamir(&dbs, tmp.path(), "5", "3").ok("arca init --root shamir");
     let data = tmp.path().join("data");
     let token = init.last_line();
     let shares: Vec<PathBuf> = (1..=5)
@@ -135,7 +139,7 @@ fn init_unseal_seal_restart() {
     );
     // Another deployment's share.
     let other = tempfile::tempdir().unwrap();
-    init_shamir(other.path(), "5", "3").ok("the other deployment");
+    init_shamir(&dbs, other.path(), "5", "3").ok("the other deployment");
     let foreign = other.path().join("data/unseal-share-1");
 
     let mut server = Server::start(&data);
@@ -224,8 +228,9 @@ fn init_unseal_seal_restart() {
 /// it they fail with the sealed message. A server refuses the variable.
 #[test]
 fn offline_commands_unseal_from_share_files() {
+    let dbs = Databases::new();
     let tmp = tempfile::tempdir().unwrap();
-    init_shamir(tmp.path(), "4", "2").ok("arca init --root shamir");
+    init_shamir(&dbs, tmp.path(), "4", "2").ok("arca init --root shamir");
     let data = tmp.path().join("data");
     let share = |i: u32| data.join(format!("unseal-share-{i}")).display().to_string();
     let token_create = |shares: Option<String>| {
@@ -251,7 +256,7 @@ fn offline_commands_unseal_from_share_files() {
         short.describe()
     );
     let other = tempfile::tempdir().unwrap();
-    init_shamir(other.path(), "2", "2").ok("another deployment");
+    init_shamir(&dbs, other.path(), "2", "2").ok("another deployment");
     let foreign = other
         .path()
         .join("data/unseal-share-1")
@@ -295,8 +300,9 @@ fn offline_commands_unseal_from_share_files() {
 /// shares then unseal a restarted server, which reads the secret stored before the rotation.
 #[test]
 fn root_rotation_keeps_the_shares() {
+    let dbs = Databases::new();
     let tmp = tempfile::tempdir().unwrap();
-    let init = init_shamir(tmp.path(), "3", "2").ok("arca init --root shamir");
+    let init = init_shamir(&dbs, tmp.path(), "3", "2").ok("arca init --root shamir");
     let token = init.last_line();
     let data = tmp.path().join("data");
     let share = |i: u32| data.join(format!("unseal-share-{i}"));
@@ -336,8 +342,9 @@ fn root_rotation_keeps_the_shares() {
 /// `[auth] failure_limit` a share is answered 429.
 #[test]
 fn sealed_kms_is_503_and_refused_shares_are_throttled() {
+    let dbs = Databases::new();
     let tmp = tempfile::tempdir().unwrap();
-    init_shamir(tmp.path(), "3", "2").ok("arca init --root shamir");
+    init_shamir(&dbs, tmp.path(), "3", "2").ok("arca init --root shamir");
     let data = tmp.path().join("data");
     let share = |i: u32| data.join(format!("unseal-share-{i}"));
     let shares = format!("{},{}", share(1).display(), share(2).display());
@@ -371,7 +378,7 @@ fn sealed_kms_is_503_and_refused_shares_are_throttled() {
         listed.describe()
     );
     let other = tempfile::tempdir().unwrap();
-    init_shamir(other.path(), "2", "2").ok("another deployment");
+    init_shamir(&dbs, other.path(), "2", "2").ok("another deployment");
     let foreign = other.path().join("data/unseal-share-1");
     let mut statuses = Vec::new();
     for _ in 0..4 {

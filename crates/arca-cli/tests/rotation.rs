@@ -12,19 +12,13 @@ use std::time::{Duration, Instant};
 
 const PROJECTS: usize = 1_000;
 
-/// A read-only connection to the data directory's database (the server and the rotation write it).
-fn db(dir: &Path) -> rusqlite::Connection {
-    let conn = rusqlite::Connection::open_with_flags(
-        dir.join("arca.db"),
-        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
-    )
-    .expect("open the database");
-    conn.busy_timeout(Duration::from_secs(5)).unwrap();
-    conn
+/// The data directory's database (the server and the rotation write it).
+fn db(dir: &Path) -> DbProbe {
+    DbProbe::of(dir)
 }
 
-fn count(conn: &rusqlite::Connection, sql: &str) -> i64 {
-    conn.query_row(sql, [], |r| r.get(0)).expect(sql)
+fn count(conn: &DbProbe, sql: &str) -> i64 {
+    conn.count(sql)
 }
 
 fn th(rb: reqwest::RequestBuilder, project: &str) -> reqwest::RequestBuilder {
@@ -249,27 +243,36 @@ fn key_cmd(url: &str, creds: &(String, String), args: &[&str]) -> Run {
 }
 
 /// The PKEK version of every sealed payload of `project`, and of every KMS key version.
-fn sealed_versions(conn: &rusqlite::Connection, project: &str) -> (Vec<u32>, Vec<u32>) {
-    let versions = |sql: &str| -> Vec<u32> {
-        let mut stmt = conn.prepare(sql).unwrap();
-        stmt.query_map([project], |r| r.get::<_, Vec<u8>>(0))
-            .unwrap()
-            .map(|b| {
-                let b = b.unwrap();
-                assert_eq!(b[0], 1, "format byte");
-                u32::from_be_bytes(b[1..5].try_into().unwrap())
+fn sealed_versions(conn: &DbProbe, project: &str) -> (Vec<u32>, Vec<u32>) {
+    // The first five bytes of each blob (format byte, big-endian version), hex-encoded in SQL.
+    let hex = |column: &str| {
+        if on_postgres() {
+            format!("encode(substring({column} from 1 for 5), 'hex')")
+        } else {
+            format!("hex(substr({column}, 1, 5))")
+        }
+    };
+    let versions = |sql: String| -> Vec<u32> {
+        conn.texts(&sql)
+            .iter()
+            .map(|h| {
+                let h = h.to_ascii_lowercase();
+                assert_eq!(&h[..2], "01", "format byte");
+                u32::from_str_radix(&h[2..10], 16).unwrap()
             })
             .collect()
     };
     (
-        versions(
-            "SELECT p.ciphertext FROM secret_payloads p JOIN secrets s ON s.id = p.secret_id \
-             WHERE s.project_id = ? ORDER BY s.created",
-        ),
-        versions(
-            "SELECT v.material FROM kms_key_versions v JOIN kms_keys k ON k.id = v.key_id \
-             WHERE k.project_id = ?",
-        ),
+        versions(format!(
+            "SELECT {} FROM secret_payloads p JOIN secrets s ON s.id = p.secret_id \
+             WHERE s.project_id = '{project}' ORDER BY s.created",
+            hex("p.ciphertext")
+        )),
+        versions(format!(
+            "SELECT {} FROM kms_key_versions v JOIN kms_keys k ON k.id = v.key_id \
+             WHERE k.project_id = '{project}'",
+            hex("v.material")
+        )),
     )
 }
 
@@ -327,9 +330,16 @@ fn project_kek_rotation_and_the_background_rewrap_while_serving() {
     let new = rt.block_on(create(&http, &url, "kp", "new"));
     let new_version = count(
         &conn,
-        &format!(
-            "SELECT substr(ciphertext, 2, 4) = x'00000002' FROM secret_payloads WHERE secret_id = '{new}'"
-        ),
+        &if on_postgres() {
+            format!(
+                "SELECT CASE WHEN substring(ciphertext from 2 for 4) = '\\x00000002'::bytea THEN 1 ELSE 0 END \
+                 FROM secret_payloads WHERE secret_id = '{new}'"
+            )
+        } else {
+            format!(
+                "SELECT substr(ciphertext, 2, 4) = x'00000002' FROM secret_payloads WHERE secret_id = '{new}'"
+            )
+        },
     );
     assert_eq!(new_version, 1, "the new secret is sealed under version 2");
     rt.block_on(async {

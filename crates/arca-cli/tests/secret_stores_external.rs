@@ -73,11 +73,15 @@ fn kmip_objects(kmip: &KmipServer) -> u64 {
         .expect("a count")
 }
 
-/// Whether any of the database files contains `needle`.
-fn database_contains(dir: &Path, needle: &[u8]) -> bool {
+/// Whether the data directory's database (files on SQLite, a dump on PostgreSQL) contains `needle`.
+fn database_contains(data: &DataDir, needle: &[u8]) -> bool {
+    let contains = |bytes: &[u8]| bytes.windows(needle.len()).any(|w| w == needle);
+    if let Some(db) = &data.database {
+        return contains(&database_dump(db));
+    }
     ["arca.db", "arca.db-wal"].iter().any(|f| {
-        std::fs::read(dir.join(f))
-            .map(|bytes| bytes.windows(needle.len()).any(|w| w == needle))
+        std::fs::read(data.dir.join(f))
+            .map(|bytes| contains(&bytes))
             .unwrap_or(false)
     })
 }
@@ -166,7 +170,7 @@ async fn kmip_store_keeps_payloads_on_the_kmip_server_and_survives_an_outage() {
         "both payloads are objects on the KMIP server"
     );
     assert!(
-        !database_contains(&data.dir, marker.as_bytes()),
+        !database_contains(&data, marker.as_bytes()),
         "the database keeps only the locator, never the payload"
     );
     let (status, body) = get_payload(&http, &server.url, &creator, &text_id).await;
@@ -340,7 +344,7 @@ async fn vault_store_keeps_payloads_in_kv_v2() {
             .await
             .unwrap(),
     );
-    assert!(!database_contains(&data.dir, marker.as_bytes()));
+    assert!(!database_contains(&data, marker.as_bytes()));
     let (status, body) = get_payload(&http, &server.url, &creator, &id).await;
     assert_eq!((status, body), (200, marker.clone().into_bytes()));
     let (status, listed) = bao

@@ -50,6 +50,21 @@ impl StoreError {
     pub fn is_unavailable(&self) -> bool {
         self.0.starts_with(Self::UNAVAILABLE)
     }
+
+    /// The prefix of every "the database cannot hold this value" message (see [`unstorable`](Self::unstorable)).
+    pub const UNSTORABLE: &'static str = "value cannot be stored: ";
+
+    /// The database refused a value the caller gave (PostgreSQL text cannot hold U+0000): the request, not the
+    /// server, is at fault, so callers answer 400 rather than 500. The message starts with [`Self::UNSTORABLE`]
+    /// and says what is refused (never the value).
+    pub fn unstorable(detail: impl std::fmt::Display) -> StoreError {
+        StoreError(format!("{}{detail}", Self::UNSTORABLE))
+    }
+
+    /// Whether this error says a given value cannot be stored (made by [`unstorable`](Self::unstorable)).
+    pub fn is_unstorable(&self) -> bool {
+        self.0.starts_with(Self::UNSTORABLE)
+    }
 }
 
 /// A wrapped key as stored: which root key version wrapped it, how, and the MAC over the row.

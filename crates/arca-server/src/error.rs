@@ -204,6 +204,11 @@ impl ApiError {
                     format!("{op} failure seen - the database is unavailable; retry later."),
                 )
             }
+            // A value the database cannot hold (a NUL character in a text field on PostgreSQL): the client's.
+            CoreError::Storage(e) if e.is_unstorable() => Self::bad_request(
+                e.0.trim_start_matches(arca_core::StoreError::UNSTORABLE)
+                    .to_owned(),
+            ),
             other @ (CoreError::Storage(_) | CoreError::Crypto(_)) => {
                 tracing::error!(operation = op, error = %other, "internal failure");
                 Self::new(
@@ -295,6 +300,21 @@ mod tests {
         let e = ApiError::core(
             "Secret retrieval",
             CoreError::Storage(arca_core::StoreError("disk full".into())),
+        );
+        assert_eq!(e.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    }
+
+    #[test]
+    fn an_unstorable_value_is_400_and_says_why() {
+        let e = ApiError::core(
+            "Secret creation",
+            CoreError::Storage(arca_core::StoreError::unstorable("no NUL in text")),
+        );
+        assert_eq!(e.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(e.description(), "no NUL in text");
+        let e = ApiError::core(
+            "Secret creation",
+            CoreError::Storage(arca_core::StoreError("disk on fire".into())),
         );
         assert_eq!(e.status(), StatusCode::INTERNAL_SERVER_ERROR);
     }

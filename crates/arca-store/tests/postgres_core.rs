@@ -293,6 +293,13 @@ async fn secrets_payloads_and_metadata() {
         "ids are unique"
     );
 
+    // PostgreSQL text cannot hold U+0000 (SQLite's can): refused as the caller's value (a 400), not a failure.
+    let mut nul = secret("p", 3);
+    nul.name = Some("a\0b".into());
+    let e = store.insert_secret(&nul, None).await.unwrap_err();
+    assert!(e.is_unstorable(), "{e}");
+    assert_eq!(store.get_secret(nul.id).await.unwrap(), None);
+
     // Content type from the payload when the record has none; attach once.
     let bare = secret("p", 2);
     store.insert_secret(&bare, None).await.unwrap();

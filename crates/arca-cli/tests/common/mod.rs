@@ -4,8 +4,14 @@
 //!
 //! - Commands: [`arca`] is an `arca` command with every inherited `ARCA_*` variable removed;
 //!   [`run`] runs one to completion with a timeout and captured output ([`Run`]).
-//! - Data directories: [`init`] runs `arca init` into a fresh temporary directory ([`DataDir`]);
-//!   [`token_create`] runs `arca token create` against one.
+//! - Backends: every test file builds twice, as `<file>` (SQLite) and `pg_<file>` (PostgreSQL: `tests/pg/<file>.rs`
+//!   includes it, `[[test]]` entries in Cargo.toml); [`backend`] tells which from the test binary's name. On PostgreSQL
+//!   every data directory gets a fresh database ([`fresh_database`]) on the cluster named by
+//!   `ARCA_TEST_DATABASE_URL` (scripts/test starts one), else on a [`TempPostgres`] this process starts
+//!   and shares while any of its databases is alive.
+//!   [`DbProbe`] runs SQL on a data directory's database (either backend) for tests that look under the API.
+//! - Data directories: [`init`] runs `arca init` into a fresh temporary directory ([`DataDir`]),
+//!   with `--database-url` on PostgreSQL; [`token_create`] runs `arca token create` against one.
 //! - Servers: [`Server::start_with`] runs `arca server` (on `127.0.0.1:0` unless told otherwise,
 //!   with custom arguments, environment and working directory from [`ServerOpts`]) and reads the
 //!   port from its `listening on http://…` line; a server that does not come up is a
@@ -25,10 +31,11 @@
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::{Arc, Mutex, mpsc};
+use std::sync::{Arc, Mutex, OnceLock, Weak, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use arca_store::postgres_testing::TempPostgres;
 pub use reqwest::Method;
 pub use serde_json::{Value, json};
 
@@ -158,6 +165,294 @@ fn reader_thread<R: Read + Send + 'static>(mut r: R) -> thread::JoinHandle<Vec<u
 }
 
 // ---------------------------------------------------------------------------------------
+// Backends
+// ---------------------------------------------------------------------------------------
+
+/// The store a test binary runs against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// [`Backend::Postgres`] when the running test binary is a `pg_<file>` target (see Cargo.toml), else
+/// [`Backend::Sqlite`].
+pub fn backend() -> Backend {
+    static BACKEND: OnceLock<Backend> = OnceLock::new();
+    *BACKEND.get_or_init(|| {
+        let exe = std::env::current_exe().expect("current_exe");
+        let name = exe.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        if name.starts_with("pg_") {
+            Backend::Postgres
+        } else {
+            Backend::Sqlite
+        }
+    })
+}
+
+/// Whether this test binary runs against PostgreSQL.
+pub fn on_postgres() -> bool {
+    backend() == Backend::Postgres
+}
+
+/// A fresh, empty PostgreSQL database for one data directory; dropped (`DROP DATABASE … WITH (FORCE)`,
+/// best effort) when this is dropped. Holds the process's [`TempPostgres`], if it uses one, alive.
+pub struct TestDatabase {
+    pub url: String,
+    maintenance_url: String,
+    name: String,
+    _server: Option<Arc<TempPostgres>>,
+}
+
+impl TestDatabase {
+    /// A new database copied from this one (`createdb -T`; nothing may be connected to this one).
+    pub fn copy(&self) -> TestDatabase {
+        let name = format!("t_{}", hex(&random_bytes(8)));
+        let out = Command::new(pg_tool("createdb"))
+            .arg(format!("--maintenance-db={}", self.maintenance_url))
+            .args(["-T", &self.name, &name])
+            .stdin(Stdio::null())
+            .output()
+            .unwrap_or_else(|e| panic!("running createdb: {e}"));
+        assert!(
+            out.status.success(),
+            "createdb -T {} failed: {}",
+            self.name,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        TestDatabase {
+            url: database_url(&self.maintenance_url, &name),
+            maintenance_url: self.maintenance_url.clone(),
+            name,
+            _server: self._server.clone(),
+        }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let _ = Command::new(pg_tool("dropdb"))
+            .arg(format!("--maintenance-db={}", self.maintenance_url))
+            .args(["--force", "--if-exists", &self.name])
+            .stdin(Stdio::null())
+            .output();
+    }
+}
+
+/// On PostgreSQL, a fresh database ([`TestDatabase`]); on SQLite, `None`.
+pub fn fresh_database() -> Option<TestDatabase> {
+    on_postgres().then(new_database)
+}
+
+/// The `arca init` arguments that put a data directory on this binary's backend: `--database-url URL` on
+/// PostgreSQL (the database must outlive the data directory's use), nothing on SQLite.
+pub fn init_args(db: Option<&TestDatabase>) -> Vec<String> {
+    db.map(|db| vec!["--database-url".to_string(), db.url.clone()])
+        .unwrap_or_default()
+}
+
+/// Databases kept for a test's own `arca init` commands (those not run through [`init`]): each
+/// [`Databases::init_args`] makes a fresh database on PostgreSQL, dropped with this.
+#[derive(Default)]
+pub struct Databases(Mutex<Vec<TestDatabase>>);
+
+impl Databases {
+    pub fn new() -> Databases {
+        Databases::default()
+    }
+
+    /// [`init_args`] of a fresh database kept until `self` is dropped (nothing on SQLite).
+    pub fn init_args(&self) -> Vec<String> {
+        let Some(db) = fresh_database() else {
+            return Vec::new();
+        };
+        let args = init_args(Some(&db));
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).push(db);
+        args
+    }
+}
+
+/// Everything stored in a PostgreSQL database (`pg_dump --data-only`), for "not stored in clear" checks.
+pub fn database_dump(db: &TestDatabase) -> Vec<u8> {
+    let out = Command::new(pg_tool("pg_dump"))
+        .args(["--data-only", "--no-owner", &db.url])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("running pg_dump: {e}"));
+    assert!(
+        out.status.success(),
+        "pg_dump failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+fn new_database() -> TestDatabase {
+    let (maintenance_url, server) = match std::env::var("ARCA_TEST_DATABASE_URL") {
+        Ok(url) if !url.is_empty() => (url, None),
+        _ => {
+            let server = shared_temp_postgres();
+            (server.url(), Some(server))
+        }
+    };
+    let name = format!("t_{}", hex(&random_bytes(8)));
+    let out = Command::new(pg_tool("createdb"))
+        .arg(format!("--maintenance-db={maintenance_url}"))
+        .arg(&name)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("running createdb: {e}"));
+    assert!(
+        out.status.success(),
+        "createdb {name} on {maintenance_url} failed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    TestDatabase {
+        url: database_url(&maintenance_url, &name),
+        maintenance_url,
+        name,
+        _server: server,
+    }
+}
+
+/// The process's [`TempPostgres`]: started on first use, stopped when the last [`TestDatabase`] on it is
+/// dropped (a static would never be dropped, leaving the server running after the test process).
+fn shared_temp_postgres() -> Arc<TempPostgres> {
+    static SHARED: Mutex<Weak<TempPostgres>> = Mutex::new(Weak::new());
+    let mut shared = SHARED.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(server) = shared.upgrade() {
+        return server;
+    }
+    let server = Arc::new(TempPostgres::new());
+    *shared = Arc::downgrade(&server);
+    server
+}
+
+/// `url` with its database (the last path segment) replaced by `name`, query string kept.
+fn database_url(url: &str, name: &str) -> String {
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(b, q)| (b, Some(q)));
+    let authority_start = base.find("://").map_or(0, |i| i + 3);
+    let prefix = match base[authority_start..].find('/') {
+        Some(i) => &base[..authority_start + i],
+        None => base,
+    };
+    match query {
+        Some(q) => format!("{prefix}/{name}?{q}"),
+        None => format!("{prefix}/{name}"),
+    }
+}
+
+/// A PostgreSQL client tool (`createdb`, `dropdb`, `psql`): from `ARCA_PG_BIN`, else Debian's
+/// `/usr/lib/postgresql/15/bin`, else the PATH.
+pub fn pg_tool(tool: &str) -> PathBuf {
+    let dirs = std::env::var_os("ARCA_PG_BIN")
+        .map(PathBuf::from)
+        .into_iter()
+        .chain([PathBuf::from("/usr/lib/postgresql/15/bin")]);
+    for dir in dirs {
+        if dir.join(tool).is_file() {
+            return dir.join(tool);
+        }
+    }
+    PathBuf::from(tool)
+}
+
+/// `psql URL -At -c SQL` → its output (rows one a line, columns `|`-separated); panics on failure.
+pub fn psql(url: &str, sql: &str) -> String {
+    let out = Command::new(pg_tool("psql"))
+        .args([url, "-X", "-At", "-v", "ON_ERROR_STOP=1", "-c", sql])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("running psql: {e}"));
+    assert!(
+        out.status.success(),
+        "psql {sql:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Direct SQL on a data directory's database, for tests that look under the API: `DIR/arca.db` on SQLite, the
+/// database `DIR/arca.toml` names on PostgreSQL. Values in `sql` are inlined by the tests (their own ids).
+pub enum DbProbe {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+impl DbProbe {
+    /// The probe of the data directory `dir` on this binary's backend.
+    pub fn of(dir: &Path) -> DbProbe {
+        if !on_postgres() {
+            return DbProbe::Sqlite(dir.join("arca.db"));
+        }
+        let config = std::fs::read_to_string(dir.join("arca.toml")).expect("read arca.toml");
+        let url = config
+            .lines()
+            .find_map(|l| {
+                let (key, value) = l.split_once('=')?;
+                (key.trim() == "url").then(|| value.trim().trim_matches('"').to_owned())
+            })
+            .unwrap_or_else(|| panic!("no `url = …` in arca.toml:\n{config}"));
+        DbProbe::Postgres(url)
+    }
+
+    fn sqlite(path: &Path) -> rusqlite::Connection {
+        let conn = rusqlite::Connection::open(path).expect("open the database");
+        conn.busy_timeout(Duration::from_secs(5)).unwrap();
+        conn
+    }
+
+    /// The first column of every row, as text.
+    pub fn texts(&self, sql: &str) -> Vec<String> {
+        match self {
+            DbProbe::Sqlite(path) => {
+                let conn = Self::sqlite(path);
+                let mut stmt = conn.prepare(sql).expect(sql);
+                stmt.query_map([], |r| {
+                    let v: rusqlite::types::Value = r.get(0)?;
+                    Ok(match v {
+                        rusqlite::types::Value::Null => String::new(),
+                        rusqlite::types::Value::Integer(i) => i.to_string(),
+                        rusqlite::types::Value::Real(f) => f.to_string(),
+                        rusqlite::types::Value::Text(t) => t,
+                        rusqlite::types::Value::Blob(b) => String::from_utf8_lossy(&b).into_owned(),
+                    })
+                })
+                .expect(sql)
+                .map(|r| r.expect(sql))
+                .collect()
+            }
+            DbProbe::Postgres(url) => psql(url, sql).lines().map(str::to_owned).collect(),
+        }
+    }
+
+    /// A single-number query (`SELECT COUNT(*) …`).
+    pub fn count(&self, sql: &str) -> i64 {
+        let rows = self.texts(sql);
+        rows.first()
+            .and_then(|r| r.trim().parse().ok())
+            .unwrap_or_else(|| panic!("{sql} gave {rows:?}"))
+    }
+
+    /// Runs statements (`;`-separated).
+    pub fn execute(&self, sql: &str) {
+        match self {
+            DbProbe::Sqlite(path) => Self::sqlite(path).execute_batch(sql).expect(sql),
+            DbProbe::Postgres(url) => {
+                psql(url, sql);
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
 // Data directories and tokens
 // ---------------------------------------------------------------------------------------
 
@@ -169,6 +464,8 @@ pub struct DataDir {
     /// The admin token `arca init` printed (project "admin", user "admin", role admin).
     pub admin_token: String,
     pub init: Run,
+    /// The data directory's database on PostgreSQL (`None` on SQLite, where it is `arca.db`).
+    pub database: Option<TestDatabase>,
 }
 
 impl DataDir {
@@ -183,15 +480,21 @@ impl DataDir {
     }
 }
 
-/// `arca init --data-dir <tmp>/data`; panics (with output) unless it succeeds.
+/// `arca init --data-dir <tmp>/data` (on PostgreSQL with `--database-url` of a fresh database); panics (with
+/// output) unless it succeeds.
 pub fn init() -> DataDir {
     let tmp = tempfile::Builder::new()
         .prefix("arca-test-")
         .tempdir()
         .expect("tempdir");
     let dir = tmp.path().join("data");
+    let database = fresh_database();
     let init = run(
-        arca().arg("init").arg("--data-dir").arg(&dir),
+        arca()
+            .arg("init")
+            .arg("--data-dir")
+            .arg(&dir)
+            .args(init_args(database.as_ref())),
         COMMAND_TIMEOUT,
     )
     .ok("arca init");
@@ -206,6 +509,7 @@ pub fn init() -> DataDir {
         dir,
         admin_token,
         init,
+        database,
     }
 }
 

@@ -116,6 +116,10 @@ impl From<CoreError> for KmsApiError {
                     message: "The database is unavailable; retry later.".into(),
                 }
             }
+            CoreError::Storage(err) if err.is_unstorable() => Self::client(
+                "ValidationException",
+                err.0.trim_start_matches(arca_core::StoreError::UNSTORABLE),
+            ),
             CoreError::Storage(err) => {
                 tracing::error!(error = %err, "KMS request failed in storage");
                 Self::internal(

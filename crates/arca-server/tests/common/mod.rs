@@ -1,9 +1,16 @@
-//! In-process harness: a real `arca_server::run` on `127.0.0.1:0` over a real SQLite store and file root
-//! key in a temporary directory, with helpers to issue tokens and send requests.
+//! In-process harness: a real `arca_server::run` on `127.0.0.1:0` over a real store and file root key in a
+//! temporary directory, with helpers to issue tokens and send requests. The store is SQLite, or PostgreSQL in the
+//! `pg_<file>` test targets (`tests/pg/<file>.rs` includes `tests/<file>.rs`; [`on_postgres`] reads the binary's
+//! name): a fresh database on the cluster in `ARCA_TEST_DATABASE_URL` (scripts/test starts one), else on a
+//! `TempPostgres` this process shares while any server uses it.
 // Each test binary uses a different subset of these helpers.
 #![allow(dead_code)]
 
-use std::sync::Arc;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex, Weak};
+
+use arca_store::postgres_testing::TempPostgres;
 
 use arca_core::{CacheLimits, FileRootKey, Role, Services, SystemClock, root_key_path};
 use arca_server::ServerConfig;
@@ -24,6 +31,8 @@ pub struct Server {
     pub http: reqwest::Client,
     stop: Option<oneshot::Sender<()>>,
     _dir: tempfile::TempDir,
+    /// The process's own PostgreSQL server, when it uses one (kept running while this server is).
+    _postgres: Option<Arc<TempPostgres>>,
 }
 
 impl Drop for Server {
@@ -46,11 +55,20 @@ impl Server {
         let key_path = root_key_path(dir.path());
         FileRootKey::create(&key_path).unwrap();
         let root = FileRootKey::open(&key_path).unwrap();
-        let store = arca_store::SqliteStore::open(&dir.path().join("arca.db"))
-            .await
-            .unwrap();
+        let (store, postgres): (Arc<dyn arca_core::Store>, _) = if on_postgres() {
+            let (url, postgres) = fresh_database();
+            let store = arca_store::PostgresStore::connect(&url, Default::default())
+                .await
+                .unwrap();
+            (Arc::new(store), postgres)
+        } else {
+            let store = arca_store::SqliteStore::open(&dir.path().join("arca.db"))
+                .await
+                .unwrap();
+            (Arc::new(store), None)
+        };
         let services = Services::start(
-            Arc::new(store),
+            store,
             Arc::new(root),
             Arc::new(SystemClock),
             CacheLimits::default(),
@@ -80,6 +98,7 @@ impl Server {
             http: reqwest::Client::new(),
             stop: Some(stop),
             _dir: dir,
+            _postgres: postgres,
         }
     }
 
@@ -172,4 +191,63 @@ pub async fn raw(
     let split = response.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
     let head = String::from_utf8_lossy(&response[..split]).to_ascii_lowercase();
     (head, response[split + 4..].to_vec())
+}
+
+/// Whether this test binary is a `pg_<file>` target (PostgreSQL store).
+pub fn on_postgres() -> bool {
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.file_name()?.to_str().map(|n| n.starts_with("pg_")))
+        .unwrap_or(false)
+}
+
+/// A fresh database's URL: on `ARCA_TEST_DATABASE_URL`'s cluster, else on the process's shared `TempPostgres`
+/// (returned, to keep it running while in use; it stops when the last holder drops it).
+fn fresh_database() -> (String, Option<Arc<TempPostgres>>) {
+    static SHARED: Mutex<Weak<TempPostgres>> = Mutex::new(Weak::new());
+    let (maintenance, postgres) = match std::env::var("ARCA_TEST_DATABASE_URL") {
+        Ok(url) if !url.is_empty() => (url, None),
+        _ => {
+            let mut shared = SHARED.lock().unwrap_or_else(|e| e.into_inner());
+            let server = shared.upgrade().unwrap_or_else(|| {
+                let server = Arc::new(TempPostgres::new());
+                *shared = Arc::downgrade(&server);
+                server
+            });
+            (server.url(), Some(server))
+        }
+    };
+    let name = format!("s_{}", uuid_like());
+    let createdb = std::env::var_os("ARCA_PG_BIN")
+        .map(PathBuf::from)
+        .into_iter()
+        .chain([PathBuf::from("/usr/lib/postgresql/15/bin")])
+        .map(|dir| dir.join("createdb"))
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| PathBuf::from("createdb"));
+    let out = Command::new(createdb)
+        .arg(format!("--maintenance-db={maintenance}"))
+        .arg(&name)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run createdb");
+    assert!(
+        out.status.success(),
+        "createdb {name}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let base = maintenance.split('?').next().unwrap_or(&maintenance);
+    let prefix = base.rsplit_once('/').map_or(base, |(p, _)| p);
+    (format!("{prefix}/{name}"), postgres)
+}
+
+/// A random lowercase hex name part.
+fn uuid_like() -> String {
+    let mut bytes = [0u8; 8];
+    std::io::Read::read_exact(
+        &mut std::fs::File::open("/dev/urandom").expect("open /dev/urandom"),
+        &mut bytes,
+    )
+    .expect("read /dev/urandom");
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -7,7 +7,7 @@ use arca_core::Role;
 use arca_server::kms::sigv4::{Credentials, SERVICE, sign};
 use reqwest::header::HeaderMap;
 
-pub use crate::common::{Server, StatusCode, Value, json};
+pub use super::common::{Server, StatusCode, Value, json};
 
 /// A server with an admin access key in project `p1`.
 pub struct Kms {

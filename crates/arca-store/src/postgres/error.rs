@@ -1,6 +1,7 @@
 //! Mapping of sqlx errors to `StoreError` for the PostgreSQL store: failures to reach the database (connection
 //! refused or lost, TLS, pool timeouts, a server shutting down or starting up) become
-//! [`StoreError::unavailable`] so callers can answer 503; everything else is a plain `StoreError` naming what was
+//! [`StoreError::unavailable`] so callers can answer 503; a text value PostgreSQL cannot hold (U+0000) becomes
+//! [`StoreError::unstorable`] so callers can answer 400; everything else is a plain `StoreError` naming what was
 //! being done. sqlx errors carry PostgreSQL's message and constraint names, never bound values, so no key
 //! material can leak through a message. Also the few conversions of stored values every area uses.
 
@@ -26,9 +27,17 @@ pub(super) fn is_unavailable(e: &sqlx::Error) -> bool {
     }
 }
 
+/// Whether `e` is PostgreSQL refusing a character in a text value (SQLSTATE 22021, "invalid byte sequence for
+/// encoding UTF8: 0x00": text cannot hold U+0000, which SQLite stores).
+pub(super) fn is_unstorable_text(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(db) if db.code().is_some_and(|c| matches!(&*c, "22021" | "22P05")))
+}
+
 /// A `StoreError` for `e`, naming what was being done.
 pub(super) fn db_error(context: &'static str, e: sqlx::Error) -> StoreError {
-    if is_unavailable(&e) {
+    if is_unstorable_text(&e) {
+        StoreError::unstorable("text values may not contain the NUL character (U+0000)")
+    } else if is_unavailable(&e) {
         StoreError::unavailable(format!("PostgreSQL store: {context}: {e}"))
     } else {
         StoreError(format!("PostgreSQL store: {context}: {e}"))

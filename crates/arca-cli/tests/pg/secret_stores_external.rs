@@ -1,0 +1,5 @@
+//! `tests/secret_stores_external.rs` on PostgreSQL: the same tests, built as the target `pg_secret_stores_external`, whose data directories the
+//! harness puts on fresh PostgreSQL databases (see `common::backend`).
+
+#[path = "../secret_stores_external.rs"]
+mod suite;
