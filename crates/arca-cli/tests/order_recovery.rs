@@ -18,7 +18,10 @@ fn insert_pending_order(db: &DbProbe) {
             .unwrap()
             .as_nanos(),
     )
-    .unwrap();
+    .unwrap()
+        // Placed 20 minutes ago: on a shared (PostgreSQL) store a starting node fails only orders pending that
+        // long, since a younger one may be in progress on another node (tests/multi_node.rs).
+        - 20 * 60 * 1_000_000_000;
     let meta = json!({"name": "interrupted", "algorithm": "aes", "bit_length": 256, "mode": "cbc",
         "expiration": null, "payload_content_type": "application/octet-stream"});
     db.execute(&format!(

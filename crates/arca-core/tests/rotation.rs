@@ -274,7 +274,10 @@ async fn scheduled_rotation_on_two_nodes_at_once_rotates_each_project_once() {
     assert_eq!(x.unwrap() + y.unwrap(), 3, "each due project rotated once");
     for project in ["a", "b", "c"] {
         let active = w.store.get_active_kek(project).await.unwrap().unwrap();
-        assert_eq!(active.pkek_version, 2, "{project} rotated once, not once per node");
+        assert_eq!(
+            active.pkek_version, 2,
+            "{project} rotated once, not once per node"
+        );
     }
 }
 
