@@ -9,8 +9,7 @@ use sqlx::postgres::PgRow;
 use uuid::Uuid;
 
 use super::error::{
-    col, db_error, err, is_foreign_key_violation, to_count, ts_from_db, ts_to_db, uuid_from_db,
-    uuid_to_db,
+    col, db_error, err, is_foreign_key_violation, ts_from_db, ts_to_db, uuid_from_db, uuid_to_db,
 };
 use super::{quotas, secrets};
 
@@ -93,32 +92,23 @@ pub(super) async fn list(
     limit: u32,
     offset: u32,
 ) -> Result<SecretConsumerPage, StoreError> {
-    let id = uuid_to_db(id);
-    let mut tx = super::snapshot(pool).await?;
-    let rows = sqlx::query(
+    let (rows, total) = super::page_with_total(
+        pool,
         "SELECT service, resource_type, resource_id, project_id, created, updated FROM secret_consumers \
          WHERE secret_id = $1 ORDER BY created, service COLLATE \"C\", resource_type COLLATE \"C\", \
          resource_id COLLATE \"C\" LIMIT $2 OFFSET $3",
+        "SELECT COUNT(*) FROM secret_consumers WHERE secret_id = $1",
+        &uuid_to_db(id),
+        (limit, offset),
+        "listing secret consumers",
     )
-    .bind(&id)
-    .bind(i64::from(limit))
-    .bind(i64::from(offset))
-    .fetch_all(&mut *tx)
-    .await
-    .map_err(err("listing secret consumers"))?;
-    let total: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM secret_consumers WHERE secret_id = $1")
-            .bind(&id)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(err("counting secret consumers"))?;
-    tx.commit().await.map_err(err("ending a read"))?;
+    .await?;
     Ok(SecretConsumerPage {
         consumers: rows
             .iter()
             .map(consumer_from_row)
             .collect::<Result<_, _>>()?,
-        total: to_count(total)?,
+        total,
     })
 }
 

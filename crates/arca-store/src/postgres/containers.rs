@@ -431,31 +431,22 @@ pub(super) async fn list_consumers(
     limit: u32,
     offset: u32,
 ) -> Result<ContainerConsumerPage, StoreError> {
-    let id = uuid_to_db(id);
-    let mut tx = super::snapshot(pool).await?;
-    let rows = sqlx::query(
+    let (rows, total) = super::page_with_total(
+        pool,
         "SELECT name, url, project_id, created, updated FROM container_consumers WHERE container_id = $1 \
          ORDER BY name COLLATE \"C\", url COLLATE \"C\" LIMIT $2 OFFSET $3",
+        "SELECT COUNT(*) FROM container_consumers WHERE container_id = $1",
+        &uuid_to_db(id),
+        (limit, offset),
+        "listing container consumers",
     )
-    .bind(&id)
-    .bind(i64::from(limit))
-    .bind(i64::from(offset))
-    .fetch_all(&mut *tx)
-    .await
-    .map_err(err("listing container consumers"))?;
-    let total: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM container_consumers WHERE container_id = $1")
-            .bind(&id)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(err("counting container consumers"))?;
-    tx.commit().await.map_err(err("ending a read"))?;
+    .await?;
     Ok(ContainerConsumerPage {
         consumers: rows
             .iter()
             .map(consumer_from_row)
             .collect::<Result<_, _>>()?,
-        total: to_count(total)?,
+        total,
     })
 }
 

@@ -53,6 +53,33 @@ async fn snapshot(pool: &PgPool) -> Result<Transaction<'static, Postgres>, Store
         .map_err(err("starting a read"))
 }
 
+/// One page of the rows `page_sql` selects for `id` (its `$2` is the limit, `$3` the offset) and the total
+/// `count_sql` counts for it, read in one snapshot so the two agree; `what` names them in errors.
+async fn page_with_total(
+    pool: &PgPool,
+    page_sql: &'static str,
+    count_sql: &'static str,
+    id: &str,
+    (limit, offset): (u32, u32),
+    what: &'static str,
+) -> Result<(Vec<sqlx::postgres::PgRow>, u64), StoreError> {
+    let mut tx = snapshot(pool).await?;
+    let rows = sqlx::query(page_sql)
+        .bind(id)
+        .bind(i64::from(limit))
+        .bind(i64::from(offset))
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(err(what))?;
+    let total: i64 = sqlx::query_scalar(count_sql)
+        .bind(id)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(err(what))?;
+    tx.commit().await.map_err(err("ending a read"))?;
+    Ok((rows, error::to_count(total)?))
+}
+
 /// Connection settings of a [`PostgresStore`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PostgresOptions {
