@@ -382,12 +382,14 @@ impl SecretService {
             match self.payloads.open(&secret.project_id, id, &stored).await {
                 // A migration may have moved the payload between our read and the external store's answer:
                 // read where it lives now, once.
-                Err(CoreError::NotFound(_))
-                    if self.store.get_payload(id).await?.as_ref() != Some(&stored) =>
-                {
-                    stored = self.store.get_payload(id).await?.ok_or_else(no_payload)?;
-                    self.payloads.open(&secret.project_id, id, &stored).await?
-                }
+                Err(CoreError::NotFound(why)) => match self.store.get_payload(id).await? {
+                    None => return Err(no_payload()),
+                    Some(now) if now != stored => {
+                        stored = now;
+                        self.payloads.open(&secret.project_id, id, &stored).await?
+                    }
+                    Some(_) => return Err(CoreError::NotFound(why)),
+                },
                 other => other?,
             };
         Ok((

@@ -204,12 +204,16 @@ async fn tables(conn: &mut PgConnection) -> Result<Vec<Table>, StoreError> {
     Ok(ordered)
 }
 
-/// Opens the SQLite file read-only, at the newest schema (the store's own migrations ran first).
+/// Opens the SQLite file read-only, at the newest schema (the store's own migrations ran first), inside one read
+/// transaction: a consistent snapshot even if something writes to the file meanwhile.
 async fn open_source(path: &Path) -> Result<Connection, StoreError> {
     let store = crate::SqliteStore::open(path).await?;
     store.close().await;
-    Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
-        .map_err(sqlite_err("opening the SQLite database"))
+    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .map_err(sqlite_err("opening the SQLite database"))?;
+    conn.execute_batch("BEGIN")
+        .map_err(sqlite_err("starting a read transaction"))?;
+    Ok(conn)
 }
 
 /// One page of `table` from SQLite after `after` (the key of the last row read).
@@ -381,10 +385,6 @@ pub async fn copy_sqlite_to_postgres(
     progress: &mut (dyn FnMut(&str, u64) + Send),
 ) -> Result<CopyReport, StoreError> {
     let sqlite = open_source(source).await?;
-    // One read transaction: a consistent snapshot even if something writes to the file meanwhile.
-    sqlite
-        .execute_batch("BEGIN")
-        .map_err(sqlite_err("starting a read transaction"))?;
     let mut tx = target
         .pool()
         .begin()
@@ -473,9 +473,6 @@ pub async fn copy_sqlite_to_postgres(
     tx.commit()
         .await
         .map_err(store_err("committing the copy"))?;
-    sqlite
-        .execute_batch("COMMIT")
-        .map_err(sqlite_err("ending the read transaction"))?;
     Ok(report)
 }
 
@@ -487,9 +484,6 @@ pub async fn verify_sqlite_against_postgres(
     progress: &mut (dyn FnMut(&str, u64) + Send),
 ) -> Result<CopyReport, StoreError> {
     let sqlite = open_source(source).await?;
-    sqlite
-        .execute_batch("BEGIN")
-        .map_err(sqlite_err("starting a read transaction"))?;
     let mut conn = target
         .pool()
         .acquire()
