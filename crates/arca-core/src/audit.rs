@@ -308,6 +308,10 @@ struct Inner {
 const USES_IN_FLIGHT: u32 = 4096;
 /// Most use records one background append writes.
 const USES_PER_BATCH: usize = 512;
+/// How long the appender lets use records gather before it appends them, unless a full batch is already queued.
+/// Uses are not acknowledged on their commit, so this costs no request any time; it is how long a use record may
+/// wait for its commit beyond the commit itself.
+const USES_GATHER: std::time::Duration = std::time::Duration::from_millis(3);
 
 /// A use waiting for the background appender, with its slot.
 type PendingUse = (AuditEvent, tokio::sync::OwnedSemaphorePermit);
@@ -330,7 +334,7 @@ impl Default for UsesInFlight {
     }
 }
 
-/// The background appender: takes whatever uses are queued (up to `USES_PER_BATCH`), appends them as one
+/// The background appender: lets uses gather for `USES_GATHER`, takes whatever is queued (up to `USES_PER_BATCH`), appends them as one
 /// batch (one writer operation, chained in order), hands the records to the sinks, then frees their slots. It
 /// holds the log only weakly and stops when the log is gone.
 async fn append_uses(
@@ -339,6 +343,10 @@ async fn append_uses(
 ) {
     use std::sync::atomic::Ordering;
     while let Some(first) = queue.recv().await {
+        // Let uses gather: one commit (and one fsync) per few milliseconds, not one per handful of reads.
+        if queue.len() < USES_PER_BATCH {
+            tokio::time::sleep(USES_GATHER).await;
+        }
         let mut batch = vec![first];
         while batch.len() < USES_PER_BATCH {
             match queue.try_recv() {

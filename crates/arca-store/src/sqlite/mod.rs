@@ -27,6 +27,7 @@ mod writer;
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
@@ -63,7 +64,7 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// The SQLite `Store`. All writes are serialised through one writer thread that group-commits them; reads use a
 /// pool of read-only connections and see every acknowledged write.
 pub struct SqliteStore {
-    reads: Reads,
+    reads: Arc<Reads>,
     writer: Writer,
 }
 
@@ -79,11 +80,10 @@ impl SqliteStore {
     /// Opens (creating if missing) the database file at `path`, applies migrations and starts the writer thread.
     /// Must be called within a Tokio runtime.
     pub async fn open(path: &Path) -> Result<SqliteStore, StoreError> {
-        let writer = Writer::start(path, BUSY_TIMEOUT).await?;
-        Ok(SqliteStore {
-            reads: Reads::new(path, BUSY_TIMEOUT),
-            writer,
-        })
+        let epoch = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let reads = Reads::new(path, BUSY_TIMEOUT, Arc::clone(&epoch))?;
+        let writer = Writer::start(path, BUSY_TIMEOUT, epoch, Arc::downgrade(&reads)).await?;
+        Ok(SqliteStore { reads, writer })
     }
 
     /// Write transactions committed since `open`. Under concurrent writes this grows more slowly than
@@ -326,7 +326,8 @@ impl Store for SqliteStore {
     }
 
     async fn get_payload(&self, id: Uuid) -> Result<Option<StoredPayload>, StoreError> {
-        self.reads.run(|c| secrets::get_payload(c, id))
+        // A fresh snapshot: this is the re-read after an external store reported the payload gone.
+        self.reads.run_fresh(|c| secrets::get_payload(c, id))
     }
 
     async fn list_secrets(&self, query: &SecretQuery) -> Result<SecretPage, StoreError> {

@@ -3,17 +3,21 @@
 //! `BEGIN IMMEDIATE` transaction with a savepoint per operation, so a failing operation (a conflict, say) is
 //! rolled back alone. Callers are answered (through a oneshot each) only after `COMMIT` returns, so an
 //! acknowledged write is durable (`synchronous=FULL`) and concurrent writers share one fsync. If the transaction
-//! as a whole fails, every operation in the batch gets the error. After deletes the WAL is checkpointed
-//! (PASSIVE) once things go quiet, or every `CHECKPOINT_EVERY` deletes, so `secure_delete` reaches the main file.
+//! as a whole fails, every operation in the batch gets the error. After deletes the WAL is checkpointed once
+//! things go quiet, or every `CHECKPOINT_EVERY` deletes, so `secure_delete` reaches the main file; under writes it
+//! is checkpointed every `WAL_RESET_EVERY` too, ending the read snapshots that `reads` keeps open between reads
+//! first, so that the WAL restarts from its beginning instead of growing (see `checkpoint`). Every batch moves
+//! `epoch`, which tells `reads` that its open snapshots are stale.
 //! The thread also opens, configures and migrates the connection, so no write (and no fsync) ever runs on the
 //! async runtime. On shutdown it drains the queue, checkpoints, and closes the connection.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::Weak;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use arca_core::{
     AccessKeyRecord, KekRow, SecretRecord, StoreError, StoredPayload, TokenRow, WrappedKeyRow,
@@ -29,6 +33,7 @@ use super::codec::sql_err;
 use super::kms::KmsWrite;
 use super::orders::OrderWrite;
 use super::quotas::QuotaWrite;
+use super::reads::Reads;
 use super::rotation::RotationWrite;
 use super::{access_keys, keys, secrets, tokens};
 use super::{consumers, containers, schema, secret_stores};
@@ -42,6 +47,13 @@ const QUEUE_DEPTH: usize = 4096;
 const CHECKPOINT_DELAY: Duration = Duration::from_secs(1);
 /// Deletes after which the WAL is checkpointed even if writes keep coming.
 const CHECKPOINT_EVERY: u64 = 256;
+/// How often, under writes, the writer checkpoints after ending idle read snapshots. SQLite's own automatic
+/// checkpoint runs inside a commit, while reads still hold snapshots from before it, so alone it would never
+/// copy the whole WAL under steady reads and writes, and the WAL would never restart from its beginning.
+const WAL_RESET_EVERY: Duration = Duration::from_millis(100);
+/// Tries of one checkpoint to copy the whole WAL, and the pause between them for readers to leave old snapshots.
+const CHECKPOINT_ATTEMPTS: u32 = 4;
+const CHECKPOINT_RETRY: Duration = Duration::from_micros(200);
 /// Prepared statements the writer's connection keeps (every write statement has its own text).
 const STATEMENT_CACHE: usize = 128;
 /// The writer thread's name (as `top -H` and debuggers show it).
@@ -242,6 +254,9 @@ pub(super) struct WriterStats {
     pub(super) commits: AtomicU64,
     /// Operations acknowledged after a commit (successful or not).
     pub(super) ops: AtomicU64,
+    /// Batches finished, committed or not; bumped before any caller of the batch is answered, so a read that
+    /// begins after an acknowledged write sees the epoch move (`reads` keys snapshot reuse on it).
+    pub(super) epoch: Arc<AtomicU64>,
 }
 
 /// The store's handle on the writer thread. Dropping it stops the thread once the queue is drained (without
@@ -258,11 +273,20 @@ pub(super) struct Writer {
 impl Writer {
     /// Starts the writer thread, which opens (creating if missing) the database at `path`, configures the
     /// connection and applies migrations; resolves once it is ready to take operations, or with why it is not.
-    pub(super) async fn start(path: &Path, busy_timeout: Duration) -> Result<Self, StoreError> {
+    /// Batches bump `epoch`; idle snapshots of `reads` are ended before each checkpoint.
+    pub(super) async fn start(
+        path: &Path,
+        busy_timeout: Duration,
+        epoch: Arc<AtomicU64>,
+        reads: Weak<Reads>,
+    ) -> Result<Self, StoreError> {
         let (tx, rx) = mpsc::channel();
         let (ready_tx, ready) = oneshot::channel();
         let (done_tx, done) = oneshot::channel();
-        let stats = Arc::new(WriterStats::default());
+        let stats = Arc::new(WriterStats {
+            epoch,
+            ..WriterStats::default()
+        });
         let thread_stats = Arc::clone(&stats);
         let path: PathBuf = path.to_path_buf();
         std::thread::Builder::new()
@@ -276,7 +300,7 @@ impl Writer {
                     }
                 };
                 let _ = ready_tx.send(Ok(()));
-                run(conn, &rx, &thread_stats);
+                run(conn, &rx, &thread_stats, &reads, busy_timeout);
                 let _ = done_tx.send(());
             })
             .map_err(|e| StoreError(format!("SQLite store: starting the writer thread: {e}")))?;
@@ -354,16 +378,24 @@ fn open(path: &Path, busy_timeout: Duration) -> Result<Connection, StoreError> {
 }
 
 /// The writer loop: runs until every sender is gone and the queue is empty, then checkpoints and closes.
-fn run(mut conn: Connection, rx: &Receiver<WriteOp>, stats: &WriterStats) {
+fn run(
+    mut conn: Connection,
+    rx: &Receiver<WriteOp>,
+    stats: &WriterStats,
+    reads: &Weak<Reads>,
+    busy_timeout: Duration,
+) {
     let mut deletes_since_checkpoint: u64 = 0;
+    let mut last_checkpoint = Instant::now();
     loop {
         let first = if deletes_since_checkpoint > 0 {
             match rx.recv_timeout(CHECKPOINT_DELAY) {
                 Ok(op) => op,
                 Err(RecvTimeoutError::Disconnected) => break,
                 Err(RecvTimeoutError::Timeout) => {
-                    checkpoint(&conn);
+                    checkpoint(&conn, stats, reads, busy_timeout);
                     deletes_since_checkpoint = 0;
+                    last_checkpoint = Instant::now();
                     continue;
                 }
             }
@@ -374,13 +406,16 @@ fn run(mut conn: Connection, rx: &Receiver<WriteOp>, stats: &WriterStats) {
             }
         };
         deletes_since_checkpoint += run_batch(&mut conn, first, rx, stats);
-        if deletes_since_checkpoint >= CHECKPOINT_EVERY {
-            checkpoint(&conn);
+        if deletes_since_checkpoint >= CHECKPOINT_EVERY
+            || last_checkpoint.elapsed() >= WAL_RESET_EVERY
+        {
+            checkpoint(&conn, stats, reads, busy_timeout);
             deletes_since_checkpoint = 0;
+            last_checkpoint = Instant::now();
         }
     }
     if deletes_since_checkpoint > 0 {
-        checkpoint(&conn);
+        checkpoint(&conn, stats, reads, busy_timeout);
     }
     if let Err((_, e)) = conn.close() {
         tracing::warn!(error = %e, "closing the SQLite writer connection");
@@ -408,7 +443,9 @@ fn run_batch(
         }
     }
     let count = batch.len() as u64;
-    match begun.and_then(|tx| run_transaction(tx, &batch)) {
+    let outcome = begun.and_then(|tx| run_transaction(tx, &batch));
+    stats.epoch.fetch_add(1, Ordering::Release);
+    match outcome {
         Ok(results) => {
             stats.commits.fetch_add(1, Ordering::Relaxed);
             stats.ops.fetch_add(count, Ordering::Relaxed);
@@ -466,9 +503,39 @@ fn run_transaction(
     Ok(results)
 }
 
-/// A PASSIVE WAL checkpoint: copies what it can into the main file without waiting for readers.
-fn checkpoint(conn: &Connection) {
-    if let Err(e) = conn.execute_batch("PRAGMA wal_checkpoint(PASSIVE)") {
-        tracing::warn!(error = %e, "SQLite WAL checkpoint failed");
+/// A checkpoint that copies the WAL into the main file and, when it can, leaves no reader in the WAL, so the next
+/// commit starts the WAL from its beginning again (SQLite's RESTART mode, without its busy handler: this thread
+/// must not sleep for long). Reads keep their snapshots between calls (`reads`), so first the epoch moves (no
+/// snapshot from before is reused; a read in flight ends its own when it finishes) and every idle snapshot is
+/// ended; readers that begin once the WAL is copied read the main file. Tried a few times, briefly apart, then
+/// left to the next round; the epoch moves again after it.
+fn checkpoint(conn: &Connection, stats: &WriterStats, reads: &Weak<Reads>, busy_timeout: Duration) {
+    let let_readers_go = || {
+        stats.epoch.fetch_add(1, Ordering::Release);
+        if let Some(reads) = reads.upgrade() {
+            reads.end_idle_snapshots();
+        }
+    };
+    let _ = conn.busy_timeout(Duration::ZERO);
+    for attempt in 0..CHECKPOINT_ATTEMPTS {
+        if attempt > 0 {
+            std::thread::sleep(CHECKPOINT_RETRY);
+        }
+        let_readers_go();
+        let busy = conn.query_row("PRAGMA wal_checkpoint(RESTART)", [], |row| {
+            row.get::<_, i64>(0)
+        });
+        match busy {
+            Ok(0) => break,
+            Ok(_) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, "SQLite WAL checkpoint failed");
+                break;
+            }
+        }
     }
+    if let Err(e) = conn.busy_timeout(busy_timeout) {
+        tracing::warn!(error = %e, "SQLite writer: restoring the busy timeout");
+    }
+    let_readers_go();
 }

@@ -1,0 +1,103 @@
+//! Reused read snapshots (`sqlite/reads.rs`): a read sees every commit made before it began — this store's own
+//! acknowledged writes and another process's (a second store on the same file stands for `arca token create`) —
+//! and snapshots kept open between reads do not stop the WAL from being copied back and restarted under steady
+//! reads and writes.
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use arca_core::Store;
+use arca_store::SqliteStore;
+use common::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_acknowledged_write_is_seen_by_the_next_read() {
+    let (_dir, _path, store) = open_temp().await;
+    for i in 0..300 {
+        let s = secret("p", i);
+        // Opens (or reuses) a snapshot from before the write.
+        assert_eq!(store.get_secret(s.id).await.unwrap(), None);
+        store.insert_secret(&s, None).await.unwrap();
+        assert_eq!(
+            store.get_secret(s.id).await.unwrap(),
+            Some(s),
+            "write {i} was acknowledged but the next read did not see it"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_process_commit_is_seen_by_the_next_read() {
+    let (_dir, path, server) = open_temp().await;
+    let cli = SqliteStore::open(&path).await.unwrap();
+    for i in 0..200 {
+        let id = format!("from-cli-{i}");
+        assert!(server.get_token(&id).await.unwrap().is_none());
+        // Committed by a writer the server's store knows nothing of: only the WAL-index header tells.
+        cli.insert_token(&token(&id)).await.unwrap();
+        assert!(
+            server.get_token(&id).await.unwrap().is_some(),
+            "token {i} committed by another store was not seen by the next read"
+        );
+    }
+    cli.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn steady_reads_and_writes_let_the_wal_restart() {
+    let (dir, _path, store) = open_temp().await;
+    let store = Arc::new(store);
+    let known = secret("p", 0);
+    store.insert_secret(&known, None).await.unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut readers = Vec::new();
+    for _ in 0..2 {
+        let (store, stop, id) = (Arc::clone(&store), Arc::clone(&stop), known.id);
+        readers.push(tokio::spawn(async move {
+            let mut reads = 0u64;
+            while !stop.load(Ordering::Relaxed) {
+                assert!(store.get_secret(id).await.unwrap().is_some());
+                reads += 1;
+                tokio::task::yield_now().await;
+            }
+            reads
+        }));
+    }
+    // 48 MiB of payloads through the WAL: without restarts the WAL file would grow at least that large.
+    const WRITERS: usize = 8;
+    const PER_WRITER: usize = 384;
+    let body = vec![0x5a; 16 * 1024];
+    let mut writers = Vec::new();
+    for w in 0..WRITERS {
+        let (store, body) = (Arc::clone(&store), body.clone());
+        writers.push(tokio::spawn(async move {
+            for i in 0..PER_WRITER {
+                let s = secret("p", (w * PER_WRITER + i) as i64);
+                store
+                    .insert_secret(&s, Some(&payload(&body, "application/octet-stream")))
+                    .await
+                    .unwrap();
+            }
+        }));
+    }
+    for w in writers {
+        w.await.unwrap();
+    }
+    stop.store(true, Ordering::Relaxed);
+    let mut reads = 0;
+    for r in readers {
+        reads += r.await.unwrap();
+    }
+    let written = (WRITERS * PER_WRITER * body.len()) as u64;
+    let wal = std::fs::metadata(dir.path().join("arca.db-wal"))
+        .map(|m| m.len())
+        .unwrap_or(0);
+    eprintln!("{reads} reads; WAL file {wal} bytes after {written} bytes of payloads");
+    assert!(reads > 100, "the readers hardly ran ({reads} reads)");
+    assert!(
+        wal < written / 3,
+        "the WAL file grew to {wal} bytes for {written} bytes written: it never restarted"
+    );
+}
