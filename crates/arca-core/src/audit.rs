@@ -143,8 +143,8 @@ pub fn verify_chain(key: &Key256, records: &[AuditRecord]) -> Result<u64, ChainB
 /// Where a request came from, set by the server around each request.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RequestContext {
-    /// The peer's address (`ip:port`), if known.
-    pub source: Option<String>,
+    /// The peer's address, if known (written `ip:port` in a record; formatted only when a record is made).
+    pub source: Option<std::net::SocketAddr>,
     /// The request id (`x-openstack-request-id`), if any.
     pub request_id: Option<String>,
 }
@@ -385,7 +385,7 @@ impl Inner {
             time: self.clock.now(),
             user_id: principal.map(|p| p.user_id.clone()),
             project_id: principal.map(|p| p.project_id.clone()),
-            source: ctx.source,
+            source: ctx.source.map(|peer| peer.to_string()),
             request_id: ctx.request_id,
             action: action.to_owned(),
             object_kind: object_kind.to_owned(),

@@ -6,6 +6,7 @@
 //!
 //! The facade's recorder is process-global by its design; it is installed once (`handle`).
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
@@ -116,25 +117,74 @@ pub(crate) fn denied(reason: &'static str) {
 
 /// Middleware: request count and latency by route template, method and status.
 pub(crate) async fn track(req: Request, next: Next) -> Response {
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(|| "unmatched".to_owned(), |m| m.as_str().to_owned());
+    let route = req.extensions().get::<MatchedPath>().cloned();
     let method = match req.method().as_str() {
-        m @ ("GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS") => m.to_owned(),
-        _ => "other".to_owned(),
+        "GET" => "GET",
+        "HEAD" => "HEAD",
+        "POST" => "POST",
+        "PUT" => "PUT",
+        "PATCH" => "PATCH",
+        "DELETE" => "DELETE",
+        "OPTIONS" => "OPTIONS",
+        _ => "other",
     };
     let start = Instant::now();
     let response = next.run(req).await;
-    let labels = [
-        ("route", route),
-        ("method", method),
-        ("status", response.status().as_u16().to_string()),
-    ];
-    metrics::counter!("arca_http_requests_total", &labels).increment(1);
-    metrics::histogram!("arca_http_request_duration_seconds", &labels)
-        .record(start.elapsed().as_secs_f64());
+    let route = route.as_ref().map_or("unmatched", MatchedPath::as_str);
+    record_request(
+        route,
+        method,
+        response.status().as_u16(),
+        start.elapsed().as_secs_f64(),
+    );
     response
+}
+
+/// The request counter and latency histogram of one route template, method and status.
+struct RouteMetrics {
+    requests: metrics::Counter,
+    latency: metrics::Histogram,
+}
+
+/// Handles by route template, then by method and status.
+type RouteMetricsByRoute = HashMap<String, HashMap<(&'static str, u16), RouteMetrics>>;
+
+thread_local! {
+    /// Each runtime thread's handles, by route template, then method and status: the recorder is asked once per
+    /// label set and thread, not on every request (three label strings, hashing, the registry's lock). Bounded by
+    /// the router's templates times the methods and statuses they answer.
+    static ROUTE_METRICS: std::cell::RefCell<RouteMetricsByRoute> = std::cell::RefCell::new(HashMap::new());
+}
+
+fn record_request(route: &str, method: &'static str, status: u16, seconds: f64) {
+    let register = || {
+        let labels = [
+            ("route", route.to_owned()),
+            ("method", method.to_owned()),
+            ("status", status.to_string()),
+        ];
+        RouteMetrics {
+            requests: metrics::counter!("arca_http_requests_total", &labels),
+            latency: metrics::histogram!("arca_http_request_duration_seconds", &labels),
+        }
+    };
+    // Until the recorder is installed the facade hands out no-op handles: those are not kept.
+    if HANDLE.get().is_none() {
+        let handles = register();
+        handles.requests.increment(1);
+        handles.latency.record(seconds);
+        return;
+    }
+    ROUTE_METRICS.with_borrow_mut(|by_route| {
+        if !by_route.contains_key(route) {
+            by_route.insert(route.to_owned(), HashMap::new());
+        }
+        if let Some(by_outcome) = by_route.get_mut(route) {
+            let handles = by_outcome.entry((method, status)).or_insert_with(register);
+            handles.requests.increment(1);
+            handles.latency.record(seconds);
+        }
+    });
 }
 
 /// What `/readyz` looks at: the store (through the expiry counts), whether the root of trust is sealed, and

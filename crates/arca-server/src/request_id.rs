@@ -38,7 +38,7 @@ pub(crate) async fn stamp(request: Request, next: Next) -> Response {
     let source = request
         .extensions()
         .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .map(|info| info.0.to_string());
+        .map(|info| info.0);
     let context = arca_core::RequestContext {
         source,
         request_id: Some(id.clone()),

@@ -14,6 +14,8 @@ pub(crate) struct Shared {
     pub config: ServerConfig,
     /// Authentication failures per source address (`[auth] failure_limit`).
     pub throttle: crate::throttle::Throttle,
+    /// SigV4 signing keys derived for the KMS API (`kms::sigv4::SigningKeys`).
+    pub signing_keys: crate::kms::sigv4::SigningKeys,
 }
 
 /// Shared handler state; clones share one `Shared`.
@@ -27,6 +29,7 @@ impl AppState {
             services,
             config,
             throttle,
+            signing_keys: crate::kms::sigv4::SigningKeys::default(),
         }))
     }
 }

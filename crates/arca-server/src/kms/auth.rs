@@ -55,7 +55,7 @@ async fn verify(
             "The security token included in the request is invalid.",
         ));
     };
-    presented.verify(&secret, body)?;
+    presented.verify_with(&secret, body, Some(&state.signing_keys))?;
     Ok(KmsCaller {
         principal,
         region: presented.region().to_owned(),

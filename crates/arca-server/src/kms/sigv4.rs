@@ -72,12 +72,36 @@ impl Presented {
 
     /// Checks the signature over `body` with the access key's `secret`, in constant time.
     pub fn verify(&self, secret: &[u8], body: &[u8]) -> Result<(), SigV4Error> {
-        let mut canonical = self.canonical_prefix.clone();
-        canonical.push_str(&hex(&sha256(body)));
-        let to_sign = string_to_sign(&self.amz_date, &self.scope, &canonical);
-        let date = &self.amz_date[..8];
-        let service = self.scope.split('/').nth(2).unwrap_or_default();
-        let key = signing_key(secret, date, &self.region, service);
+        self.verify_with(secret, body, None)
+    }
+
+    /// As `verify`, taking the signing key from `keys` when it was derived before from the same secret and
+    /// scope (and keeping it there when not).
+    pub fn verify_with(
+        &self,
+        secret: &[u8],
+        body: &[u8],
+        keys: Option<&SigningKeys>,
+    ) -> Result<(), SigV4Error> {
+        // The canonical request is the prefix and the body's hash; it is hashed in two parts, never joined.
+        let mut canonical = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);
+        canonical.update(self.canonical_prefix.as_bytes());
+        canonical.update(hex(&sha256(body)).as_bytes());
+        let to_sign = format!(
+            "{ALGORITHM}\n{}\n{}\n{}",
+            self.amz_date,
+            self.scope,
+            hex(canonical.finish().as_ref())
+        );
+        let derive = || {
+            let date = &self.amz_date[..8];
+            let service = self.scope.split('/').nth(2).unwrap_or_default();
+            signing_key(secret, date, &self.region, service)
+        };
+        let key = match keys {
+            Some(keys) => keys.get_or_derive(&self.access_key_id, &self.scope, secret, derive),
+            None => derive(),
+        };
         let expected = arca_crypto::hmac_sha256(&key[..], &[to_sign.as_bytes()]);
         if arca_crypto::constant_time_eq(&expected, &self.signature) {
             Ok(())
@@ -331,17 +355,19 @@ pub fn format_amz_date(t: OffsetDateTime) -> String {
 
 /// AWS's "Signature expired" / "Signature not yet current" refusals outside ±15 minutes.
 fn check_skew(when: OffsetDateTime, amz_date: &str, now: OffsetDateTime) -> Result<(), SigV4Error> {
-    let now_text = format_amz_date(now);
+    let now_text = || format_amz_date(now);
     if when < now - MAX_SKEW {
         return Err(SigV4Error::Expired(format!(
-            "Signature expired: {amz_date} is now earlier than {} ({now_text} - 15 min.)",
-            format_amz_date(now - MAX_SKEW)
+            "Signature expired: {amz_date} is now earlier than {} ({} - 15 min.)",
+            format_amz_date(now - MAX_SKEW),
+            now_text()
         )));
     }
     if when > now + MAX_SKEW {
         return Err(SigV4Error::Expired(format!(
-            "Signature not yet current: {amz_date} is still later than {} ({now_text} + 15 min.)",
-            format_amz_date(now + MAX_SKEW)
+            "Signature not yet current: {amz_date} is still later than {} ({} + 15 min.)",
+            format_amz_date(now + MAX_SKEW),
+            now_text()
         )));
     }
     Ok(())
@@ -452,6 +478,59 @@ pub fn string_to_sign(amz_date: &str, scope: &str, canonical_request: &str) -> S
         "{ALGORITHM}\n{amz_date}\n{scope}\n{}",
         hex(&sha256(canonical_request.as_bytes()))
     )
+}
+
+/// Signing keys already derived, one per access key: the latest credential scope (date/region/service) it signed
+/// with and the secret it was derived from. A signing key is four HMACs and the same for every request of an
+/// access key on one day; a hit needs the same scope and, compared in constant time, the same secret.
+#[derive(Default)]
+pub struct SigningKeys {
+    by_access_key: std::sync::Mutex<std::collections::HashMap<String, CachedSigningKey>>,
+}
+
+struct CachedSigningKey {
+    scope: String,
+    secret: Zeroizing<Vec<u8>>,
+    key: Zeroizing<[u8; 32]>,
+}
+
+/// Access keys whose signing keys are kept; past it the cache starts over.
+const SIGNING_KEYS_LIMIT: usize = 4096;
+
+impl SigningKeys {
+    fn get_or_derive(
+        &self,
+        access_key_id: &str,
+        scope: &str,
+        secret: &[u8],
+        derive: impl FnOnce() -> Zeroizing<[u8; 32]>,
+    ) -> Zeroizing<[u8; 32]> {
+        let lock = || {
+            self.by_access_key
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+        };
+        if let Some(hit) = lock()
+            .get(access_key_id)
+            .filter(|c| c.scope == scope && arca_crypto::constant_time_eq(&c.secret[..], secret))
+        {
+            return hit.key.clone();
+        }
+        let key = derive();
+        let mut cached = lock();
+        if cached.len() >= SIGNING_KEYS_LIMIT {
+            cached.clear();
+        }
+        cached.insert(
+            access_key_id.to_owned(),
+            CachedSigningKey {
+                scope: scope.to_owned(),
+                secret: Zeroizing::new(secret.to_vec()),
+                key: key.clone(),
+            },
+        );
+        key
+    }
 }
 
 /// The signing key: HMAC chain from `"AWS4" + secret` over date, region, service and `aws4_request`.

@@ -65,6 +65,37 @@ fn aws_iam_list_users_example_signs_and_verifies() {
     presented.verify(SECRET, b"").unwrap();
     assert_eq!(presented.verify(b"other", b""), Err(SigV4Error::Mismatch));
     assert_eq!(presented.verify(SECRET, b"x"), Err(SigV4Error::Mismatch));
+
+    // Through the cache of signing keys: a key derived from one secret is never used for another.
+    let keys = SigningKeys::default();
+    presented.verify_with(SECRET, b"", Some(&keys)).unwrap();
+    presented.verify_with(SECRET, b"", Some(&keys)).unwrap();
+    assert_eq!(
+        presented.verify_with(b"other", b"", Some(&keys)),
+        Err(SigV4Error::Mismatch)
+    );
+    presented.verify_with(SECRET, b"", Some(&keys)).unwrap();
+    assert_eq!(
+        presented.verify_with(SECRET, b"x", Some(&keys)),
+        Err(SigV4Error::Mismatch)
+    );
+    // A request of another day (so another scope) with the same access key gets its own signing key.
+    let later = at(2015, 8, 31, 12, 36, 0);
+    sign(&method, &uri, &mut headers, b"", &credentials, later).unwrap();
+    let next_day = parse_for(
+        "iam",
+        &["host", "x-amz-date"],
+        &method,
+        &uri,
+        &headers,
+        later,
+    )
+    .unwrap();
+    next_day.verify_with(SECRET, b"", Some(&keys)).unwrap();
+    assert_eq!(
+        presented.verify_with(b"other", b"", Some(&keys)),
+        Err(SigV4Error::Mismatch)
+    );
 }
 
 #[test]
