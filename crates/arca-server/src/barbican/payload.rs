@@ -57,8 +57,16 @@ pub(crate) fn encoding_supported(internal: &str, encoding: Option<&str>) -> bool
 
 /// Python's lenient base64: ASCII whitespace is ignored, padding is required.
 pub(crate) fn decode_base64(text: &str) -> Option<Vec<u8>> {
-    let compact: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
-    Base64::decode_vec(&compact).ok()
+    if !text.bytes().any(|b| b.is_ascii_whitespace()) {
+        return Base64::decode_vec(text).ok();
+    }
+    // Removing ASCII bytes from UTF-8 leaves UTF-8; the copy holds the secret too, so it is wiped.
+    let compact = zeroize::Zeroizing::new(
+        text.bytes()
+            .filter(|b| !b.is_ascii_whitespace())
+            .collect::<Vec<u8>>(),
+    );
+    Base64::decode_vec(std::str::from_utf8(&compact).ok()?).ok()
 }
 
 /// Decodes the body of `PUT /v1/secrets/{id}` for `internal` type and `Content-Encoding`.
@@ -142,6 +150,20 @@ pub(crate) fn render(internal: &'static str, bytes: &[u8], op: &str) -> Result<R
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn base64_is_decoded_as_python_does() {
+        assert_eq!(decode_base64("aGVsbG8=").as_deref(), Some(&b"hello"[..]));
+        assert_eq!(
+            decode_base64(" aGVs\nbG8=\r\n\t").as_deref(),
+            Some(&b"hello"[..]),
+            "ASCII whitespace anywhere is ignored"
+        );
+        assert_eq!(decode_base64("aGVsbG8"), None, "padding is required");
+        assert_eq!(decode_base64("aGVs bG8"), None);
+        assert_eq!(decode_base64("aGVsbG8=é"), None);
+        assert_eq!(decode_base64("").as_deref(), Some(&b""[..]));
+    }
 
     #[test]
     fn normalization() {
