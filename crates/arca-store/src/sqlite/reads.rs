@@ -118,6 +118,7 @@ impl Reads {
         conn.busy_timeout(self.busy_timeout)
             .map_err(sql_err("setting the busy timeout"))?;
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+        super::codec::keep_plans(&conn)?;
         Ok(conn)
     }
 

@@ -363,6 +363,7 @@ fn open(path: &Path, busy_timeout: Duration) -> Result<Connection, StoreError> {
     }
     conn.pragma_update(None, "synchronous", "FULL")
         .map_err(failed)?;
+    super::codec::keep_plans(&conn)?;
     conn.pragma_update(None, "foreign_keys", "ON")
         .map_err(failed)?;
     conn.pragma_update(None, "secure_delete", "ON")
