@@ -253,7 +253,8 @@ RSA_ALGS = ["RSASSA_PSS_SHA_256", "RSASSA_PSS_SHA_384", "RSASSA_PSS_SHA_512",
             "RSASSA_PKCS1_V1_5_SHA_256", "RSASSA_PKCS1_V1_5_SHA_384", "RSASSA_PKCS1_V1_5_SHA_512"]
 SIGNING = [(s, a) for s in ("RSA_2048", "RSA_3072", "RSA_4096") for a in RSA_ALGS] + [
     ("ECC_NIST_P256", "ECDSA_SHA_256"), ("ECC_NIST_P384", "ECDSA_SHA_384"), ("ECC_NIST_P521", "ECDSA_SHA_512"),
-    ("ECC_SECG_P256K1", "ECDSA_SHA_256"), ("ECC_NIST_EDWARDS25519", "ED25519_SHA_512")]
+    ("ECC_SECG_P256K1", "ECDSA_SHA_256"), ("ECC_NIST_EDWARDS25519", "ED25519_SHA_512"),
+    ("ECC_NIST_EDWARDS25519", "ED25519_PH_SHA_512")]
 CURVES = {"ECC_NIST_P256": ec.SECP256R1, "ECC_NIST_P384": ec.SECP384R1, "ECC_NIST_P521": ec.SECP521R1,
           "ECC_SECG_P256K1": ec.SECP256K1}
 sign_keys = {}
@@ -345,13 +346,16 @@ for spec, alg in SIGNING:
                      lambda: kms.verify(KeyId=key, Message=message, MessageType="RAW", Signature=b"\x30\x00",
                                         SigningAlgorithm=alg),
                      f"Verify {spec} with a malformed signature → KMSInvalidSignatureException")
-# AWS also signs with ED25519_PH_SHA_512 (MessageType DIGEST); Arca refuses it as an algorithm the key does not
-# offer, since aws-lc-rs has no Ed25519ph (the documented deviation in arca-crypto's kms module).
+# ED25519_PH_SHA_512 signs a SHA-512 DIGEST only (signed and verified above); RAW or a digest of another length is
+# refused as AWS does.
 ed = sign_keys["ECC_NIST_EDWARDS25519"][0]
-expect_error("InvalidKeyUsageException",
-             lambda: kms.sign(KeyId=ed, Message=hashlib.sha512(message).digest(), MessageType="DIGEST",
+expect_error("ValidationException",
+             lambda: kms.sign(KeyId=ed, Message=message, MessageType="RAW", SigningAlgorithm="ED25519_PH_SHA_512"),
+             "Sign ED25519_PH_SHA_512 with MessageType RAW → ValidationException (DIGEST only)")
+expect_error("ValidationException",
+             lambda: kms.sign(KeyId=ed, Message=hashlib.sha256(message).digest(), MessageType="DIGEST",
                               SigningAlgorithm="ED25519_PH_SHA_512"),
-             "Sign Ed25519 with ED25519_PH_SHA_512 → InvalidKeyUsageException (not offered)")
+             "Sign ED25519_PH_SHA_512 with a 32-byte DIGEST → ValidationException")
 expect_error("ValidationException",
              lambda: kms.sign(KeyId=ed, Message=hashlib.sha512(message).digest(), MessageType="DIGEST",
                               SigningAlgorithm="ED25519_SHA_512"),

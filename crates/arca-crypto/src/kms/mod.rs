@@ -40,12 +40,13 @@
 //! material; `Integrity` for failed authentication (blob, RSA decryption); `Format` for an unknown or
 //! truncated blob; `InvalidKeyMaterial(spec)` for stored bytes that do not fit their spec.
 //!
-//! Not supported: `ED25519_PH_SHA_512` (aws-lc-rs has no Ed25519ph), so ECC_NIST_EDWARDS25519 offers only
-//! `ED25519_SHA_512` (RAW); the variant exists so callers can parse it and refuse it. SM2 and KEY_AGREEMENT
+//! ECC_NIST_EDWARDS25519 signs with `ED25519_SHA_512` (PureEdDSA, RAW) and `ED25519_PH_SHA_512` (HashEdDSA over a
+//! SHA-512 DIGEST, through aws-lc's C API in `ed25519ph.rs`: aws-lc-rs does not wrap it). SM2 and KEY_AGREEMENT
 //! are not offered.
 
 mod blob;
 mod context;
+mod ed25519ph;
 mod mac;
 mod material;
 mod names;

@@ -1,5 +1,6 @@
 //! Sign and Verify with RSA (PSS with salt length = digest length, PKCS#1 v1.5), ECDSA (ASN.1 DER signatures,
-//! as AWS returns them) and Ed25519 (PureEdDSA, RAW only). With MessageType DIGEST the message is the
+//! as AWS returns them), Ed25519 (PureEdDSA, RAW only) and Ed25519ph (HashEdDSA, DIGEST only: `ed25519ph.rs`).
+//! With MessageType DIGEST the message is the
 //! digest and must have the algorithm's hash length. A signature that does not verify — including malformed
 //! bytes — is `Ok(false)`, never an error.
 
@@ -9,6 +10,7 @@ use aws_lc_rs::signature::{
     self, KeyPair as _, RsaEncoding, UnparsedPublicKey, VerificationAlgorithm,
 };
 
+use super::ed25519ph;
 use super::material::{KeyMaterial, Parsed};
 use super::{MessageType, SigningAlgorithm};
 use crate::CryptoError;
@@ -73,10 +75,15 @@ fn prepare<'a>(
         )));
     }
     match mt {
-        MessageType::Raw => Ok(Input::Raw(msg)),
         MessageType::Digest if alg == SigningAlgorithm::Ed25519Sha512 => Err(
             CryptoError::InvalidInput(format!("signing algorithm {alg} requires MessageType RAW")),
         ),
+        MessageType::Raw if alg == SigningAlgorithm::Ed25519PhSha512 => {
+            Err(CryptoError::InvalidInput(format!(
+                "signing algorithm {alg} requires MessageType DIGEST (the message's SHA-512 digest)"
+            )))
+        }
+        MessageType::Raw => Ok(Input::Raw(msg)),
         MessageType::Digest => {
             let hash = alg.digest_algorithm();
             Digest::import_less_safe(msg, hash)
@@ -128,6 +135,9 @@ impl KeyMaterial {
             (Parsed::Ed25519(pair), Input::Raw(m)) => {
                 Ok(pair.try_sign(m).map_err(failed)?.as_ref().to_vec())
             }
+            (Parsed::Ed25519(pair), Input::Digest(d)) => {
+                ed25519ph::sign_digest(pair, &sha512_digest(&d)?)
+            }
             _ => Err(CryptoError::Signing),
         }
     }
@@ -142,6 +152,10 @@ impl KeyMaterial {
         sig: &[u8],
     ) -> Result<bool, CryptoError> {
         let input = prepare(self, alg, mt, msg)?;
+        if let (Parsed::Ed25519(pair), Input::Digest(d)) = (&self.parsed, &input) {
+            let public = pair.public_key().as_ref();
+            return Ok(ed25519ph::verify_digest(public, &sha512_digest(d)?, sig));
+        }
         let verification = verification(self, alg).ok_or(CryptoError::Signing)?;
         let public: &[u8] = match &self.parsed {
             Parsed::Rsa { signing, .. } => signing.public_key().as_ref(),
@@ -156,6 +170,16 @@ impl KeyMaterial {
         };
         Ok(ok)
     }
+}
+
+/// An imported SHA-512 digest as the fixed-size array Ed25519ph signs.
+fn sha512_digest(d: &Digest) -> Result<[u8; ed25519ph::DIGEST_LEN], CryptoError> {
+    d.as_ref().try_into().map_err(|_| {
+        CryptoError::InvalidInput(format!(
+            "an Ed25519ph digest must be {} bytes",
+            ed25519ph::DIGEST_LEN
+        ))
+    })
 }
 
 /// The digest a RAW message gets under `alg` (for callers and tests that pre-hash).

@@ -84,7 +84,7 @@ aws_names! {
         EcdsaSha512 => "ECDSA_SHA_512",
         /// PureEdDSA Ed25519 (MessageType RAW only).
         Ed25519Sha512 => "ED25519_SHA_512",
-        /// HashEdDSA Ed25519ph (MessageType DIGEST only). Parsed, but not offered: aws-lc-rs has no Ed25519ph.
+        /// HashEdDSA Ed25519ph (MessageType DIGEST only: the message is its 64-byte SHA-512 digest).
         Ed25519PhSha512 => "ED25519_PH_SHA_512",
     }
 }
@@ -151,8 +151,7 @@ impl KmsKeySpec {
         }
     }
 
-    /// The signing algorithms a key of this spec offers (empty if it cannot sign). Ed25519 offers only
-    /// `ED25519_SHA_512`: aws-lc-rs cannot compute Ed25519ph.
+    /// The signing algorithms a key of this spec offers (empty if it cannot sign).
     pub fn signing_algorithms(self) -> &'static [SigningAlgorithm] {
         use KmsKeySpec::*;
         match self {
@@ -160,7 +159,10 @@ impl KmsKeySpec {
             EccNistP256 | EccSecgP256k1 => &[SigningAlgorithm::EcdsaSha256],
             EccNistP384 => &[SigningAlgorithm::EcdsaSha384],
             EccNistP521 => &[SigningAlgorithm::EcdsaSha512],
-            EccNistEdwards25519 => &[SigningAlgorithm::Ed25519Sha512],
+            EccNistEdwards25519 => &[
+                SigningAlgorithm::Ed25519Sha512,
+                SigningAlgorithm::Ed25519PhSha512,
+            ],
             _ => &[],
         }
     }

@@ -22,22 +22,20 @@ fn every_algorithm_round_trips_and_rejects_tampering() {
     for spec in signing_specs() {
         let k = key(spec);
         for alg in spec.signing_algorithms() {
-            let sig = k.sign(*alg, MessageType::Raw, MSG).unwrap();
-            assert!(
-                k.verify(*alg, MessageType::Raw, MSG, &sig).unwrap(),
-                "{spec} {alg}"
-            );
-            assert!(
-                !k.verify(*alg, MessageType::Raw, b"another message", &sig)
-                    .unwrap()
-            );
+            // Ed25519ph signs a SHA-512 DIGEST only; every other algorithm takes the RAW message.
+            let input = |m: &[u8]| match alg {
+                SigningAlgorithm::Ed25519PhSha512 => (MessageType::Digest, message_digest(*alg, m)),
+                _ => (MessageType::Raw, m.to_vec()),
+            };
+            let (mt, msg) = input(MSG);
+            let sig = k.sign(*alg, mt, &msg).unwrap();
+            assert!(k.verify(*alg, mt, &msg, &sig).unwrap(), "{spec} {alg}");
+            let (_, another) = input(b"another message");
+            assert!(!k.verify(*alg, mt, &another, &sig).unwrap());
             let mut bad = sig.clone();
             let last = bad.len() - 1;
             bad[last] ^= 1;
-            assert!(
-                !k.verify(*alg, MessageType::Raw, MSG, &bad).unwrap(),
-                "{spec} {alg}"
-            );
+            assert!(!k.verify(*alg, mt, &msg, &bad).unwrap(), "{spec} {alg}");
             // Malformed signatures are a plain "no", never an error or a panic.
             for junk in [
                 &[][..],
@@ -45,12 +43,12 @@ fn every_algorithm_round_trips_and_rejects_tampering() {
                 &[0x30, 0xff][..],
                 &sig[..sig.len() / 2],
             ] {
-                assert!(!k.verify(*alg, MessageType::Raw, MSG, junk).unwrap());
+                assert!(!k.verify(*alg, mt, &msg, junk).unwrap());
             }
             count += 1;
         }
     }
-    assert_eq!(count, 3 * 6 + 5);
+    assert_eq!(count, 3 * 6 + 6);
 }
 
 #[test]
@@ -153,12 +151,18 @@ fn algorithms_outside_the_spec_are_refused() {
     );
     let ed = key(KmsKeySpec::EccNistEdwards25519);
     assert!(
+        ed.sign(SigningAlgorithm::Ed25519PhSha512, MessageType::Raw, MSG)
+            .is_err(),
+        "Ed25519ph signs a SHA-512 DIGEST only"
+    );
+    assert!(
         ed.sign(
             SigningAlgorithm::Ed25519PhSha512,
             MessageType::Digest,
-            &[0u8; 64]
+            &[0u8; 32]
         )
-        .is_err()
+        .is_err(),
+        "a digest that is not 64 bytes"
     );
     assert!(
         ed.sign(
@@ -233,6 +237,63 @@ fn signatures_verify_with_aws_lc_over_the_spki() {
     UnparsedPublicKey::new(&signature::ED25519, &ed.public_key_der().unwrap())
         .verify(MSG, &sig)
         .unwrap();
+}
+
+#[test]
+fn ed25519ph_signs_and_verifies_sha512_digests() {
+    let ed = key(KmsKeySpec::EccNistEdwards25519);
+    let digest = message_digest(SigningAlgorithm::Ed25519PhSha512, MSG);
+    assert_eq!(digest.len(), 64);
+    let sig = ed
+        .sign(
+            SigningAlgorithm::Ed25519PhSha512,
+            MessageType::Digest,
+            &digest,
+        )
+        .unwrap();
+    assert_eq!(sig.len(), 64);
+    assert!(
+        ed.verify(
+            SigningAlgorithm::Ed25519PhSha512,
+            MessageType::Digest,
+            &digest,
+            &sig
+        )
+        .unwrap()
+    );
+    let other = message_digest(SigningAlgorithm::Ed25519PhSha512, b"other");
+    assert!(
+        !ed.verify(
+            SigningAlgorithm::Ed25519PhSha512,
+            MessageType::Digest,
+            &other,
+            &sig
+        )
+        .unwrap()
+    );
+    assert!(
+        !ed.verify(
+            SigningAlgorithm::Ed25519PhSha512,
+            MessageType::Digest,
+            &digest,
+            &sig[..40]
+        )
+        .unwrap()
+    );
+    // Not a PureEdDSA signature of the message, nor of the digest.
+    let spki = ed.public_key_der().unwrap();
+    let pure = UnparsedPublicKey::new(&signature::ED25519, &spki);
+    assert!(pure.verify(MSG, &sig).is_err());
+    assert!(pure.verify(&digest, &sig).is_err());
+    assert!(
+        ed.verify(
+            SigningAlgorithm::Ed25519PhSha512,
+            MessageType::Raw,
+            MSG,
+            &sig
+        )
+        .is_err()
+    );
 }
 
 /// A verifier pinned to salt length = digest length (AWS's PSS parameters).
