@@ -39,6 +39,10 @@ const KEEP_IDLE: usize = 8;
 const STATEMENT_CACHE: usize = 64;
 /// How long a snapshot may sit unused on an idle connection before the background thread ends it.
 const IDLE_SNAPSHOT: Duration = Duration::from_millis(5);
+/// The background thread's pause when no idle connection held a snapshot at its last look (so one begun just
+/// after may stay open this long; a held read snapshot delays no reader or writer, and the writer ends idle
+/// snapshots itself before it checkpoints).
+const QUIET_PAUSE: Duration = Duration::from_millis(250);
 /// The part of the `-shm` file read to see whether the database changed: the first copy of the WAL-index header
 /// (bytes 0..48: change counter, last valid frame, salts, checksums — rewritten by every commit) and the
 /// checkpoint's `nBackfill` (bytes 96..100), per SQLite's documented WAL-index format.
@@ -91,12 +95,18 @@ impl Reads {
         std::thread::Builder::new()
             .name("arca-sqlite-reads".to_owned())
             .spawn(move || {
+                let mut pause = IDLE_SNAPSHOT;
                 loop {
-                    std::thread::sleep(IDLE_SNAPSHOT);
-                    match weak.upgrade() {
-                        Some(reads) => reads.end_stale_snapshots(),
-                        None => return,
-                    }
+                    std::thread::sleep(pause);
+                    let Some(reads) = weak.upgrade() else {
+                        return;
+                    };
+                    // A quiet server is looked at a few times a second, not every few milliseconds.
+                    pause = if reads.end_stale_snapshots() {
+                        IDLE_SNAPSHOT
+                    } else {
+                        QUIET_PAUSE
+                    };
                 }
             })
             .map_err(|e| StoreError(format!("SQLite store: starting the snapshot thread: {e}")))?;
@@ -223,9 +233,11 @@ impl Reads {
         Some(bytes)
     }
 
-    /// Ends the snapshots of connections idle for `IDLE_SNAPSHOT` (the background thread's job).
-    fn end_stale_snapshots(&self) {
+    /// Ends the snapshots of connections idle for `IDLE_SNAPSHOT` (the background thread's job); whether any
+    /// idle connection still holds one.
+    fn end_stale_snapshots(&self) -> bool {
         self.end_idle_snapshots_where(|open| open.used.elapsed() >= IDLE_SNAPSHOT);
+        self.idle().iter().any(|pooled| pooled.open.is_some())
     }
 
     /// Ends the snapshot of every idle connection: the writer does this before it checkpoints, so that only reads
