@@ -96,8 +96,11 @@ async fn steady_reads_and_writes_let_the_wal_restart() {
         .unwrap_or(0);
     eprintln!("{reads} reads; WAL file {wal} bytes after {written} bytes of payloads");
     assert!(reads > 100, "the readers hardly ran ({reads} reads)");
+    // Without restarts the WAL file holds everything written (99% measured); with them a fraction (20–30% on a
+    // quiet machine, up to ~60% with both cores busy elsewhere, when readers are descheduled mid-read and some
+    // restarts fail). The bound separates the two.
     assert!(
-        wal < written / 3,
-        "the WAL file grew to {wal} bytes for {written} bytes written: it never restarted"
+        wal < written * 4 / 5,
+        "the WAL file grew to {wal} bytes for {written} bytes written: it hardly restarted"
     );
 }

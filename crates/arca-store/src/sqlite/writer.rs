@@ -54,6 +54,10 @@ const WAL_RESET_EVERY: Duration = Duration::from_millis(100);
 /// Tries of one checkpoint to copy the whole WAL, and the pause between them for readers to leave old snapshots.
 const CHECKPOINT_ATTEMPTS: u32 = 4;
 const CHECKPOINT_RETRY: Duration = Duration::from_micros(200);
+/// Past this many frames in the WAL (16 MiB of 4 KiB pages) a checkpoint tries up to `CHECKPOINT_ATTEMPTS_LARGE_WAL`
+/// times (about 6 ms of pauses at most) to leave the WAL restartable.
+const LARGE_WAL_FRAMES: i64 = 4096;
+const CHECKPOINT_ATTEMPTS_LARGE_WAL: u32 = 32;
 /// Prepared statements the writer's connection keeps (every write statement has its own text).
 const STATEMENT_CACHE: usize = 128;
 /// The writer thread's name (as `top -H` and debuggers show it).
@@ -518,16 +522,23 @@ fn checkpoint(conn: &Connection, stats: &WriterStats, reads: &Weak<Reads>, busy_
         }
     };
     let _ = conn.busy_timeout(Duration::ZERO);
-    for attempt in 0..CHECKPOINT_ATTEMPTS {
+    let mut attempts = CHECKPOINT_ATTEMPTS;
+    let mut attempt = 0;
+    while attempt < attempts {
         if attempt > 0 {
             std::thread::sleep(CHECKPOINT_RETRY);
         }
+        attempt += 1;
         let_readers_go();
-        let busy = conn.query_row("PRAGMA wal_checkpoint(RESTART)", [], |row| {
-            row.get::<_, i64>(0)
+        let outcome = conn.query_row("PRAGMA wal_checkpoint(RESTART)", [], |row| {
+            Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?))
         });
-        match busy {
-            Ok(0) => break,
+        match outcome {
+            Ok((0, _)) => break,
+            // A large WAL (restarts kept failing, readers descheduled mid-read on a busy machine): try harder.
+            Ok((_, frames)) if frames > LARGE_WAL_FRAMES => {
+                attempts = CHECKPOINT_ATTEMPTS_LARGE_WAL
+            }
             Ok(_) => {}
             Err(e) => {
                 tracing::warn!(error = %e, "SQLite WAL checkpoint failed");
