@@ -168,21 +168,21 @@ fn record_request(route: &str, method: &'static str, status: u16, seconds: f64) 
             latency: metrics::histogram!("arca_http_request_duration_seconds", &labels),
         }
     };
-    // Until the recorder is installed the facade hands out no-op handles: those are not kept.
-    if HANDLE.get().is_none() {
-        let handles = register();
+    let count = |handles: &RouteMetrics| {
         handles.requests.increment(1);
         handles.latency.record(seconds);
-        return;
+    };
+    // Until the recorder is installed the facade hands out no-op handles: those are not kept.
+    if HANDLE.get().is_none() {
+        return count(&register());
     }
     ROUTE_METRICS.with_borrow_mut(|by_route| {
+        // The route's text is copied once per thread, not into a new `String` per request to look it up.
         if !by_route.contains_key(route) {
             by_route.insert(route.to_owned(), HashMap::new());
         }
         if let Some(by_outcome) = by_route.get_mut(route) {
-            let handles = by_outcome.entry((method, status)).or_insert_with(register);
-            handles.requests.increment(1);
-            handles.latency.record(seconds);
+            count(by_outcome.entry((method, status)).or_insert_with(register));
         }
     });
 }

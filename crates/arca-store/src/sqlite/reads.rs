@@ -170,17 +170,16 @@ impl Reads {
                 open: None,
             },
         };
-        // Both read before the snapshot begins: a commit after them makes the snapshot stale next time.
+        // Both read before the snapshot begins: a commit after them makes the snapshot stale next time. The
+        // `-shm` probe is read only when the epoch still allows reuse.
         let epoch = self.epoch.load(Ordering::Acquire);
-        let probe = if pooled.open.is_some_and(|open| open.epoch == epoch) && !fresh {
+        let kept = pooled.open.filter(|open| !fresh && open.epoch == epoch);
+        let probe = if kept.is_some() {
             self.probe_shm()
         } else {
             None
         };
-        let reusable = probe.is_some()
-            && pooled
-                .open
-                .is_some_and(|open| open.epoch == epoch && open.probe == probe);
+        let reusable = probe.is_some() && kept.is_some_and(|open| open.probe == probe);
         if reusable {
             if let Some(open) = pooled.open.as_mut() {
                 open.used = Instant::now();
@@ -189,11 +188,7 @@ impl Reads {
             if pooled.open.take().is_some() {
                 end_snapshot(&pooled.conn)?;
             }
-            let probe = if probe.is_some() {
-                probe
-            } else {
-                self.probe_shm()
-            };
+            let probe = probe.or_else(|| self.probe_shm());
             pooled
                 .conn
                 .execute_batch("BEGIN")
