@@ -6,7 +6,8 @@
 use zeroize::Zeroizing;
 
 use crate::gcm::{self, TAG_LEN};
-use crate::{Binding, CryptoError, Key256, hkdf_sha256, random_array};
+use crate::random::salt_and_nonce;
+use crate::{Binding, CryptoError, Key256, hkdf_sha256};
 
 /// The only seal format this version writes and reads.
 pub const SEAL_FORMAT_V1: u8 = 0x01;
@@ -33,8 +34,7 @@ pub fn seal(
     binding: &Binding,
     plaintext: &[u8],
 ) -> Result<Vec<u8>, CryptoError> {
-    let salt = random_array::<32>()?;
-    let nonce = random_array::<12>()?;
+    let (salt, nonce) = salt_and_nonce()?;
     let mut out = Vec::with_capacity(HEADER_LEN + plaintext.len() + TAG_LEN);
     out.push(SEAL_FORMAT_V1);
     out.extend_from_slice(&pkek_version.to_be_bytes());

@@ -16,6 +16,7 @@ mod state;
 mod sys;
 mod throttle;
 mod tls;
+mod wipe;
 
 use std::future::Future;
 

@@ -8,7 +8,8 @@ use zeroize::Zeroizing;
 
 use super::{EncryptionContext, KeyMaterial, KmsKeySpec};
 use crate::gcm::{self, TAG_LEN};
-use crate::{CryptoError, Key256, hkdf_sha256, random_array};
+use crate::random::salt_and_nonce;
+use crate::{CryptoError, Key256, hkdf_sha256};
 
 /// The only blob format this version writes and reads.
 pub const KMS_BLOB_FORMAT_V1: u8 = 0x01;
@@ -43,8 +44,7 @@ pub fn kms_seal(
     context: &EncryptionContext,
     plaintext: &[u8],
 ) -> Result<Vec<u8>, CryptoError> {
-    let salt = random_array::<32>()?;
-    let nonce = random_array::<12>()?;
+    let (salt, nonce) = salt_and_nonce()?;
     let key = blob_key(material, &salt)?;
     let mut out = Vec::with_capacity(KMS_BLOB_OVERHEAD + plaintext.len());
     out.push(KMS_BLOB_FORMAT_V1);

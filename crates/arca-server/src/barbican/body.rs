@@ -47,7 +47,8 @@ fn strip_whitespace(value: &mut Value) {
         Value::String(s) => {
             let trimmed = s.trim();
             if trimmed.len() != s.len() {
-                *s = trimmed.to_owned();
+                let mut untrimmed = std::mem::replace(s, trimmed.to_owned());
+                zeroize::Zeroize::zeroize(&mut untrimmed);
             }
         }
         Value::Array(items) => items.iter_mut().for_each(strip_whitespace),
@@ -76,7 +77,9 @@ impl FromRequest<AppState> for JsonBody {
             return Err(ApiError::unsupported_media_type(&["application/json"]));
         }
         let bytes = read_limited(request, state.config.limits.max_request_bytes).await?;
-        Ok(JsonBody(parse_json(&bytes)?))
+        let parsed = parse_json(&bytes);
+        crate::wipe::wipe_body(bytes);
+        Ok(JsonBody(parsed?))
     }
 }
 

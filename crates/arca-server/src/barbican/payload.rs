@@ -4,7 +4,8 @@
 //! (`Content-Encoding: base64` or raw), and the `Accept` negotiation for reading a payload back.
 
 use axum::response::{IntoResponse, Response};
-use base64ct::{Base64, Encoding};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
 use http::{HeaderMap, HeaderValue, StatusCode};
 
 use crate::error::ApiError;
@@ -55,18 +56,20 @@ pub(crate) fn encoding_supported(internal: &str, encoding: Option<&str>) -> bool
     }
 }
 
-/// Python's lenient base64: ASCII whitespace is ignored, padding is required.
+/// Python's lenient base64: ASCII whitespace is ignored, padding is required. Decoded with the `base64` crate,
+/// as the KMS API decodes its plaintexts: the constant-time `base64ct` took 4% of a store, and this decodes a
+/// request body, not key material at rest.
 pub(crate) fn decode_base64(text: &str) -> Option<Vec<u8>> {
     if !text.bytes().any(|b| b.is_ascii_whitespace()) {
-        return Base64::decode_vec(text).ok();
+        return BASE64.decode(text).ok();
     }
-    // Removing ASCII bytes from UTF-8 leaves UTF-8; the copy holds the secret too, so it is wiped.
+    // The compacted copy holds the secret too, so it is wiped.
     let compact = zeroize::Zeroizing::new(
         text.bytes()
             .filter(|b| !b.is_ascii_whitespace())
             .collect::<Vec<u8>>(),
     );
-    Base64::decode_vec(std::str::from_utf8(&compact).ok()?).ok()
+    BASE64.decode(&*compact).ok()
 }
 
 /// Decodes the body of `PUT /v1/secrets/{id}` for `internal` type and `Content-Encoding`.

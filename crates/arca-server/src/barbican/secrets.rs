@@ -38,10 +38,13 @@ pub(crate) async fn create(
     State(state): State<AppState>,
     Caller(caller): Caller,
     host: HostHref,
-    JsonBody(body): JsonBody,
+    JsonBody(mut body): JsonBody,
 ) -> Result<Response, ApiError> {
     let now = state.services.clock.now();
-    let new = new_secret::validate(&body, now, state.config.limits.max_payload_bytes)?;
+    let new = new_secret::validate(&body, now, state.config.limits.max_payload_bytes);
+    // The payload's text is in the parsed body too; the secret lives on only in `new`.
+    crate::wipe::wipe_json_strings(&mut body);
+    let new = new?;
     let secret = state
         .services
         .secrets
@@ -253,7 +256,9 @@ pub(crate) async fn put(
     if body.bytes.len() > max {
         return Err(too_large());
     }
-    let bytes = payload::decode_put(internal, body.encoding.as_deref(), &body.bytes)?;
+    let bytes = payload::decode_put(internal, body.encoding.as_deref(), &body.bytes);
+    crate::wipe::wipe_body(body.bytes);
+    let bytes = bytes?;
     if bytes.len() > max {
         return Err(too_large());
     }

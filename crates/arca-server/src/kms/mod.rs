@@ -130,12 +130,15 @@ async fn serve(state: &AppState, request: Request) -> Answer {
     };
     let operation = target.strip_prefix(TARGET_PREFIX).unwrap_or("");
     unsupported_members(&body)?;
-    dispatch(&ctx, operation, &body).await.unwrap_or_else(|| {
+    let answer = dispatch(&ctx, operation, &body).await.unwrap_or_else(|| {
         Err(KmsApiError::client(
             "UnknownOperationException",
             format!("The operation '{target}' is not one Arca's KMS API offers."),
         ))
-    })
+    });
+    // A plaintext (Encrypt, a data key's import) came in this body, base64-encoded.
+    crate::wipe::wipe_body(body);
+    answer
 }
 
 /// Refuses the members Arca does not implement rather than silently ignoring them: `GrantTokens` (there are

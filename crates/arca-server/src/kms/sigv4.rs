@@ -87,12 +87,17 @@ impl Presented {
         let mut canonical = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);
         canonical.update(self.canonical_prefix.as_bytes());
         canonical.update(hex(&sha256(body)).as_bytes());
-        let to_sign = format!(
-            "{ALGORITHM}\n{}\n{}\n{}",
-            self.amz_date,
-            self.scope,
-            hex(canonical.finish().as_ref())
-        );
+        let canonical_hash = hex(canonical.finish().as_ref());
+        // The string to sign, `ALGORITHM\n<amz date>\n<scope>\n<canonical hash>`, MACed in parts.
+        let to_sign = [
+            ALGORITHM.as_bytes(),
+            b"\n",
+            self.amz_date.as_bytes(),
+            b"\n",
+            self.scope.as_bytes(),
+            b"\n",
+            canonical_hash.as_bytes(),
+        ];
         let derive = || {
             let date = &self.amz_date[..8];
             let service = self.scope.split('/').nth(2).unwrap_or_default();
@@ -102,7 +107,7 @@ impl Presented {
             Some(keys) => keys.get_or_derive(&self.access_key_id, &self.scope, secret, derive),
             None => derive(),
         };
-        let expected = arca_crypto::hmac_sha256(&key[..], &[to_sign.as_bytes()]);
+        let expected = arca_crypto::hmac_sha256(&key[..], &to_sign);
         if arca_crypto::constant_time_eq(&expected, &self.signature) {
             Ok(())
         } else {
@@ -213,16 +218,10 @@ fn parse_for(
     }
     check_skew(when, &amz_date, now)?;
 
-    let canonical_headers =
-        canonical_headers(headers, uri, &parsed.signed_headers).map_err(|name| {
+    let canonical_prefix =
+        canonical_prefix(method, uri, headers, &parsed.signed_headers).map_err(|name| {
             SigV4Error::Invalid(format!("The signed header '{name}' is not in the request."))
         })?;
-    let canonical_prefix = format!(
-        "{method}\n{}\n{}\n{canonical_headers}\n{}\n",
-        canonical_uri(uri.path()),
-        canonical_query(query),
-        parsed.signed_headers.join(";"),
-    );
     Ok(Presented {
         access_key_id: access_key_id.to_owned(),
         region: region.to_owned(),
@@ -433,43 +432,73 @@ pub fn canonical_query(query: &str) -> String {
         .join("&")
 }
 
-/// A header value trimmed with inner runs of spaces collapsed to one.
-fn canonical_value(value: &[u8]) -> String {
+/// The canonical request up to the body's hash, built in one buffer: method, URI, query, the canonical headers
+/// of `names`, the signed header names, each followed by a newline. `Err` names a header that is missing.
+fn canonical_prefix(
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    names: &[String],
+) -> Result<String, String> {
+    let mut out = String::with_capacity(512);
+    out.push_str(method.as_str());
+    out.push('\n');
+    out.push_str(&canonical_uri(uri.path()));
+    out.push('\n');
+    if let Some(query) = uri.query().filter(|q| !q.is_empty()) {
+        out.push_str(&canonical_query(query));
+    }
+    out.push('\n');
+    canonical_headers(&mut out, headers, uri, names)?;
+    out.push('\n');
+    for (i, name) in names.iter().enumerate() {
+        if i > 0 {
+            out.push(';');
+        }
+        out.push_str(name);
+    }
+    out.push('\n');
+    Ok(out)
+}
+
+/// Appends a header value trimmed, with inner runs of spaces collapsed to one.
+fn push_canonical_value(out: &mut String, value: &[u8]) {
     let text = String::from_utf8_lossy(value);
-    let mut out = String::with_capacity(text.len());
-    for word in text.split_ascii_whitespace() {
-        if !out.is_empty() {
+    for (i, word) in text.split_ascii_whitespace().enumerate() {
+        if i > 0 {
             out.push(' ');
         }
         out.push_str(word);
     }
-    out
 }
 
-/// The canonical headers block (each `name:value\n`) for `names`, or the first name that is missing. `host`
-/// falls back to the URI's authority (HTTP/2 carries it as `:authority`).
-fn canonical_headers(headers: &HeaderMap, uri: &Uri, names: &[String]) -> Result<String, String> {
-    let mut out = String::new();
+/// Appends the canonical headers block (each `name:value\n`) for `names` to `out`, or names the first header
+/// that is missing. `host` falls back to the URI's authority (HTTP/2 carries it as `:authority`).
+fn canonical_headers(
+    out: &mut String,
+    headers: &HeaderMap,
+    uri: &Uri,
+    names: &[String],
+) -> Result<(), String> {
     for name in names {
-        let values: Vec<String> = headers
-            .get_all(name.as_str())
-            .iter()
-            .map(|v| canonical_value(v.as_bytes()))
-            .collect();
-        let joined = if values.is_empty() {
-            match (name.as_str(), uri.authority()) {
-                ("host", Some(authority)) => authority.as_str().to_owned(),
-                _ => return Err(name.clone()),
-            }
-        } else {
-            values.join(",")
-        };
         out.push_str(name);
         out.push(':');
-        out.push_str(&joined);
+        let mut values = headers.get_all(name.as_str()).iter().peekable();
+        if values.peek().is_none() {
+            match (name.as_str(), uri.authority()) {
+                ("host", Some(authority)) => out.push_str(authority.as_str()),
+                _ => return Err(name.clone()),
+            }
+        }
+        for (i, value) in values.enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            push_canonical_value(out, value.as_bytes());
+        }
         out.push('\n');
     }
-    Ok(out)
+    Ok(())
 }
 
 /// `AWS4-HMAC-SHA256\n<amz date>\n<scope>\n<hex sha256 of the canonical request>`.
@@ -625,15 +654,10 @@ pub fn sign(
     let mut names: Vec<String> = headers.keys().map(|k| k.as_str().to_owned()).collect();
     names.sort();
     names.dedup();
-    let canonical_headers = canonical_headers(headers, uri, &names)
+    let mut canonical_request = canonical_prefix(method, uri, headers, &names)
         .map_err(|name| invalid(&format!("header {name}")))?;
+    canonical_request.push_str(&hex(&sha256(body)));
     let signed = names.join(";");
-    let canonical_request = format!(
-        "{method}\n{}\n{}\n{canonical_headers}\n{signed}\n{}",
-        canonical_uri(uri.path()),
-        canonical_query(uri.query().unwrap_or("")),
-        hex(&sha256(body)),
-    );
     let date = &amz_date[..8];
     let scope = format!(
         "{date}/{}/{}/{TERMINATOR}",

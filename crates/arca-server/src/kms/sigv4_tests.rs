@@ -130,18 +130,25 @@ fn canonical_pieces() {
     assert_eq!(canonical_uri("/a b/%20"), "/a%20b/%2520");
     assert_eq!(canonical_query("b=2&a=1&a=0&c"), "a=0&a=1&b=2&c=");
     assert_eq!(canonical_query("k=a%2Fb+c"), "k=a%2Fb%2Bc");
-    assert_eq!(canonical_value(b"  a   b\t c  "), "a b c");
+    let mut value = String::new();
+    push_canonical_value(&mut value, b"  a   b\t c  ");
+    assert_eq!(value, "a b c");
     let mut h = HeaderMap::new();
     h.append("x-a", " one ".parse().unwrap());
     h.append("x-a", "two  three".parse().unwrap());
     let uri: Uri = "/".parse().unwrap();
+    let mut block = String::new();
+    canonical_headers(&mut block, &h, &uri, &["x-a".into()]).unwrap();
+    assert_eq!(block, "x-a:one,two three\n");
     assert_eq!(
-        canonical_headers(&h, &uri, &["x-a".into()]).unwrap(),
-        "x-a:one,two three\n"
-    );
-    assert_eq!(
-        canonical_headers(&h, &uri, &["x-b".into()]),
+        canonical_headers(&mut String::new(), &h, &uri, &["x-b".into()]),
         Err("x-b".to_owned())
+    );
+    // The whole prefix: method, URI, sorted query, headers (host from the authority when absent), names.
+    let uri: Uri = "http://kms.test:8080/a?b=2&a=1".parse().unwrap();
+    assert_eq!(
+        canonical_prefix(&Method::POST, &uri, &h, &["host".into(), "x-a".into()]).unwrap(),
+        "POST\n/a\na=1&b=2\nhost:kms.test:8080\nx-a:one,two three\n\nhost;x-a\n"
     );
     assert_eq!(
         parse_amz_date("20261122T103000Z"),
