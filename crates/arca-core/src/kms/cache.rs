@@ -41,8 +41,11 @@ impl MaterialCache {
         let hit = lock(&self.entries)
             .get(&(key, version))
             .map(|(m, _)| m.clone());
-        let name = if hit.is_some() { "hits" } else { "misses" };
-        metrics::counter!(format!("arca_kms_material_cache_{name}_total")).increment(1);
+        if hit.is_some() {
+            metrics::counter!("arca_kms_material_cache_hits_total").increment(1);
+        } else {
+            metrics::counter!("arca_kms_material_cache_misses_total").increment(1);
+        }
         hit
     }
 
