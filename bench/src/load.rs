@@ -1,5 +1,6 @@
 //! One harness run: baseline first, then Arca through every scenario (before the population, after it, and
-//! with `--scale` again at 1,000,000 secrets), then memory and database size, then the report.
+//! with `--scale` again at 1,000,000 secrets), then memory and database size, then the baseline once more (ratios
+//! are to the faster of its two measurements), then the report.
 
 use std::path::Path;
 use std::time::Duration;
@@ -59,6 +60,21 @@ fn measure(
         wrk::run(script, url, run.connections, run.warm(), args)?;
     }
     wrk::run(script, url, run.connections, run.measure(), args)
+}
+
+/// Starts the bare axum baseline, measures it (with a warm-up) and stops it.
+fn measure_baseline(script: &Path, run: &RunArgs) -> anyhow::Result<Measured> {
+    let baseline = start_baseline()?;
+    let url = format!("{}/", baseline.url);
+    let measured = measure(
+        script,
+        &url,
+        &["method=GET".into(), "path=/".into()],
+        run,
+        true,
+    )?;
+    baseline.stop()?;
+    Ok(measured)
 }
 
 async fn total_secrets(url: &str, token: &str) -> anyhow::Result<u64> {
@@ -156,16 +172,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
     };
 
     eprintln!("baseline: bare axum hello…");
-    let baseline = start_baseline()?;
-    let base = measure(
-        &script,
-        &format!("{}/", baseline.url),
-        &["method=GET".into(), "path=/".into()],
-        &args,
-        true,
-    )?;
-    baseline.stop()?;
-    let mut report = Report::new(&args, base);
+    let mut report = Report::new(&args, measure_baseline(&script, &args)?);
 
     let data_dir = work.path().join("data");
     let (server, token) = start_arca(&arca, &data_dir, args.database_url.as_deref())?;
@@ -245,6 +252,8 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
     let (count, per_secret) = db_bytes_per_secret(&data_dir, args.database_url.as_deref()).await?;
     report.secrets_at_end = count;
     report.db_bytes_per_secret = per_secret;
+    eprintln!("baseline again: bare axum hello…");
+    report.close_baseline(measure_baseline(&script, &args)?);
 
     report.print();
     let path = report.write(&args.out)?;

@@ -68,6 +68,13 @@ fn harness_runs_every_scenario_without_errors() {
         );
     }
     assert!(report["baseline"]["requests"].as_u64().unwrap_or(0) > 0);
+    // Measured at both ends of the run; the ratios are to the faster of the two.
+    let rps = |m: &serde_json::Value| {
+        m["requests"].as_f64().unwrap_or(0.0) * 1e6 / m["duration_us"].as_f64().unwrap_or(f64::MAX)
+    };
+    let (first, last) = (rps(&report["baseline_start"]), rps(&report["baseline_end"]));
+    assert!(first > 0.0 && last > 0.0, "two baseline measurements");
+    assert_eq!(rps(&report["baseline"]), first.max(last));
     assert!(report["idle_rss"].as_u64().unwrap_or(0) > 0);
     assert!(report["db_bytes_per_secret"].as_f64().unwrap_or(0.0) > 0.0);
 }
