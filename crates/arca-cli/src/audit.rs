@@ -88,8 +88,9 @@ fn write_lines(file: File, rx: &mpsc::Receiver<FileSinkMsg>, shown: &str) {
             failed(e);
         }
         if unsynced >= SYNC_EVERY {
-            if let Err(e) = out.get_ref().sync_data() {
-                failed(e);
+            match out.get_ref().sync_data() {
+                Ok(()) => metrics::counter!("arca_audit_file_syncs_total").increment(1),
+                Err(e) => failed(e),
             }
             unsynced = 0;
         }

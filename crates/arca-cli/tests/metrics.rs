@@ -114,3 +114,49 @@ async fn auth_failures_from_one_source_are_throttled_but_good_tokens_work() {
         .text();
     assert!(text.contains("arca_auth_throttled_total"), "{text}");
 }
+
+#[tokio::test]
+async fn the_audit_file_is_synced_as_it_grows() {
+    let arca = Arca::start();
+    let metrics = metrics_url(&arca);
+    let id = arca.create_text_secret(&arca.admin_token, "s", "x").await;
+    let audit_file = arca.data_dir().join("audit.jsonl");
+    let syncs = |text: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix("arca_audit_file_syncs_total "))
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    // Payload reads until the file has grown by well over the 1 MiB between syncs (a record is a few hundred
+    // bytes), then wait for the file thread to get there.
+    let start = std::fs::metadata(&audit_file).map_or(0, |m| m.len());
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while std::fs::metadata(&audit_file).map_or(0, |m| m.len()) < start + (3 << 20) / 2 {
+        assert!(Instant::now() < deadline, "the audit file does not grow");
+        let mut reads = tokio::task::JoinSet::new();
+        for _ in 0..64 {
+            reads.spawn(send(
+                arca.admin(Method::GET, &format!("/v1/secrets/{id}/payload"))
+                    .header("Accept", "text/plain"),
+            ));
+        }
+        while let Some(r) = reads.join_next().await {
+            let r = r.expect("a read task");
+            assert_eq!(r.status, 200, "{}", r.text());
+        }
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let text = send(arca.http.get(format!("{metrics}/metrics")))
+            .await
+            .text();
+        if syncs(&text) >= 1.0 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no audit file sync counted:\n{text}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
