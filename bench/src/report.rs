@@ -127,24 +127,22 @@ impl Report {
         }
     }
 
-    /// Adds a row, computing its ratio to the baseline.
-    pub fn push(&mut self, mut row: Row) {
-        let base = self.baseline.rps();
-        row.ratio = if base > 0.0 { row.rps / base } else { 0.0 };
+    /// Adds a row; its ratio is computed once both baselines are in (`close_baseline`).
+    pub fn push(&mut self, row: Row) {
         self.rows.push(row);
     }
 
-    /// Records the baseline measured again at the end; if it was faster than the first, every ratio is
-    /// computed again against it.
+    /// Records the baseline measured again at the end, keeps the faster of the two as the one every ratio is
+    /// to, and computes the ratios.
     pub fn close_baseline(&mut self, end: Measured) {
         if end.rps() > self.baseline.rps() {
             self.baseline = end;
-            let base = self.baseline.rps();
-            for row in &mut self.rows {
-                row.ratio = if base > 0.0 { row.rps / base } else { 0.0 };
-            }
         }
         self.baseline_end = Some(end);
+        let base = self.baseline.rps();
+        for row in &mut self.rows {
+            row.ratio = if base > 0.0 { row.rps / base } else { 0.0 };
+        }
     }
 
     /// Whether every judged row and the memory limits are met.
