@@ -78,6 +78,7 @@ fn where_clause(q: &SecretQuery) -> (String, Vec<Value>) {
 /// `ORDER BY …`: the query's keys in order (newest first when none), then `id` so pages are stable.
 fn order_clause(q: &SecretQuery) -> String {
     let mut keys: Vec<String> = Vec::new();
+    let mut last = "DESC";
     for (key, dir) in &q.sort {
         let column = match key {
             SortKey::Name => "name COLLATE \"C\"",
@@ -97,11 +98,19 @@ fn order_clause(q: &SecretQuery) -> String {
             SortDir::Desc => "DESC NULLS LAST",
         };
         keys.push(format!("{column} {dir}"));
+        last = if dir.starts_with("ASC") {
+            "ASC"
+        } else {
+            "DESC"
+        };
     }
-    if q.sort.is_empty() {
+    if keys.is_empty() {
         keys.push("created DESC".to_owned());
+        last = "DESC";
     }
-    keys.push("id COLLATE \"C\" ASC".to_owned());
+    // Ties fall to the id in the last key's direction, as SQLite's rowid tie-break does (ids are v7, so in
+    // creation order).
+    keys.push(format!("id COLLATE \"C\" {last}"));
     format!(" ORDER BY {}", keys.join(", "))
 }
 

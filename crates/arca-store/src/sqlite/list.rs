@@ -64,9 +64,13 @@ fn where_clause(q: &SecretQuery) -> (String, Vec<Value>) {
     (sql, values)
 }
 
-/// `ORDER BY …`: the query's keys in order (newest first when none), then `id` so pages are stable.
+/// `ORDER BY …`: the query's keys in order (newest first when none), then `rowid` in the last key's direction so
+/// pages are stable. Every `project_id` index ends in the rowid, so a one-key sort is one index range scan read
+/// forwards or backwards; a tie-break on `id` would need a temporary B-tree per page. (`created` is in
+/// nanoseconds, so the tie-break almost never decides.)
 fn order_clause(q: &SecretQuery) -> String {
     let mut keys: Vec<String> = Vec::new();
+    let mut last = "DESC";
     for (key, dir) in &q.sort {
         let column = match key {
             SortKey::Name => "name",
@@ -85,11 +89,13 @@ fn order_clause(q: &SecretQuery) -> String {
             SortDir::Desc => "DESC",
         };
         keys.push(format!("{column} {dir}"));
+        last = dir;
     }
-    if q.sort.is_empty() {
+    if keys.is_empty() {
         keys.push("created DESC".to_owned());
+        last = "DESC";
     }
-    keys.push("id ASC".to_owned());
+    keys.push(format!("rowid {last}"));
     format!(" ORDER BY {}", keys.join(", "))
 }
 
@@ -119,16 +125,21 @@ fn only_by_project(q: &SecretQuery) -> bool {
         && time_filters.is_empty()
 }
 
+/// The page statement for `q` with its `WHERE` clause.
+fn page_sql(q: &SecretQuery, filter: &str) -> String {
+    format!(
+        "SELECT {SECRET_COLUMNS} FROM secrets{filter}{} LIMIT ? OFFSET ?",
+        order_clause(q)
+    )
+}
+
 /// One page and the total. They are two statements without a common transaction (as in Barbican): a write
 /// landing between them can make `total` count that write, which no client can tell from a write just after.
 /// Unfiltered, `total` is the kept count plus an index range of the project's expiring secrets; filtered, it
 /// counts the project's matching secrets through the `project_id` indexes.
 pub(super) fn list(conn: &Connection, q: &SecretQuery) -> Result<SecretPage, StoreError> {
     let (filter, mut values) = where_clause(q);
-    let page_sql = format!(
-        "SELECT {SECRET_COLUMNS} FROM secrets{filter}{} LIMIT ? OFFSET ?",
-        order_clause(q)
-    );
+    let page_sql = page_sql(q, &filter);
     let (count_sql, count_values) = if only_by_project(q) {
         // The trigger-kept count, plus those with an expiration that are still live (an index range scan).
         let sql = "SELECT COALESCE((SELECT total - expiring FROM project_secret_counts WHERE project_id = ?1), 0) \
@@ -159,4 +170,58 @@ pub(super) fn list(conn: &Connection, q: &SecretQuery) -> Result<SecretPage, Sto
         "counting secrets",
     )?;
     Ok(SecretPage { secrets, total })
+}
+
+#[cfg(test)]
+mod tests {
+    use arca_core::{SecretQuery, SortDir, SortKey};
+    use rusqlite::Connection;
+
+    /// SQLite's plan for the page statement of `q`, one line per step.
+    fn plan(conn: &Connection, q: &SecretQuery) -> String {
+        let (filter, _) = super::where_clause(q);
+        let sql = format!("EXPLAIN QUERY PLAN {}", super::page_sql(q, &filter));
+        let mut stmt = conn.prepare(&sql).unwrap();
+        let count = stmt.parameter_count();
+        let steps: Vec<String> = stmt
+            .query_map(
+                rusqlite::params_from_iter(std::iter::repeat_n(rusqlite::types::Null, count)),
+                |row| row.get(3),
+            )
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        steps.join("\n")
+    }
+
+    /// A page sorted by no key or by one indexed key, either way, is one index range scan: no temporary B-tree
+    /// sorts the project's rows for each page.
+    #[test]
+    fn single_key_pages_need_no_sort() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        super::super::schema::migrate(&mut conn).unwrap();
+        let now = time::OffsetDateTime::UNIX_EPOCH;
+        let mut queries = vec![SecretQuery::for_project("p", now, 10, 0)];
+        for key in [
+            SortKey::Created,
+            SortKey::Updated,
+            SortKey::Name,
+            SortKey::Expiration,
+        ] {
+            for dir in [SortDir::Asc, SortDir::Desc] {
+                let mut q = SecretQuery::for_project("p", now, 10, 0);
+                q.sort = vec![(key, dir)];
+                queries.push(q);
+            }
+        }
+        for q in &queries {
+            let plan = plan(&conn, q);
+            assert!(
+                plan.contains("USING INDEX secrets_project_"),
+                "{:?}: {plan}",
+                q.sort
+            );
+            assert!(!plan.contains("TEMP B-TREE"), "{:?}: {plan}", q.sort);
+        }
+    }
 }

@@ -277,9 +277,9 @@ pub async fn multi_key_sorts(store: &dyn Store) {
     let got = ids(store, &q).await;
     assert_eq!(got[..3], pick(&all, &[4, 2, 1])[..]);
 
-    // Status orders nothing; ties fall to the id, which for v7 ids is creation order.
+    // Status orders nothing, so the default order (newest first) holds.
     let q = sorted(&[(SortKey::Status, Desc)]);
-    assert_eq!(ids(store, &q).await, pick(&all, &[0, 1, 2, 3, 4]));
+    assert_eq!(ids(store, &q).await, pick(&all, &[4, 3, 2, 1, 0]));
 }
 
 pub async fn limit_offset_and_total(store: &dyn Store) {
@@ -316,10 +316,11 @@ pub async fn pagination_is_stable_across_equal_sort_keys(store: &dyn Store) {
         store.insert_secret(&s, None).await.unwrap();
         made.push(s.id);
     }
-    made.sort();
+    // Ties fall to creation order (v7 ids, SQLite's rowid) in the direction of the last key: newest first.
+    made.sort_by(|a, b| b.cmp(a));
     let mut seen = Vec::new();
     for offset in (0..7).step_by(3) {
         seen.extend(ids(store, &SecretQuery::for_project("same", at(10), 3, offset)).await);
     }
-    assert_eq!(seen, made, "each row exactly once, in id order");
+    assert_eq!(seen, made, "each row exactly once, newest first");
 }
