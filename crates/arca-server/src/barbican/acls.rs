@@ -5,7 +5,7 @@
 //! properties, 400). `PUT` and `PATCH` answer 200 with `{"acl_ref": ...}`; `DELETE` answers 200 with a JSON
 //! `null`, as Pecan renders the controller's `None`.
 
-use axum::Json;
+use super::json_out::Json;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;

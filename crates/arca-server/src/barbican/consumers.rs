@@ -6,7 +6,7 @@
 //! with its consumers. `POST` answers carry Barbican's `Location` (`convert_consumer_to_href`:
 //! `<host>/v1/consumers/<container or secret id>/consumers`).
 
-use axum::Json;
+use super::json_out::Json;
 use axum::extract::{Extension, RawQuery, State};
 use axum::response::{IntoResponse, Response};
 use http::StatusCode;

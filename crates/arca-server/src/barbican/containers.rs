@@ -4,7 +4,7 @@
 //! /v1/containers/{id}/secrets` → 201 with `{"container_ref"}` / 204). Policy, project isolation and the
 //! secret lookups are the `ContainerService`'s; this file only speaks HTTP.
 
-use axum::Json;
+use super::json_out::Json;
 use axum::extract::{RawQuery, State};
 use axum::response::{IntoResponse, Response};
 use http::StatusCode;

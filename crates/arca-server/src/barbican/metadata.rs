@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use axum::Json;
+use super::json_out::Json;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use http::StatusCode;

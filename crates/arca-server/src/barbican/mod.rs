@@ -9,6 +9,7 @@ mod consumers;
 mod container_wire;
 mod containers;
 mod hrefs;
+mod json_out;
 mod list_query;
 mod metadata;
 pub(crate) mod microversion;

@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 
-use axum::Json;
+use super::json_out::Json;
 use axum::extract::{FromRequestParts, Path, RawQuery, State};
 use axum::response::{IntoResponse, Response};
 use http::StatusCode;

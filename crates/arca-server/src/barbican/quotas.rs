@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 
-use axum::Json;
+use super::json_out::Json;
 use axum::extract::{FromRequestParts, Path, RawQuery, State};
 use http::StatusCode;
 use http::request::Parts;

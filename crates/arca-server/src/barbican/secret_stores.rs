@@ -11,7 +11,7 @@
 //! this project.") until a project admin sets it with `POST .../{id}/preferred`. Clients that only know a
 //! default Barbican never call these routes; clients that probe them get Barbican's enabled-mode answers.
 
-use axum::Json;
+use super::json_out::Json;
 use axum::extract::State;
 use http::StatusCode;
 

@@ -3,7 +3,7 @@
 //! (`/payload`), upload the payload of a two-step secret (`PUT`) and delete. Policy, project isolation and
 //! expiry are enforced by `SecretService`; this file only speaks HTTP.
 
-use axum::Json;
+use super::json_out::Json;
 use axum::extract::{Extension, RawQuery, State};
 use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, StatusCode};

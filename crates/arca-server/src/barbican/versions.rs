@@ -3,7 +3,7 @@
 //! `{"build": ...}` with `?build`), and `GET /v1` answers 200 with `{"version": {...}}`. Neither needs
 //! authentication.
 
-use axum::Json;
+use super::json_out::Json;
 use axum::extract::{Extension, RawQuery};
 use axum::response::{IntoResponse, Response};
 use http::StatusCode;
