@@ -237,7 +237,7 @@ pub(crate) async fn register_secret_consumer(
     Ok((
         [(http::header::LOCATION, consumer_location(&host, path.id))],
         Json(wire::Secret::with_consumers(
-            &secret, &host, version, &consumers,
+            secret, &host, version, &consumers,
         )),
     )
         .into_response())
@@ -277,6 +277,6 @@ pub(crate) async fn remove_secret_consumer(
         .await
         .map_err(consumer_error("SecretConsumer deletion"))?;
     Ok(Json(wire::Secret::with_consumers(
-        &secret, &host, version, &consumers,
+        secret, &host, version, &consumers,
     )))
 }

@@ -37,7 +37,15 @@ impl HostHref {
 
     /// A secret's reference.
     pub(crate) fn secret(&self, id: uuid::Uuid) -> String {
-        self.v1(&format!("secrets/{id}"))
+        // Written in place: a page of secrets builds one of these per secret.
+        let mut href = String::with_capacity(self.0.len() + 48);
+        href.push_str(&self.0);
+        href.push_str("/v1/secrets/");
+        href.push_str(
+            id.hyphenated()
+                .encode_lower(&mut uuid::Uuid::encode_buffer()),
+        );
+        href
     }
 
     /// A secret's metadata reference.
@@ -77,5 +85,16 @@ mod tests {
         assert_eq!(HostHref::from_host(Some("[::1]:80")).0, "http://[::1]:80");
         assert_eq!(HostHref::from_host(Some("evil\"/x")).0, DEFAULT_HOST_HREF);
         assert_eq!(HostHref::from_host(None).0, DEFAULT_HOST_HREF);
+    }
+
+    #[test]
+    fn a_secret_ref_is_the_v1_resource_of_its_id() {
+        let host = HostHref::from_host(Some("kms.example:9311"));
+        let id = uuid::Uuid::now_v7();
+        assert_eq!(host.secret(id), host.v1(&format!("secrets/{id}")));
+        assert_eq!(
+            host.secret(uuid::Uuid::nil()),
+            "http://kms.example:9311/v1/secrets/00000000-0000-0000-0000-000000000000"
+        );
     }
 }

@@ -111,7 +111,7 @@ pub(crate) async fn list(
     };
     let secrets = page
         .secrets
-        .iter()
+        .into_iter()
         .map(|s| {
             let mine = consumers.remove(&s.id).unwrap_or_default();
             wire::Secret::with_consumers(s, &host, version, &mine)
@@ -181,7 +181,7 @@ pub(crate) async fn get(
         Vec::new()
     };
     Ok(Json(wire::Secret::with_consumers(
-        &secret, &host, version, &consumers,
+        secret, &host, version, &consumers,
     ))
     .into_response())
 }

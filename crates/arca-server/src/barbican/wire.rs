@@ -44,7 +44,7 @@ pub(crate) struct Secret {
 impl Secret {
     /// Renders `record` with its `consumers` (shown from microversion 1.1).
     pub(crate) fn with_consumers(
-        record: &SecretRecord,
+        record: SecretRecord,
         host: &HostHref,
         version: ApiVersion,
         consumers: &[SecretConsumer],
@@ -54,16 +54,14 @@ impl Secret {
             created: timefmt::format(record.created),
             updated: timefmt::format(record.updated),
             expiration: record.expiration.map(timefmt::format),
-            algorithm: record.algorithm.clone(),
+            algorithm: record.algorithm,
             bit_length: record.bit_length,
-            mode: record.mode.clone(),
-            name: record.name.clone(),
+            mode: record.mode,
+            name: record.name,
             secret_ref: host.secret(record.id),
             secret_type: record.secret_type.as_str(),
-            creator_id: (!record.creator_id.is_empty()).then(|| record.creator_id.clone()),
-            content_types: record.content_type.as_ref().map(|ct| ContentTypes {
-                default: ct.clone(),
-            }),
+            creator_id: (!record.creator_id.is_empty()).then_some(record.creator_id),
+            content_types: record.content_type.map(|default| ContentTypes { default }),
             consumers: version
                 .at_least(1)
                 .then(|| consumers.iter().map(EmbeddedSecretConsumer::new).collect()),
