@@ -260,6 +260,12 @@ impl AuditEvent {
 
 fn json_string(out: &mut String, s: &str) {
     out.push('"');
+    // Almost every value needs no escape: copy it whole.
+    if !s.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20) {
+        out.push_str(s);
+        out.push('"');
+        return;
+    }
     for c in s.chars() {
         match c {
             '"' => out.push_str("\\\""),
@@ -683,6 +689,25 @@ mod tests {
 
         let other = Key256::generate().unwrap();
         assert_eq!(verify_chain(&other, &good).unwrap_err().seq, 1);
+    }
+
+    /// Every escape the encoding has, in and around plain text; text without one is copied as it is.
+    #[test]
+    fn strings_escape_exactly_what_json_requires() {
+        for (text, encoded) in [
+            ("plain", r#""plain""#),
+            ("", r#""""#),
+            ("tab\there", r#""tab\there""#),
+            ("q\"uote", r#""q\"uote""#),
+            ("back\\slash", r#""back\\slash""#),
+            ("\u{1}ctl\u{1f}", r#""\u0001ctl\u001f""#),
+            ("é and ✓ stay as they are", r#""é and ✓ stay as they are""#),
+            ("\r\n", r#""\r\n""#),
+        ] {
+            let mut out = String::new();
+            json_string(&mut out, text);
+            assert_eq!(out, encoded);
+        }
     }
 
     #[test]
