@@ -49,8 +49,11 @@ fn wrk_args(s: &Scenario, token: &str, files: &Files<'_>) -> Vec<String> {
     args
 }
 
+/// Warms up (when asked), then measures `server` at `url` with wrk, reading the server's CPU time around the
+/// measurement.
 fn measure(
     script: &Path,
+    server: &Running,
     url: &str,
     args: &[String],
     run: &RunArgs,
@@ -59,7 +62,11 @@ fn measure(
     if warm && !run.warm().is_zero() {
         wrk::run(script, url, run.connections, run.warm(), args)?;
     }
-    wrk::run(script, url, run.connections, run.measure(), args)
+    let before = server.cpu_time()?;
+    let mut measured = wrk::run(script, url, run.connections, run.measure(), args)?;
+    let spent = server.cpu_time()?.saturating_sub(before);
+    measured.server_cpu_us = Some(u64::try_from(spent.as_micros()).unwrap_or(u64::MAX));
+    Ok(measured)
 }
 
 /// Starts the bare axum baseline, measures it (with a warm-up) and stops it.
@@ -68,6 +75,7 @@ fn measure_baseline(script: &Path, run: &RunArgs) -> anyhow::Result<Measured> {
     let url = format!("{}/", baseline.url);
     let measured = measure(
         script,
+        &baseline,
         &url,
         &["method=GET".into(), "path=/".into()],
         run,
@@ -193,7 +201,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
             (Some(op), Some(kms)) => kms.wrk_args(op)?,
             _ => wrk_args(s, &token, &files),
         };
-        let m = measure(files.script, &server.url, &wrk_args, &args, warm)?;
+        let m = measure(files.script, server, &server.url, &wrk_args, &args, warm)?;
         Ok(Row::new(s, label, m))
     };
 

@@ -1,4 +1,5 @@
-//! The results: one table (scenario, requests/s, p50, p99, ratio to the baseline, target, verdict) on standard
+//! The results: one table (scenario, requests/s, p50, p99, ratio to the baseline, the server's CPU time per
+//! request, target, verdict) on standard
 //! output, and the same as JSON in `bench/results/` so runs can be compared.
 
 use std::path::{Path, PathBuf};
@@ -156,9 +157,14 @@ impl Report {
     pub fn print(&self) {
         let mib = |b: u64| b as f64 / f64::from(1u32 << 20);
         println!("store: {}", self.store);
+        // The server's CPU time per request: steadier than req/s on a shared machine, and what a profile divides.
+        let cpu = |m: &Measured| {
+            m.server_us_per_request()
+                .map_or_else(|| "-".to_owned(), |us| format!("{us:.1}"))
+        };
         println!(
-            "{:<38} {:>10} {:>9} {:>9} {:>7}  {:<18} verdict",
-            "scenario", "req/s", "p50 ms", "p99 ms", "ratio", "target"
+            "{:<38} {:>10} {:>9} {:>9} {:>7} {:>9}  {:<18} verdict",
+            "scenario", "req/s", "p50 ms", "p99 ms", "ratio", "server µs", "target"
         );
         let base = self.baseline.rps();
         let runs = [
@@ -168,12 +174,13 @@ impl Report {
         for (when, b) in runs {
             let Some(b) = b else { continue };
             println!(
-                "{:<38} {:>10.0} {:>9.2} {:>9.2} {:>7.2}",
+                "{:<38} {:>10.0} {:>9.2} {:>9.2} {:>7.2} {:>9}",
                 format!("baseline: bare axum hello ({when})"),
                 b.rps(),
                 b.p50_us as f64 / 1000.0,
                 b.p99_us as f64 / 1000.0,
-                if base > 0.0 { b.rps() / base } else { 0.0 }
+                if base > 0.0 { b.rps() / base } else { 0.0 },
+                cpu(b)
             );
         }
         for r in &self.rows {
@@ -189,8 +196,14 @@ impl Report {
                 (true, false) => "MISSED".to_owned(),
             };
             println!(
-                "{:<38} {:>10.0} {:>9.2} {:>9.2} {:>7.2}  {:<18} {verdict}",
-                r.scenario, r.rps, r.p50_ms, r.p99_ms, r.ratio, target
+                "{:<38} {:>10.0} {:>9.2} {:>9.2} {:>7.2} {:>9}  {:<18} {verdict}",
+                r.scenario,
+                r.rps,
+                r.p50_ms,
+                r.p99_ms,
+                r.ratio,
+                cpu(&r.measured),
+                target
             );
         }
         let memory = |value: u64, limit: u64| if value <= limit { "ok" } else { "MISSED" };

@@ -1,5 +1,5 @@
 //! The processes under test: the baseline and `arca server`, each started as a child that announces
-//! `listening on http://ADDR`, with readings of its resident memory from /proc.
+//! `listening on http://ADDR`, with readings of its resident memory and CPU time from /proc.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -53,6 +53,12 @@ impl Running {
             Some(kb * 1024)
         };
         Ok((field("VmRSS:").unwrap_or(0), field("VmHWM:").unwrap_or(0)))
+    }
+
+    /// The CPU time the server has used so far, user and system, over all its threads (`/proc/PID/stat`).
+    pub fn cpu_time(&self) -> anyhow::Result<Duration> {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id()))?;
+        cpu_time_of(&stat, clock_ticks_per_second()?)
     }
 
     /// SIGTERM, then wait (SIGKILL after 20 s).
@@ -145,4 +151,60 @@ pub fn start_baseline() -> anyhow::Result<Running> {
     let mut command = Command::new(std::env::current_exe()?);
     command.arg("baseline");
     Running::start(command, "the baseline server")
+}
+
+/// The kernel's clock ticks per second, the unit of `/proc/PID/stat`'s times.
+fn clock_ticks_per_second() -> anyhow::Result<u64> {
+    let ticks =
+        nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK)?.context("CLK_TCK is not known")?;
+    u64::try_from(ticks)
+        .ok()
+        .filter(|t| *t > 0)
+        .context("CLK_TCK is not positive")
+}
+
+/// `utime + stime` from a `/proc/PID/stat` line. The command name (field 2) is in parentheses and may hold
+/// spaces or parentheses itself, so the fields are counted from the last `)`.
+fn cpu_time_of(stat: &str, ticks_per_second: u64) -> anyhow::Result<Duration> {
+    let rest = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest)
+        .context("no command name in /proc/PID/stat")?;
+    // After the name: state (field 3) … utime (field 14), stime (field 15).
+    let mut fields = rest.split_whitespace().skip(11);
+    let mut next = || -> anyhow::Result<u64> {
+        Ok(fields
+            .next()
+            .context("/proc/PID/stat is too short")?
+            .parse()?)
+    };
+    let ticks = next()? + next()?;
+    Ok(Duration::from_micros(ticks * 1_000_000 / ticks_per_second))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    #[test]
+    fn cpu_time_is_user_plus_system_after_the_name() {
+        let stat =
+            "4242 (arca (x) y) S 1 4242 4242 0 -1 4194304 10 0 0 0 250 75 0 0 20 0 6 0 100 0 0";
+        assert_eq!(
+            super::cpu_time_of(stat, 100).unwrap(),
+            Duration::from_millis(3250)
+        );
+        assert!(super::cpu_time_of("4242 (arca) S 1", 100).is_err());
+    }
+
+    #[test]
+    fn this_process_has_used_some_cpu() {
+        let stat = std::fs::read_to_string("/proc/self/stat").unwrap();
+        let spent = super::cpu_time_of(&stat, super::clock_ticks_per_second().unwrap()).unwrap();
+        let busy_until = std::time::Instant::now() + Duration::from_millis(30);
+        while std::time::Instant::now() < busy_until {}
+        let stat = std::fs::read_to_string("/proc/self/stat").unwrap();
+        let later = super::cpu_time_of(&stat, super::clock_ticks_per_second().unwrap()).unwrap();
+        assert!(later > spent, "{spent:?} then {later:?}");
+    }
 }

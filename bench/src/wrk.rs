@@ -21,9 +21,18 @@ pub struct Measured {
     pub max_us: u64,
     pub status_errors: u64,
     pub socket_errors: u64,
+    /// The server's CPU time (user + system, every thread) during the measurement, when it was read.
+    #[serde(default)]
+    pub server_cpu_us: Option<u64>,
 }
 
 impl Measured {
+    /// The server's CPU time per request in µs: what a request costs, whatever else the machine was doing.
+    pub fn server_us_per_request(&self) -> Option<f64> {
+        let cpu = self.server_cpu_us?;
+        (self.requests > 0).then(|| cpu as f64 / self.requests as f64)
+    }
+
     /// Requests per second.
     pub fn rps(&self) -> f64 {
         if self.duration_us == 0 {

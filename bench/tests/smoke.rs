@@ -66,7 +66,14 @@ fn harness_runs_every_scenario_without_errors() {
             row["rps"].as_f64().unwrap_or(0.0) > 0.0,
             "no requests in {row}"
         );
+        // The server's CPU time during the measurement, read from /proc around it.
+        assert!(
+            row["measured"]["server_cpu_us"].as_u64().unwrap_or(0) > 0,
+            "no server CPU time in {row}"
+        );
     }
+    assert!(report["baseline"]["server_cpu_us"].as_u64().unwrap_or(0) > 0);
+    assert!(stdout.contains("server µs"), "{stdout}");
     assert!(report["baseline"]["requests"].as_u64().unwrap_or(0) > 0);
     // Measured at both ends of the run; the ratios are to the faster of the two.
     let rps = |m: &serde_json::Value| {
