@@ -75,7 +75,8 @@ fn where_clause(q: &SecretQuery) -> (String, Vec<Value>) {
     (sql, values)
 }
 
-/// `ORDER BY …`: the query's keys in order (newest first when none), then `id` so pages are stable.
+/// `ORDER BY …`: the query's keys in order (newest first when none), then `id` in the last key's direction so
+/// pages are stable.
 fn order_clause(q: &SecretQuery) -> String {
     let mut keys: Vec<String> = Vec::new();
     let mut last = "DESC";
@@ -93,20 +94,15 @@ fn order_clause(q: &SecretQuery) -> String {
             SortKey::Status => continue,
         };
         // SQLite's NULL order: smallest of all.
-        let dir = match dir {
-            SortDir::Asc => "ASC NULLS FIRST",
-            SortDir::Desc => "DESC NULLS LAST",
+        let (order, direction) = match dir {
+            SortDir::Asc => ("ASC NULLS FIRST", "ASC"),
+            SortDir::Desc => ("DESC NULLS LAST", "DESC"),
         };
-        keys.push(format!("{column} {dir}"));
-        last = if dir.starts_with("ASC") {
-            "ASC"
-        } else {
-            "DESC"
-        };
+        keys.push(format!("{column} {order}"));
+        last = direction;
     }
     if keys.is_empty() {
         keys.push("created DESC".to_owned());
-        last = "DESC";
     }
     // Ties fall to the id in the last key's direction, as SQLite's rowid tie-break does (ids are v7, so in
     // creation order).

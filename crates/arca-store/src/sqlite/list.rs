@@ -93,7 +93,6 @@ fn order_clause(q: &SecretQuery) -> String {
     }
     if keys.is_empty() {
         keys.push("created DESC".to_owned());
-        last = "DESC";
     }
     keys.push(format!("rowid {last}"));
     format!(" ORDER BY {}", keys.join(", "))
