@@ -1,14 +1,15 @@
 //! Reused read snapshots (`sqlite/reads.rs`): a read sees every commit made before it began — this store's own
 //! acknowledged writes and another process's (a second store on the same file stands for `arca token create`) —
 //! and snapshots kept open between reads do not stop the WAL from being copied back and restarted under steady
-//! reads and writes.
+//! reads and writes. Batches of audit appends alone (the records of payload reads) leave open snapshots in use,
+//! except for reads of the audit chain itself, and never hide another process's commit.
 
 mod common;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use arca_core::Store;
+use arca_core::{AuditSealer, Store};
 use arca_store::SqliteStore;
 use common::*;
 
@@ -103,4 +104,118 @@ async fn steady_reads_and_writes_let_the_wal_restart() {
         wal < written * 4 / 5,
         "the WAL file grew to {wal} bytes for {written} bytes written: it hardly restarted"
     );
+}
+
+fn sealer() -> AuditSealer {
+    Arc::new(|seq, _prev_mac, _event| (1, seq.to_be_bytes().to_vec()))
+}
+
+/// Snapshots begun by two tasks reading without pause while `write` runs `rounds` times.
+async fn snapshots_begun_under_reads<F, Fut>(rounds: usize, write: F) -> u64
+where
+    F: Fn(Arc<SqliteStore>, usize) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let (_dir, _path, store) = open_temp().await;
+    let store = Arc::new(store);
+    let known = secret("p", 0);
+    store.insert_secret(&known, None).await.unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut readers = Vec::new();
+    for _ in 0..2 {
+        let (store, stop, id) = (Arc::clone(&store), Arc::clone(&stop), known.id);
+        readers.push(tokio::spawn(async move {
+            while !stop.load(Ordering::Relaxed) {
+                assert!(store.get_secret(id).await.unwrap().is_some());
+                tokio::task::yield_now().await;
+            }
+        }));
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    let before = store.read_snapshots_begun();
+    for round in 0..rounds {
+        write(Arc::clone(&store), round).await;
+    }
+    let begun = store.read_snapshots_begun() - before;
+    stop.store(true, Ordering::Relaxed);
+    for r in readers {
+        r.await.unwrap();
+    }
+    begun
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn audit_appends_leave_open_snapshots_in_use() {
+    const ROUNDS: usize = 60;
+    // The control: every acknowledged write makes the open snapshots stale, so the readers begin new ones.
+    let after_writes = snapshots_begun_under_reads(ROUNDS, |store, round| async move {
+        store
+            .insert_token(&token(&format!("t{round}")))
+            .await
+            .unwrap();
+    })
+    .await;
+    let after_appends = snapshots_begun_under_reads(ROUNDS, |store, round| async move {
+        store
+            .append_audit_batch(vec![format!("{{\"n\":{round}}}").into_bytes()], sealer())
+            .await
+            .unwrap();
+    })
+    .await;
+    eprintln!(
+        "snapshots begun: {after_writes} over {ROUNDS} writes, {after_appends} over {ROUNDS} audit appends"
+    );
+    assert!(
+        after_writes >= ROUNDS as u64,
+        "{after_writes} snapshots begun over {ROUNDS} writes read by two tasks"
+    );
+    // A few may still begin: the background thread ends a snapshot left idle while its reader was descheduled.
+    assert!(
+        after_appends <= ROUNDS as u64 / 4,
+        "{after_appends} snapshots begun over {ROUNDS} audit appends: they were not left in use"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_process_commit_is_seen_after_audit_appends() {
+    let (_dir, path, server) = open_temp().await;
+    let cli = SqliteStore::open(&path).await.unwrap();
+    let append =
+        |n: usize| server.append_audit_batch(vec![format!("{{\"n\":{n}}}").into_bytes()], sealer());
+    for i in 0..100 {
+        let id = format!("from-cli-{i}");
+        assert!(server.get_token(&id).await.unwrap().is_none());
+        append(2 * i).await.unwrap();
+        cli.insert_token(&token(&id)).await.unwrap();
+        // An audit append after the other process's commit: its writer must not vouch for the state it sees.
+        if i % 2 == 0 {
+            append(2 * i + 1).await.unwrap();
+        }
+        assert!(
+            server.get_token(&id).await.unwrap().is_some(),
+            "token {i} committed by another store was not seen by the next read"
+        );
+    }
+    cli.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_audit_chain_is_read_fresh() {
+    let (_dir, _path, store) = open_temp().await;
+    let known = secret("p", 0);
+    store.insert_secret(&known, None).await.unwrap();
+    for n in 1..=50u64 {
+        // Keeps a snapshot open from before the append.
+        assert!(store.get_secret(known.id).await.unwrap().is_some());
+        store
+            .append_audit_batch(vec![format!("{{\"n\":{n}}}").into_bytes()], sealer())
+            .await
+            .unwrap();
+        let records = store.audit_records().await.unwrap();
+        assert_eq!(
+            records.len() as u64,
+            n,
+            "the chain read missed a committed append"
+        );
+    }
 }

@@ -174,4 +174,26 @@ mod tests {
         super::keep_plans(&kept).unwrap();
         assert_eq!(reprepares(&kept), 0);
     }
+
+    /// The bundled SQLite is built as `.cargo/config.toml` says: no allocation statistics and no shared page
+    /// cache group, each of which puts a process-wide mutex on every read.
+    #[test]
+    fn sqlite_is_built_without_process_wide_read_mutexes() {
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        let options: Vec<String> = conn
+            .prepare("PRAGMA compile_options")
+            .unwrap()
+            .query_map([], |row| row.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert!(
+            options.iter().any(|o| o == "DEFAULT_MEMSTATUS=0"),
+            "{options:?}"
+        );
+        assert!(
+            !options.iter().any(|o| o == "ENABLE_MEMORY_MANAGEMENT"),
+            "{options:?}"
+        );
+    }
 }

@@ -92,6 +92,12 @@ impl SqliteStore {
         self.writer.stats.commits.load(Ordering::Relaxed)
     }
 
+    /// Read transactions begun since `open`. Reads reuse an open one while nothing but this store's audit
+    /// appends has been committed since it began, so under steady reads this grows with writes, not reads.
+    pub fn read_snapshots_begun(&self) -> u64 {
+        self.reads.snapshots_begun.load(Ordering::Relaxed)
+    }
+
     /// Write operations committed since `open` (each acknowledged only after its transaction committed).
     pub fn write_count(&self) -> u64 {
         self.writer.stats.ops.load(Ordering::Relaxed)
@@ -164,7 +170,8 @@ impl Store for SqliteStore {
     }
 
     async fn audit_records(&self) -> Result<Vec<arca_core::AuditRecord>, StoreError> {
-        self.reads.run(audit::all)
+        // Fresh: a reused snapshot may predate audit-only commits (`reads`).
+        self.reads.run_fresh(audit::all)
     }
 
     async fn get_system_key(&self, name: &str) -> Result<Option<WrappedKeyRow>, StoreError> {

@@ -17,7 +17,14 @@
 //! writer's `epoch`, bumped before any caller of the batch is answered, and after each checkpoint) and the
 //! WAL-index header in the `-shm` file — which every commit of any process rewrites — has not changed (one
 //! `pread`, where beginning a transaction costs several lock calls). So every read sees every commit made before it
-//! began, by this process or another (an admin command on the same data directory), as before. A background
+//! began, by this process or another (an admin command on the same data directory), as before. One kind of commit
+//! leaves snapshots in use: a batch of this process's audit appends and nothing else (the records of payload
+//! reads, a few hundred a second under load). The writer does not move the epoch for it but certifies the
+//! WAL-index state it left (`certify_audit_commit`, after checking that no other connection committed meanwhile),
+//! and a snapshot whose probe no longer matches is kept if the new state is the certified one. This matters
+//! because SQLite empties a connection's page cache whenever it begins a snapshot after any commit: without it,
+//! every payload read went back to `pread` for its pages. Reads of the audit chain itself begin a fresh snapshot
+//! (`run_fresh`). A background
 //! thread ends snapshots left idle past `IDLE_SNAPSHOT`, and the writer ends every idle one before it checkpoints,
 //! so open snapshots do not keep the WAL from being copied back and restarted.
 
@@ -25,7 +32,7 @@ use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, Weak};
 use std::time::{Duration, Instant};
 
 use arca_core::StoreError;
@@ -42,6 +49,8 @@ const STATEMENT_CACHE: usize = 64;
 /// returned connection first) keep a hot set of a few thousand secrets' B-tree pages instead of reading them
 /// again with `pread` on every request.
 const READ_CACHE_KIB: i64 = 16 * 1024;
+/// Longest a read waits for the writer's word on an audit-only batch it is committing (`Reads::is_certified`).
+const CERTIFY_WAIT: Duration = Duration::from_millis(2);
 /// How long a snapshot may sit unused on an idle connection before the background thread ends it.
 const IDLE_SNAPSHOT: Duration = Duration::from_millis(5);
 /// The background thread's pause when no idle connection held a snapshot at its last look (so one begun just
@@ -79,7 +88,22 @@ pub(super) struct Reads {
     epoch: Arc<AtomicU64>,
     /// The database's `-shm` file, opened on first need.
     shm: OnceLock<Option<File>>,
+    /// Read transactions begun (each one's first page reads start from an empty page cache if the database
+    /// changed since the connection's last).
+    pub(super) snapshots_begun: AtomicU64,
+    /// What the writer has said of its audit-only batches, and its signal when it has said it.
+    audit_commits: Mutex<AuditCommits>,
+    audit_commit_settled: Condvar,
     idle: Mutex<Vec<Pooled>>,
+}
+
+/// The writer's word on its audit-only batches (`Reads::certify_audit_commit`).
+#[derive(Default)]
+struct AuditCommits {
+    /// The `-shm` probe of the state the last certified batch left.
+    certified: ShmProbe,
+    /// A batch of audit appends alone is being committed and has not been certified or refused yet.
+    pending: bool,
 }
 
 impl Reads {
@@ -94,6 +118,9 @@ impl Reads {
             busy_timeout,
             epoch,
             shm: OnceLock::new(),
+            snapshots_begun: AtomicU64::new(0),
+            audit_commits: Mutex::new(AuditCommits::default()),
+            audit_commit_settled: Condvar::new(),
             idle: Mutex::new(Vec::new()),
         });
         let weak: Weak<Self> = Arc::downgrade(&reads);
@@ -186,10 +213,12 @@ impl Reads {
         } else {
             None
         };
-        let reusable = probe.is_some() && kept.is_some_and(|open| open.probe == probe);
+        let reusable = probe.is_some()
+            && kept.is_some_and(|open| open.probe == probe || self.is_certified(&probe));
         if reusable {
             if let Some(open) = pooled.open.as_mut() {
                 open.used = Instant::now();
+                open.probe = probe;
             }
         } else {
             if pooled.open.take().is_some() {
@@ -200,6 +229,7 @@ impl Reads {
                 .conn
                 .execute_batch("BEGIN")
                 .map_err(sql_err("starting a read transaction"))?;
+            self.snapshots_begun.fetch_add(1, Ordering::Relaxed);
             pooled.open = Some(OpenSnapshot {
                 epoch,
                 probe,
@@ -223,8 +253,53 @@ impl Reads {
         result
     }
 
+    /// Whether `probe` is the state the writer's last audit-only batch left (see `certify_audit_commit`). While
+    /// such a batch is being committed, a reader that sees a state it does not know waits for the writer's word
+    /// (microseconds, at most `CERTIFY_WAIT`) rather than begin a new snapshot and lose its page cache.
+    fn is_certified(&self, probe: &ShmProbe) -> bool {
+        if probe.is_none() {
+            return false;
+        }
+        let commits = self
+            .audit_commits
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let (commits, _) = self
+            .audit_commit_settled
+            .wait_timeout_while(commits, CERTIFY_WAIT, |commits| {
+                commits.pending && commits.certified != *probe
+            })
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        commits.certified == *probe
+    }
+
+    /// The writer is about to commit a batch of audit appends alone; `certify_audit_commit` follows.
+    pub(super) fn audit_commit_pending(&self) {
+        self.audit_commits
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .pending = true;
+    }
+
+    /// The writer's word on the audit-only batch it just committed: `Some(probe)` says `probe` is the state that
+    /// batch left, and no other connection has committed since the epoch last moved, so a snapshot taken since
+    /// then still answers every read but the audit chain's exactly as a new one would. `None` says nothing (the
+    /// writer moved the epoch instead).
+    pub(super) fn certify_audit_commit(&self, probe: ShmProbe) {
+        let mut commits = self
+            .audit_commits
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if probe.is_some() {
+            commits.certified = probe;
+        }
+        commits.pending = false;
+        drop(commits);
+        self.audit_commit_settled.notify_all();
+    }
+
     /// Reads the WAL-index header and checkpoint counter from the `-shm` file (see `SHM_PROBE`).
-    fn probe_shm(&self) -> ShmProbe {
+    pub(super) fn probe_shm(&self) -> ShmProbe {
         let shm = self.shm.get_or_init(|| {
             let mut name = self.path.clone().into_os_string();
             name.push("-shm");

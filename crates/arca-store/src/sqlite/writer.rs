@@ -7,7 +7,8 @@
 //! things go quiet, or every `CHECKPOINT_EVERY` deletes, so `secure_delete` reaches the main file; under writes it
 //! is checkpointed every `WAL_RESET_EVERY` too, ending the read snapshots that `reads` keeps open between reads
 //! first, so that the WAL restarts from its beginning instead of growing (see `checkpoint`). Every batch moves
-//! `epoch`, which tells `reads` that its open snapshots are stale.
+//! `epoch`, which tells `reads` that its open snapshots are stale — except a batch of audit appends alone, whose
+//! resulting state is certified to `reads` instead (see `run_batch`).
 //! The thread also opens, configures and migrates the connection, so no write (and no fsync) ever runs on the
 //! async runtime. On shutdown it drains the queue, checkpoints, and closes the connection.
 
@@ -51,6 +52,11 @@ const CHECKPOINT_EVERY: u64 = 256;
 /// checkpoint runs inside a commit, while reads still hold snapshots from before it, so alone it would never
 /// copy the whole WAL under steady reads and writes, and the WAL would never restart from its beginning.
 const WAL_RESET_EVERY: Duration = Duration::from_millis(100);
+/// The same while only audit records are appended (the records of payload reads, a few hundred batches a second
+/// under load): those batches leave read snapshots — and their page caches — in use (`run_batch`), and the
+/// checkpoint's epoch move would end them every `WAL_RESET_EVERY`; they add ~3,000 frames (12 MiB) of WAL a second
+/// at 27k payload reads a second.
+const WAL_RESET_EVERY_AUDIT_ONLY: Duration = Duration::from_secs(1);
 /// Tries of one checkpoint to copy the whole WAL, and the pause between them for readers to leave old snapshots.
 const CHECKPOINT_ATTEMPTS: u32 = 4;
 const CHECKPOINT_RETRY: Duration = Duration::from_micros(200);
@@ -382,6 +388,40 @@ fn open(path: &Path, busy_timeout: Duration) -> Result<Connection, StoreError> {
     Ok(conn)
 }
 
+/// What happened since the last checkpoint, which decides when the next one is due.
+struct SinceCheckpoint {
+    at: Instant,
+    deletes: u64,
+    /// Whether any batch changed more than the audit chain.
+    data: bool,
+}
+
+impl SinceCheckpoint {
+    fn new() -> Self {
+        Self {
+            at: Instant::now(),
+            deletes: 0,
+            data: false,
+        }
+    }
+
+    fn add(&mut self, batch: BatchDone) {
+        self.deletes += batch.deleted;
+        self.data |= !batch.audit_only;
+    }
+
+    /// Every `CHECKPOINT_EVERY` deletes, and every `WAL_RESET_EVERY` — or, while only audit records were appended
+    /// (they do not end read snapshots, and they grow the WAL slowly), every `WAL_RESET_EVERY_AUDIT_ONLY`.
+    fn due(&self) -> bool {
+        let every = if self.data || self.deletes > 0 {
+            WAL_RESET_EVERY
+        } else {
+            WAL_RESET_EVERY_AUDIT_ONLY
+        };
+        self.deletes >= CHECKPOINT_EVERY || self.at.elapsed() >= every
+    }
+}
+
 /// The writer loop: runs until every sender is gone and the queue is empty, then checkpoints and closes.
 fn run(
     mut conn: Connection,
@@ -390,17 +430,16 @@ fn run(
     reads: &Weak<Reads>,
     busy_timeout: Duration,
 ) {
-    let mut deletes_since_checkpoint: u64 = 0;
-    let mut last_checkpoint = Instant::now();
+    let mut since = SinceCheckpoint::new();
+    let mut foreign = ForeignCommits::default();
     loop {
-        let first = if deletes_since_checkpoint > 0 {
+        let first = if since.deletes > 0 {
             match rx.recv_timeout(CHECKPOINT_DELAY) {
                 Ok(op) => op,
                 Err(RecvTimeoutError::Disconnected) => break,
                 Err(RecvTimeoutError::Timeout) => {
                     checkpoint(&conn, stats, reads, busy_timeout);
-                    deletes_since_checkpoint = 0;
-                    last_checkpoint = Instant::now();
+                    since = SinceCheckpoint::new();
                     continue;
                 }
             }
@@ -410,16 +449,13 @@ fn run(
                 Err(_) => break,
             }
         };
-        deletes_since_checkpoint += run_batch(&mut conn, first, rx, stats);
-        if deletes_since_checkpoint >= CHECKPOINT_EVERY
-            || last_checkpoint.elapsed() >= WAL_RESET_EVERY
-        {
+        since.add(run_batch(&mut conn, first, rx, stats, reads, &mut foreign));
+        if since.due() {
             checkpoint(&conn, stats, reads, busy_timeout);
-            deletes_since_checkpoint = 0;
-            last_checkpoint = Instant::now();
+            since = SinceCheckpoint::new();
         }
     }
-    if deletes_since_checkpoint > 0 {
+    if since.deletes > 0 {
         checkpoint(&conn, stats, reads, busy_timeout);
     }
     if let Err((_, e)) = conn.close() {
@@ -427,15 +463,56 @@ fn run(
     }
 }
 
+/// What a batch did, as far as checkpoints care.
+struct BatchDone {
+    /// Secrets (or KMS keys) it deleted.
+    deleted: u64,
+    /// Whether it appended audit records and did nothing else.
+    audit_only: bool,
+}
+
+/// What the writer knows of commits by other connections (another process on the same file: an admin command).
+/// `PRAGMA data_version` on the writer's own connection moves when, and only when, another connection has
+/// committed, and the writer's is the only connection of this process that writes.
+#[derive(Default)]
+struct ForeignCommits {
+    last_seen: Option<i64>,
+}
+
+impl ForeignCommits {
+    /// Whether no other connection has committed since the last look; the first look, or one that fails, cannot
+    /// tell and says no.
+    fn none_since_last_look(&mut self, conn: &Connection) -> bool {
+        let now = conn
+            .prepare_cached("PRAGMA data_version")
+            .and_then(|mut statement| statement.query_row([], |row| row.get::<_, i64>(0)))
+            .ok();
+        let none = now.is_some() && now == self.last_seen;
+        self.last_seen = now;
+        none
+    }
+}
+
 /// Runs `first` and whatever else is pending (up to `MAX_BATCH`) in one transaction and answers every caller;
-/// returns how many secrets it deleted. The transaction is begun before the queue is drained, so operations
+/// returns what it did. The transaction is begun before the queue is drained, so operations
 /// that arrive while `BEGIN IMMEDIATE` takes the write lock join this batch.
+///
+/// A batch that changed anything but the audit chain moves the epoch before anyone is answered, so that no read
+/// begun after an acknowledged write reuses an older snapshot. A batch of audit appends alone (the records of
+/// payload reads, every few milliseconds) leaves every other table as it was, so it does not: instead the state
+/// it left is certified to `reads` (`Reads::certify_audit_commit`), whose open snapshots — and their page caches,
+/// which SQLite drops whenever a connection begins a snapshot after any commit — then stay in use. That state is
+/// read from the `-shm` file after the commit, and certified only if no other connection has committed since the
+/// writer last looked (checked after the read, so one that slips in between is caught); if one has, the epoch
+/// moves instead.
 fn run_batch(
     conn: &mut Connection,
     first: WriteOp,
     rx: &Receiver<WriteOp>,
     stats: &WriterStats,
-) -> u64 {
+    reads: &Weak<Reads>,
+    foreign: &mut ForeignCommits,
+) -> BatchDone {
     let begun = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(sql_err("starting a write transaction"));
@@ -448,8 +525,24 @@ fn run_batch(
         }
     }
     let count = batch.len() as u64;
+    let audit_only = batch
+        .iter()
+        .all(|op| matches!(op.kind, WriteKind::Audit(_)));
+    let reads = reads.upgrade().filter(|_| audit_only);
+    if let Some(reads) = &reads {
+        reads.audit_commit_pending();
+    }
     let outcome = begun.and_then(|tx| run_transaction(tx, &batch));
-    stats.epoch.fetch_add(1, Ordering::Release);
+    let certified = reads.as_ref().and_then(|reads| {
+        let probe = reads.probe_shm();
+        (outcome.is_ok() && probe.is_some() && foreign.none_since_last_look(conn)).then_some(probe)
+    });
+    if certified.is_none() {
+        stats.epoch.fetch_add(1, Ordering::Release);
+    }
+    if let Some(reads) = &reads {
+        reads.certify_audit_commit(certified.flatten());
+    }
     match outcome {
         Ok(results) => {
             stats.commits.fetch_add(1, Ordering::Relaxed);
@@ -468,14 +561,20 @@ fn run_batch(
                 // A caller that gave up waiting still had its write committed; nobody to tell.
                 let _ = op.reply.send(result);
             }
-            deleted
+            BatchDone {
+                deleted,
+                audit_only,
+            }
         }
         Err(e) => {
             tracing::error!(error = %e, ops = count, "SQLite write batch failed");
             for op in batch {
                 let _ = op.reply.send(Err(StoreError(e.0.clone())));
             }
-            0
+            BatchDone {
+                deleted: 0,
+                audit_only,
+            }
         }
     }
 }
