@@ -215,8 +215,13 @@ impl Reads {
         } else {
             None
         };
+        // A certified state is only as good as the epoch: the writer moves it (before it certifies anything
+        // later) when it finds another connection's commit, which may have come after `epoch` was read above.
         let reusable = probe.is_some()
-            && kept.is_some_and(|open| open.probe == probe || self.is_certified(&probe));
+            && kept.is_some_and(|open| {
+                open.probe == probe
+                    || (self.is_certified(&probe) && self.epoch.load(Ordering::Acquire) == epoch)
+            });
         if reusable {
             if let Some(open) = pooled.open.as_mut() {
                 open.used = Instant::now();
