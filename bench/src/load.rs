@@ -60,10 +60,10 @@ fn measure(
     warm: bool,
 ) -> anyhow::Result<Measured> {
     if warm && !run.warm().is_zero() {
-        wrk::run(script, url, run.connections, run.warm(), args)?;
+        wrk::run(script, url, run.load(), run.warm(), args)?;
     }
     let before = server.cpu_time()?;
-    let mut measured = wrk::run(script, url, run.connections, run.measure(), args)?;
+    let mut measured = wrk::run(script, url, run.load(), run.measure(), args)?;
     let spent = server.cpu_time()?.saturating_sub(before);
     measured.server_cpu_us = Some(u64::try_from(spent.as_micros()).unwrap_or(u64::MAX));
     Ok(measured)

@@ -71,6 +71,12 @@ pub struct RunArgs {
     /// (`bench/run --postgres` starts a local PostgreSQL 15 for it).
     #[arg(long)]
     pub database_url: Option<String>,
+    /// How wrk's threads are scheduled. `batch` (the default) runs wrk under `chrt -b 0`, so a wrk thread woken by
+    /// a response does not preempt the server thread that wrote it: the load generator then takes the CPU a
+    /// remote client would not take from the server. `normal` runs wrk as an ordinary process (runs before
+    /// 2026-11-23 did so). The baseline and every scenario are measured the same way in one run.
+    #[arg(long, value_enum, default_value_t = wrk::Scheduling::Batch)]
+    pub wrk_scheduling: wrk::Scheduling,
 }
 
 impl RunArgs {
@@ -82,6 +88,14 @@ impl RunArgs {
     /// The warm-up before one scenario.
     pub fn warm(&self) -> Duration {
         Duration::from_secs(if self.smoke { 0 } else { self.warmup })
+    }
+
+    /// How wrk is run.
+    pub fn load(&self) -> wrk::Load {
+        wrk::Load {
+            connections: self.connections,
+            scheduling: self.wrk_scheduling,
+        }
     }
 
     /// How many secrets are stored before reads.

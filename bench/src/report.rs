@@ -61,6 +61,8 @@ pub struct Report {
     pub git_commit: String,
     pub cpus: usize,
     pub connections: u32,
+    /// How wrk's threads were scheduled (`batch`: `chrt -b 0`; `normal`).
+    pub wrk_scheduling: crate::wrk::Scheduling,
     pub duration_s: u64,
     pub smoke: bool,
     /// `sqlite` or `postgresql`.
@@ -110,6 +112,7 @@ impl Report {
                 .map(usize::from)
                 .unwrap_or(1),
             connections: args.connections,
+            wrk_scheduling: args.wrk_scheduling,
             duration_s: args.measure().as_secs(),
             smoke: args.smoke,
             store: if args.database_url.is_some() {
@@ -156,7 +159,14 @@ impl Report {
     /// Prints the table.
     pub fn print(&self) {
         let mib = |b: u64| b as f64 / f64::from(1u32 << 20);
-        println!("store: {}", self.store);
+        println!(
+            "store: {}; wrk scheduled as {}",
+            self.store,
+            match self.wrk_scheduling {
+                crate::wrk::Scheduling::Batch => "SCHED_BATCH (chrt -b 0)",
+                crate::wrk::Scheduling::Normal => "SCHED_OTHER",
+            }
+        );
         // The server's CPU time per request: steadier than req/s on a shared machine, and what a profile divides.
         let cpu = |m: &Measured| {
             m.server_us_per_request()

@@ -43,6 +43,31 @@ impl Measured {
     }
 }
 
+/// The scheduling policy wrk runs under (`--wrk-scheduling`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Scheduling {
+    /// `SCHED_BATCH` (`chrt -b 0`): a woken wrk thread waits for the running thread's time slice instead of
+    /// preempting it.
+    Batch,
+    /// `SCHED_OTHER`, as any process.
+    Normal,
+}
+
+impl Scheduling {
+    /// The command that starts wrk under this policy.
+    fn command(self) -> Command {
+        match self {
+            Self::Batch => {
+                let mut chrt = Command::new("chrt");
+                chrt.args(["-b", "0", "wrk"]);
+                chrt
+            }
+            Self::Normal => Command::new("wrk"),
+        }
+    }
+}
+
 /// Writes the embedded script into `dir` and returns its path.
 pub fn install_script(dir: &Path) -> anyhow::Result<std::path::PathBuf> {
     let path = dir.join("scenario.lua");
@@ -50,18 +75,28 @@ pub fn install_script(dir: &Path) -> anyhow::Result<std::path::PathBuf> {
     Ok(path)
 }
 
-/// Runs wrk against `url` for `duration` with `connections`, passing `args` to the script.
+/// How wrk is run: its connections and its scheduling policy.
+#[derive(Debug, Clone, Copy)]
+pub struct Load {
+    pub connections: u32,
+    pub scheduling: Scheduling,
+}
+
+/// Runs wrk against `url` for `duration` with `load`, passing `args` to the script.
 pub fn run(
     script: &Path,
     url: &str,
-    connections: u32,
+    load: Load,
     duration: Duration,
     args: &[String],
 ) -> anyhow::Result<Measured> {
+    let connections = load.connections;
     let threads = 2u32.min(connections.max(1));
     // ARCA_BENCH_TRACE=1 prints every failed response (slower: for finding out why a scenario fails).
     let trace = std::env::var_os("ARCA_BENCH_TRACE").is_some();
-    let out = Command::new("wrk")
+    let out = load
+        .scheduling
+        .command()
         .arg(format!("-t{threads}"))
         .arg(format!("-c{connections}"))
         .arg(format!("-d{}s", duration.as_secs().max(1)))
@@ -75,7 +110,9 @@ pub fn run(
         .args(args)
         .args(trace.then_some("trace_errors=1"))
         .output()
-        .context("cannot run wrk (Debian package `wrk`; bench/run installs it)")?;
+        .context(
+            "cannot run wrk (Debian package `wrk`; bench/run installs it) or chrt (util-linux)",
+        )?;
     let stdout = String::from_utf8_lossy(&out.stdout);
     if trace {
         eprint!("{}", String::from_utf8_lossy(&out.stderr));

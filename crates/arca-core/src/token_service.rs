@@ -19,7 +19,8 @@ pub const MAX_TOKEN_TTL: Duration = Duration::days(366);
 const TOKEN_CACHE_LIMIT: usize = 10_000;
 
 struct CachedRow {
-    row: TokenRow,
+    /// Shared with the requests that authenticate with it, so a hit copies no strings.
+    row: Arc<TokenRow>,
     fetched: time::OffsetDateTime,
 }
 
@@ -76,16 +77,16 @@ impl TokenService {
     }
 
     /// The token row for `id`, from the cache while fresh, else from the store.
-    async fn row(&self, id: &str) -> Result<Option<TokenRow>, CoreError> {
+    async fn row(&self, id: &str) -> Result<Option<Arc<TokenRow>>, CoreError> {
         let now = self.clock.now();
         if let Some(hit) = self
             .cache()
             .get(id)
             .filter(|c| now - c.fetched < self.cache_ttl)
         {
-            return Ok(Some(hit.row.clone()));
+            return Ok(Some(Arc::clone(&hit.row)));
         }
-        let row = self.store.get_token(id).await?;
+        let row = self.store.get_token(id).await?.map(Arc::new);
         if let Some(row) = &row
             && self.cache_ttl > Duration::ZERO
         {
@@ -96,7 +97,7 @@ impl TokenService {
             cache.insert(
                 id.to_owned(),
                 CachedRow {
-                    row: row.clone(),
+                    row: Arc::clone(row),
                     fetched: now,
                 },
             );
@@ -174,8 +175,8 @@ impl TokenService {
             return Err(CoreError::Unauthenticated);
         }
         Ok(Principal {
-            project_id: row.project_id,
-            user_id: row.user_id,
+            project_id: row.project_id.clone(),
+            user_id: row.user_id.clone(),
             roles: row.roles.iter().map(|r| Role::parse(r)).collect(),
         })
     }
