@@ -37,6 +37,8 @@ fn harness_runs_every_scenario_without_errors() {
         "arca-bench failed\n{stdout}\n{stderr}"
     );
     assert!(stdout.contains("baseline: bare axum hello"), "{stdout}");
+    // wrk ran as SCHED_BATCH, as the run says it did (a policy it could not set fails the run).
+    assert!(stdout.contains("wrk scheduled as SCHED_BATCH"), "{stdout}");
 
     let file = std::fs::read_dir(out_dir.path())
         .expect("results dir")
@@ -46,6 +48,7 @@ fn harness_runs_every_scenario_without_errors() {
     let report: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(file.path()).expect("read results"))
             .expect("JSON");
+    assert_eq!(report["wrk_scheduling"], "batch");
     let rows = report["rows"].as_array().expect("rows");
     let names: Vec<&str> = rows.iter().filter_map(|r| r["scenario"].as_str()).collect();
     for wanted in [
