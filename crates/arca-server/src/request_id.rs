@@ -12,7 +12,7 @@ use axum::response::Response;
 use http::HeaderValue;
 
 /// The response header carrying the request id.
-pub(crate) const HEADER: &str = "x-openstack-request-id";
+pub(crate) const HEADER: http::HeaderName = http::HeaderName::from_static("x-openstack-request-id");
 
 /// This process's random prefix (64 bits) and its count of requests.
 static PREFIX: LazyLock<u64> = LazyLock::new(|| {

@@ -14,7 +14,7 @@ use crate::error::ApiError;
 use super::python_int::python_int;
 
 /// The microversion header.
-pub(crate) const HEADER: &str = "openstack-api-version";
+pub(crate) const HEADER: http::HeaderName = http::HeaderName::from_static("openstack-api-version");
 /// Our service type in that header.
 const SERVICE_TYPE: &str = "key-manager";
 /// Supported versions, oldest first (Barbican's `VERSIONS`).

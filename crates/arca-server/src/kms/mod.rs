@@ -29,6 +29,10 @@ use arca_core::Principal;
 use crate::state::AppState;
 use error::KmsApiError;
 
+/// The response header carrying the request id, as AWS names it (a constant: a name given as `&str` is copied
+/// into a new allocation on every insert).
+const REQUEST_ID_HEADER: http::HeaderName = http::HeaderName::from_static("x-amzn-requestid");
+
 /// The largest request body accepted (AWS's own limits keep real requests far below).
 pub const MAX_BODY: usize = 64 * 1024;
 /// The `X-Amz-Target` prefix of KMS operations.
@@ -85,7 +89,7 @@ pub(crate) async fn handle(State(state): State<AppState>, request: Request) -> R
         Err(refusal) => refusal.into_response(),
     };
     if let Ok(id) = HeaderValue::from_str(&request_id()) {
-        response.headers_mut().insert("x-amzn-requestid", id);
+        response.headers_mut().insert(REQUEST_ID_HEADER, id);
     }
     response
 }
