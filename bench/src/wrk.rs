@@ -118,8 +118,14 @@ pub fn run(
         eprint!("{}", String::from_utf8_lossy(&out.stderr));
     }
     if !out.status.success() {
+        let hint = match load.scheduling {
+            Scheduling::Batch => {
+                "\n(wrk runs under `chrt -b 0`; where SCHED_BATCH cannot be set, pass --wrk-scheduling normal)"
+            }
+            Scheduling::Normal => "",
+        };
         bail!(
-            "wrk failed: {}{}",
+            "wrk failed: {}{}{hint}",
             stdout,
             String::from_utf8_lossy(&out.stderr)
         );
@@ -129,4 +135,23 @@ pub fn run(
         .find_map(|l| l.strip_prefix("BENCH_JSON "))
         .with_context(|| format!("wrk printed no result line:\n{stdout}"))?;
     Ok(serde_json::from_str(line)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Scheduling;
+
+    fn command_line(scheduling: Scheduling) -> Vec<String> {
+        let command = scheduling.command();
+        std::iter::once(command.get_program())
+            .chain(command.get_args())
+            .map(|part| part.to_string_lossy().into_owned())
+            .collect()
+    }
+
+    #[test]
+    fn batch_scheduling_starts_wrk_under_chrt() {
+        assert_eq!(command_line(Scheduling::Batch), ["chrt", "-b", "0", "wrk"]);
+        assert_eq!(command_line(Scheduling::Normal), ["wrk"]);
+    }
 }
