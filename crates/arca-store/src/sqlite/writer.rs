@@ -2,9 +2,9 @@
 //! receives write operations over a channel, and runs everything pending (up to `MAX_BATCH` operations, and those
 //! that arrive while it runs) in ONE `BEGIN IMMEDIATE` transaction. Operations are applied directly; if one fails
 //! (a conflict, say), the transaction is rolled back and the batch runs again with a savepoint per operation, so
-//! the failing one is rolled back alone (`run_transaction`). Callers are answered (through a oneshot each) only after `COMMIT` returns, so an
-//! acknowledged write is durable (`synchronous=FULL`) and concurrent writers share one fsync. If the transaction
-//! as a whole fails, every operation in the batch gets the error. After deletes the WAL is checkpointed once
+//! the failing one is rolled back alone (`run_transaction`). Callers are answered (through a oneshot each) only
+//! after `COMMIT` returns, so an acknowledged write is durable (`synchronous=FULL`) and concurrent writers share
+//! one fsync. If the transaction as a whole fails, every operation in the batch gets the error. After deletes the WAL is checkpointed once
 //! things go quiet, or every `CHECKPOINT_EVERY` deletes, so `secure_delete` reaches the main file; under writes it
 //! is checkpointed every `WAL_RESET_EVERY` too, ending the read snapshots that `reads` keeps open between reads
 //! first, so that the WAL restarts from its beginning instead of growing (see `checkpoint`). Every batch moves
