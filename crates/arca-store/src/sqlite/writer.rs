@@ -4,14 +4,14 @@
 //! (a conflict, say), the transaction is rolled back and the batch runs again with a savepoint per operation, so
 //! the failing one is rolled back alone (`run_transaction`). Callers are answered (through a oneshot each) only
 //! after `COMMIT` returns, so an acknowledged write is durable (`synchronous=FULL`) and concurrent writers share
-//! one fsync. If the transaction as a whole fails, every operation in the batch gets the error. After deletes the WAL is checkpointed once
-//! things go quiet, or every `CHECKPOINT_EVERY` deletes, so `secure_delete` reaches the main file; under writes it
-//! is checkpointed every `WAL_RESET_EVERY` too, ending the read snapshots that `reads` keeps open between reads
-//! first, so that the WAL restarts from its beginning instead of growing (see `checkpoint`). Every batch moves
-//! `epoch`, which tells `reads` that its open snapshots are stale — except a batch of audit appends alone, whose
-//! resulting state is certified to `reads` instead (see `run_batch`).
-//! The thread also opens, configures and migrates the connection, so no write (and no fsync) ever runs on the
-//! async runtime. On shutdown it drains the queue, checkpoints, and closes the connection.
+//! one fsync. If the transaction as a whole fails, every operation in the batch gets the error. After deletes the
+//! WAL is checkpointed once things go quiet, or every `CHECKPOINT_EVERY` deletes, so `secure_delete` reaches the
+//! main file; under writes it is checkpointed every `WAL_RESET_EVERY` too, ending the read snapshots that `reads`
+//! keeps open between reads first, so that the WAL restarts from its beginning instead of growing (see
+//! `checkpoint`). Every batch moves `epoch`, which tells `reads` that its open snapshots are stale — except a batch
+//! of audit appends alone, whose resulting state is certified to `reads` instead (see `run_batch`). The thread also
+//! opens, configures and migrates the connection, so no write (and no fsync) ever runs on the async runtime. On
+//! shutdown it drains the queue, checkpoints, and closes the connection.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
