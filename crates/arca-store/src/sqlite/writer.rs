@@ -525,10 +525,7 @@ fn run_batch(
     let mut audit_reads = None;
     let mut before_commit = |batch: &[WriteOp]| {
         // Decided just before `COMMIT`, when the batch is complete; readers cannot see it before then.
-        let audit_only = batch
-            .iter()
-            .all(|op| matches!(op.kind, WriteKind::Audit(_)));
-        audit_reads = reads.upgrade().filter(|_| audit_only);
+        audit_reads = reads.upgrade().filter(|_| appends_audit_only(batch));
         if let Some(reads) = &audit_reads {
             reads.audit_commit_pending();
         }
@@ -547,9 +544,7 @@ fn run_batch(
         )),
     });
     let count = batch.len() as u64;
-    let audit_only = batch
-        .iter()
-        .all(|op| matches!(op.kind, WriteKind::Audit(_)));
+    let audit_only = appends_audit_only(&batch);
     let certified = audit_reads.as_ref().and_then(|reads| {
         let probe = reads.probe_shm();
         (outcome.is_ok() && probe.is_some() && foreign.none_since_last_look(conn)).then_some(probe)
@@ -594,6 +589,13 @@ fn run_batch(
             }
         }
     }
+}
+
+/// Whether `batch` appends audit records and does nothing else.
+fn appends_audit_only(batch: &[WriteOp]) -> bool {
+    batch
+        .iter()
+        .all(|op| matches!(op.kind, WriteKind::Audit(_)))
 }
 
 /// `BEGIN IMMEDIATE` on the writer's connection.
