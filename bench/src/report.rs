@@ -162,10 +162,7 @@ impl Report {
         println!(
             "store: {}; wrk scheduled as {}",
             self.store,
-            match self.wrk_scheduling {
-                crate::wrk::Scheduling::Batch => "SCHED_BATCH (chrt -b 0)",
-                crate::wrk::Scheduling::Normal => "SCHED_OTHER",
-            }
+            self.wrk_scheduling.label()
         );
         // The server's CPU time per request: steadier than req/s on a shared machine, and what a profile divides.
         let cpu = |m: &Measured| {

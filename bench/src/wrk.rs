@@ -55,6 +55,14 @@ pub enum Scheduling {
 }
 
 impl Scheduling {
+    /// The policy's name, as the report prints it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Batch => "SCHED_BATCH (chrt -b 0)",
+            Self::Normal => "SCHED_OTHER",
+        }
+    }
+
     /// The command that starts wrk under this policy.
     fn command(self) -> Command {
         match self {
