@@ -414,12 +414,13 @@ async fn tamper(db: &Path, ids: &[String]) {
     *c.last_mut().expect("empty ciphertext") ^= 0x01;
     let mut tx = conn.begin().await.expect("begin");
     for (id, new) in [(&ids[0], b), (&ids[1], a), (&ids[2], c)] {
-        let done = sqlx::query("UPDATE secret_payloads SET ciphertext = ? WHERE secret_id = ?")
+        // SQLite keeps the payload in the secret's row; `secret_payloads` is a read-only view of it.
+        let done = sqlx::query("UPDATE secrets SET payload = ? WHERE id = ?")
             .bind(new)
             .bind(id.as_str())
             .execute(&mut *tx)
             .await
-            .expect("UPDATE secret_payloads");
+            .expect("UPDATE secrets SET payload");
         assert_eq!(done.rows_affected(), 1, "update of {id}");
     }
     tx.commit().await.expect("commit");

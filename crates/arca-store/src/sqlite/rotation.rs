@@ -88,11 +88,10 @@ pub(super) fn stale_sealed(
     let h = header(pkek_version);
     let mut out = query_all(
         conn,
-        "SELECT p.secret_id, p.ciphertext, coalesce(ss.store_plugin, 'store_crypto') \
-         FROM secrets s JOIN secret_payloads p ON p.secret_id = s.id \
-         LEFT JOIN secret_stores ss ON ss.id = p.store_id \
-         WHERE s.project_id = ?1 AND substr(p.ciphertext, 1, 1) = ?2 AND substr(p.ciphertext, 1, 5) < ?3 \
-         LIMIT ?4",
+        "SELECT s.id, s.payload, coalesce(ss.store_plugin, 'store_crypto') \
+         FROM secrets s LEFT JOIN secret_stores ss ON ss.id = s.payload_store_id \
+         WHERE s.project_id = ?1 AND s.payload IS NOT NULL AND substr(s.payload, 1, 1) = ?2 \
+         AND substr(s.payload, 1, 5) < ?3 LIMIT ?4",
         params![project_id, vec![SEAL_FORMAT], h, i64::from(limit)],
         "reading stale secret payloads",
         |row| {
@@ -143,7 +142,7 @@ fn reseal(conn: &Connection, objects: &[Resealed]) -> Result<u64, StoreError> {
             StaleSealed::SecretPayload { secret_id, sealed }
             | StaleSealed::SecretLocator { secret_id, sealed } => execute(
                 conn,
-                "UPDATE secret_payloads SET ciphertext = ? WHERE secret_id = ? AND ciphertext = ?",
+                "UPDATE secrets SET payload = ? WHERE id = ? AND payload = ?",
                 params![object.sealed, uuid_to_db(*secret_id), sealed],
                 "re-sealing a secret payload",
             )?,

@@ -23,6 +23,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         8,
         include_str!("../../migrations/0008_secret_store_placement.sql"),
     ),
+    (
+        9,
+        include_str!("../../migrations/0009_payload_in_secret_row.sql"),
+    ),
 ];
 
 /// Brings the database up to the newest schema version; refuses a database from a newer Arca. Runs on the

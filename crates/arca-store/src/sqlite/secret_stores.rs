@@ -1,7 +1,8 @@
 //! Secret stores (`secret_stores`, brought in line with the configuration at start-up) and each project's
-//! preferred store (`project_secret_stores`); which store holds each payload (`secret_payloads.store_id`), moves
+//! preferred store (`project_secret_stores`); which store holds each payload (`secrets.payload_store_id`), moves
 //! between stores and the objects they leave behind (`secret_store_orphans`): reads on a pooled read
-//! connection, writes on the writer thread.
+//! connection, writes on the writer thread. The payloads of one store are found by walking the secrets in id
+//! order (no index on the store: it would be one more B-tree in every stored secret's write, for an admin command).
 
 use arca_core::{PlacedPayload, SecretStoreRecord, StoreError, StoreOrphan, StoredPayload};
 use rusqlite::{Connection, params};
@@ -147,10 +148,9 @@ pub(super) fn payloads_in_store(
 ) -> Result<Vec<PlacedPayload>, StoreError> {
     query_all(
         conn,
-        "SELECT p.ciphertext, p.content_type, p.store_id, p.secret_id, s.project_id \
-         FROM secret_payloads p JOIN secrets s ON s.id = p.secret_id \
-         WHERE p.store_id = ?1 AND p.secret_id > ?2 AND (?3 IS NULL OR s.project_id = ?3) \
-         ORDER BY p.secret_id LIMIT ?4",
+        "SELECT payload, payload_content_type, payload_store_id, id, project_id FROM secrets \
+         WHERE payload_store_id = ?1 AND id > ?2 AND (?3 IS NULL OR project_id = ?3) \
+         ORDER BY id LIMIT ?4",
         params![
             uuid_to_db(store_id),
             after.map(uuid_to_db).unwrap_or_default(),
@@ -177,8 +177,7 @@ pub(super) fn count_payloads_in_store(
 ) -> Result<u64, StoreError> {
     let n = query_opt(
         conn,
-        "SELECT count(*) FROM secret_payloads p JOIN secrets s ON s.id = p.secret_id \
-         WHERE p.store_id = ?1 AND (?2 IS NULL OR s.project_id = ?2)",
+        "SELECT count(*) FROM secrets WHERE payload_store_id = ?1 AND (?2 IS NULL OR project_id = ?2)",
         params![uuid_to_db(store_id), project_id],
         "counting the payloads of a secret store",
         |row| {
@@ -200,8 +199,8 @@ pub(super) fn move_payload(
 ) -> Result<bool, StoreError> {
     let done = execute(
         conn,
-        "UPDATE secret_payloads SET ciphertext = ?1, store_id = ?2 \
-         WHERE secret_id = ?3 AND store_id = ?4 AND ciphertext = ?5",
+        "UPDATE secrets SET payload = ?1, payload_store_id = ?2 \
+         WHERE id = ?3 AND payload_store_id = ?4 AND payload = ?5",
         params![
             new.ciphertext,
             uuid_to_db(new.store_id),

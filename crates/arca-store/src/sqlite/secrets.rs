@@ -1,6 +1,6 @@
-//! Secret rows (`secrets`), their sealed payloads (`secret_payloads`) and their user metadata (`secret_metadata`):
-//! reads as functions over a pooled read connection (`reads`), writes as functions the writer thread runs inside
-//! an operation's savepoint. Payload bytes are ciphertext and are never logged.
+//! Secret rows (`secrets`, with the sealed payload in the row's `payload*` columns) and their user metadata
+//! (`secret_metadata`): reads as functions over a pooled read connection (`reads`), writes as functions the writer
+//! thread runs inside an operation's savepoint. Payload bytes are ciphertext and are never logged.
 
 use std::collections::BTreeMap;
 
@@ -20,9 +20,9 @@ pub(super) const SECRET_COLUMNS: &str = "id, project_id, creator_id, name, algor
 const SECRET_BY_ID: &str = "SELECT id, project_id, creator_id, name, algorithm, bit_length, mode, secret_type, \
      expiration, created, updated, content_type FROM secrets WHERE id = ?1";
 
-const SECRET_WITH_PAYLOAD_BY_ID: &str = "SELECT s.id, s.project_id, s.creator_id, s.name, s.algorithm, \
-     s.bit_length, s.mode, s.secret_type, s.expiration, s.created, s.updated, s.content_type, p.ciphertext, \
-     p.content_type, p.store_id FROM secrets s LEFT JOIN secret_payloads p ON p.secret_id = s.id WHERE s.id = ?1";
+const SECRET_WITH_PAYLOAD_BY_ID: &str = "SELECT id, project_id, creator_id, name, algorithm, bit_length, mode, \
+     secret_type, expiration, created, updated, content_type, payload, payload_content_type, payload_store_id \
+     FROM secrets WHERE id = ?1";
 
 /// Columns 0–11 (`SECRET_COLUMNS`) as a record. Corrupt values are errors, never panics.
 pub(super) fn secret_from_row(row: &Row<'_>) -> Result<SecretRecord, StoreError> {
@@ -61,7 +61,7 @@ pub(super) fn get(conn: &Connection, id: Uuid) -> Result<Option<SecretRecord>, S
     )
 }
 
-/// A secret and its payload (if any), in one statement.
+/// A secret and its payload (if any), from its one row.
 pub(super) fn get_with_payload(
     conn: &Connection,
     id: Uuid,
@@ -96,14 +96,14 @@ pub(super) fn get_payload(
 ) -> Result<Option<StoredPayload>, StoreError> {
     query_opt(
         conn,
-        "SELECT ciphertext, content_type, store_id FROM secret_payloads WHERE secret_id = ?",
+        "SELECT payload, payload_content_type, payload_store_id FROM secrets WHERE id = ? AND payload IS NOT NULL",
         [uuid_to_db(id)],
         "reading a payload",
         payload_from_row,
     )
 }
 
-/// Columns `ciphertext, content_type, store_id` as a stored payload.
+/// Columns `payload, payload_content_type, payload_store_id` (in that order) as a stored payload.
 pub(super) fn payload_from_row(row: &Row<'_>) -> Result<StoredPayload, StoreError> {
     let get = sql_err("reading a payload row");
     let store_id: String = row.get(2).map_err(&get)?;
@@ -131,14 +131,13 @@ pub(super) fn get_metadata(
     Ok(pairs.into_iter().collect())
 }
 
-/// Inserts the secret row and, if given, its payload. The row's `content_type` is the record's, or the payload's
+/// Inserts the secret row, with its payload if given. The row's `content_type` is the record's, or the payload's
 /// when the record has none.
 pub(super) fn insert(
     conn: &Connection,
     secret: &SecretRecord,
     payload: Option<&StoredPayload>,
 ) -> Result<(), StoreError> {
-    let id = uuid_to_db(secret.id);
     let content_type = secret
         .content_type
         .as_deref()
@@ -146,9 +145,10 @@ pub(super) fn insert(
     execute(
         conn,
         "INSERT INTO secrets (id, project_id, creator_id, name, algorithm, bit_length, mode, secret_type, \
-         expiration, created, updated, content_type) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         expiration, created, updated, content_type, payload_store_id, payload_content_type, payload) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         params![
-            id,
+            uuid_to_db(secret.id),
             secret.project_id,
             secret.creator_id,
             secret.name,
@@ -160,61 +160,41 @@ pub(super) fn insert(
             ts_to_db(secret.created)?,
             ts_to_db(secret.updated)?,
             content_type,
+            payload.map(|p| uuid_to_db(p.store_id)),
+            payload.map(|p| p.content_type.as_str()),
+            payload.map(|p| p.ciphertext.as_slice()),
         ],
         "inserting a secret",
     )?;
-    if let Some(payload) = payload {
-        execute(
-            conn,
-            "INSERT INTO secret_payloads (secret_id, ciphertext, content_type, store_id) \
-             VALUES (?, ?, ?, ?)",
-            params![
-                id,
-                payload.ciphertext,
-                payload.content_type,
-                uuid_to_db(payload.store_id)
-            ],
-            "inserting a payload",
-        )?;
-    }
     Ok(())
 }
 
-/// Stores the payload of a secret that has none and stamps the secret's `updated` and `content_type`.
+/// Stores the payload of a secret that has none and stamps the secret's `updated` and `content_type`; false when
+/// the secret is unknown or already has a payload.
 pub(super) fn attach_payload(
     conn: &Connection,
     id: Uuid,
     payload: &StoredPayload,
     updated: OffsetDateTime,
 ) -> Result<bool, StoreError> {
-    let id = uuid_to_db(id);
-    let updated = ts_to_db(updated)?;
     let done = execute(
         conn,
-        "INSERT INTO secret_payloads (secret_id, ciphertext, content_type, store_id) \
-         SELECT ?1, ?2, ?3, ?4 WHERE EXISTS (SELECT 1 FROM secrets WHERE id = ?1) \
-         ON CONFLICT (secret_id) DO NOTHING",
+        "UPDATE secrets SET payload_store_id = ?, payload_content_type = ?, payload = ?, updated = ?, \
+         content_type = ? WHERE id = ? AND payload IS NULL",
         params![
-            id,
-            payload.ciphertext,
+            uuid_to_db(payload.store_id),
             payload.content_type,
-            uuid_to_db(payload.store_id)
+            payload.ciphertext,
+            ts_to_db(updated)?,
+            payload.content_type,
+            uuid_to_db(id)
         ],
         "attaching a payload",
     )?;
-    if done != 1 {
-        return Ok(false);
-    }
-    execute(
-        conn,
-        "UPDATE secrets SET updated = ?, content_type = ? WHERE id = ?",
-        params![updated, payload.content_type, id],
-        "stamping a secret after attaching its payload",
-    )?;
-    Ok(true)
+    Ok(done == 1)
 }
 
-/// Deletes a secret; its payload and metadata go by cascade.
+/// Deletes a secret: its payload goes with the row, its metadata by cascade.
 pub(super) fn delete(conn: &Connection, id: Uuid) -> Result<bool, StoreError> {
     let done = execute(
         conn,

@@ -773,7 +773,7 @@ mod tests {
     fn id_of(kind: &WriteKind) -> String {
         match kind {
             WriteKind::InsertSecret { secret, .. } => secret.id.to_string(),
-            _ => unreachable!("the tests queue secrets only"),
+            _ => unreachable!("only inserts have an id to look up"),
         }
     }
 
@@ -837,40 +837,63 @@ mod tests {
         assert_eq!(stats.ops.load(Ordering::Relaxed), 5);
     }
 
-    /// The failing insert writes its secret row, then its payload is refused (by a trigger the test adds): the
-    /// direct pass stops there, and the savepoint pass commits the others without that row.
+    /// The failing operation replaces a secret's metadata: it deletes the old pairs and inserts the first new
+    /// one, then its second is refused (by a trigger the test adds). The direct pass stops there, and the savepoint
+    /// pass commits the inserts around it and leaves the old metadata as it was.
     #[test]
     fn an_operation_failing_after_a_write_is_undone_alone() {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut conn = open(&dir.path().join("arca.db"), Duration::ZERO).expect("opened");
+        let target = secret("text/plain");
+        let target_id = id_of(&target);
+        let WriteKind::InsertSecret { secret: record, .. } = &target else {
+            unreachable!("secret() makes an insert")
+        };
+        let id = record.id;
+        let old = BTreeMap::from([("colour".to_owned(), "blue".to_owned())]);
+        let setup = run_one_batch(
+            &mut conn,
+            &WriterStats::default(),
+            vec![
+                target,
+                WriteKind::ReplaceMetadata {
+                    id,
+                    metadata: old.clone(),
+                },
+            ],
+        );
+        assert!(setup.iter().all(Result::is_ok), "{setup:?}");
         conn.execute_batch(
-            "CREATE TEMP TRIGGER refuse_payload BEFORE INSERT ON secret_payloads \
-             WHEN NEW.content_type = 'refused' BEGIN SELECT RAISE(ABORT, 'refused by the test'); END;",
+            "CREATE TEMP TRIGGER refuse_metadatum BEFORE INSERT ON secret_metadata \
+             WHEN NEW.value = 'refused' BEGIN SELECT RAISE(ABORT, 'refused by the test'); END;",
         )
         .expect("trigger");
         let stats = WriterStats::default();
         let kinds = vec![
             secret("text/plain"),
-            secret("refused"),
+            WriteKind::ReplaceMetadata {
+                id,
+                metadata: BTreeMap::from([
+                    ("a".to_owned(), "accepted".to_owned()),
+                    ("b".to_owned(), "refused".to_owned()),
+                ]),
+            },
             secret("text/plain"),
         ];
-        let ids: Vec<_> = kinds.iter().map(id_of).collect();
+        let ids = [id_of(&kinds[0]), id_of(&kinds[2])];
         let answers = run_one_batch(&mut conn, &stats, kinds);
         assert!(matches!(answers[0], Ok(true)));
         let refused = answers[1]
             .as_ref()
-            .expect_err("the refused payload fails its insert");
+            .expect_err("the refused metadatum fails its replacement");
         assert!(refused.0.contains("refused by the test"), "{refused}");
         assert!(matches!(answers[2], Ok(true)));
-        assert!(stored(&conn, &ids[0]) && stored(&conn, &ids[2]));
-        assert!(
-            !stored(&conn, &ids[1]),
-            "the failed insert's secret row is rolled back"
-        );
+        assert!(stored(&conn, &ids[0]) && stored(&conn, &ids[1]) && stored(&conn, &target_id));
         assert_eq!(stats.commits.load(Ordering::Relaxed), 1);
-        let payloads: i64 = conn
-            .query_row("SELECT COUNT(*) FROM secret_payloads", [], |row| row.get(0))
-            .expect("counted");
-        assert_eq!(payloads, 2);
+        assert_eq!(
+            secrets::get_metadata(&conn, id).expect("read"),
+            old,
+            "the failed replacement's delete and first insert are rolled back"
+        );
     }
 }
