@@ -11,7 +11,7 @@
 use std::future::Future;
 use std::sync::Arc;
 
-use arca_crypto::{Key256, hmac_sha256};
+use arca_crypto::{Key256, MacKey};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
@@ -68,16 +68,24 @@ pub fn audit_mac(
     key_version: u32,
     event: &[u8],
 ) -> [u8; 32] {
-    hmac_sha256(
-        key.expose(),
-        &[
-            AUDIT_LABEL,
-            &seq.to_be_bytes(),
-            prev_mac,
-            &key_version.to_be_bytes(),
-            event,
-        ],
-    )
+    prepared_audit_mac(&MacKey::new(key), seq, prev_mac, key_version, event)
+}
+
+/// [`audit_mac`] under the audit key prepared once, for the appends of a running server and for verification.
+fn prepared_audit_mac(
+    key: &MacKey,
+    seq: u64,
+    prev_mac: &[u8],
+    key_version: u32,
+    event: &[u8],
+) -> [u8; 32] {
+    key.sign(&[
+        AUDIT_LABEL,
+        &seq.to_be_bytes(),
+        prev_mac,
+        &key_version.to_be_bytes(),
+        event,
+    ])
 }
 
 /// The audit record of a change, prepared for the store to append in the change's own transaction: the event
@@ -107,6 +115,7 @@ pub struct ChainBreak {
 /// Checks a whole chain, given in stored order (by `seq`): numbering from 1 without gaps, each `prev_mac` equal to
 /// the predecessor's MAC, each MAC recomputed under `key`. Returns how many records verified.
 pub fn verify_chain(key: &Key256, records: &[AuditRecord]) -> Result<u64, ChainBreak> {
+    let key = MacKey::new(key);
     let mut expected_seq = 1u64;
     let mut prev: Vec<u8> = GENESIS_MAC.to_vec();
     for r in records {
@@ -128,7 +137,7 @@ pub fn verify_chain(key: &Key256, records: &[AuditRecord]) -> Result<u64, ChainB
                 r.key_version
             )));
         }
-        let mac = audit_mac(key, r.seq, &r.prev_mac, r.key_version, &r.event);
+        let mac = prepared_audit_mac(&key, r.seq, &r.prev_mac, r.key_version, &r.event);
         if !arca_crypto::constant_time_eq(&mac, &r.mac) {
             return Err(broken(
                 "its MAC does not match its content (the record was edited)".into(),
@@ -425,9 +434,9 @@ impl Inner {
 
     /// MACs records under the audit key inside the store's serialised append.
     async fn sealer(&self) -> Result<AuditSealer, CoreError> {
-        let key = self.keys.system_key(SystemKey::Audit).await?;
+        let key = self.keys.system_mac_key(SystemKey::Audit).await?;
         Ok(Arc::new(move |seq, prev_mac, event| {
-            let mac = audit_mac(&key, seq, prev_mac, AUDIT_KEY_VERSION, event);
+            let mac = prepared_audit_mac(&key, seq, prev_mac, AUDIT_KEY_VERSION, event);
             (AUDIT_KEY_VERSION, mac.to_vec())
         }))
     }

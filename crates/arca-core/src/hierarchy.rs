@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use arca_crypto::{Binding, CryptoError, Key256};
+use arca_crypto::{Binding, CryptoError, Key256, MacKey};
 use zeroize::Zeroizing;
 
 use crate::{CoreError, KekRow, RootKeyProvider, StaleSealed, Store, WrappedKeyRow};
@@ -118,6 +118,8 @@ pub struct KeyHierarchy {
     keks: Mutex<HashMap<(String, u32), CachedKek>>,
     active: Mutex<HashMap<String, (u32, Instant)>>,
     system: Mutex<HashMap<SystemKey, Arc<Key256>>>,
+    /// The system keys that MAC a message per request (audit, token), prepared once.
+    system_macs: Mutex<HashMap<SystemKey, Arc<MacKey>>>,
 }
 
 fn kek_binding(wrap_alg: u8, project: &str, pkek_version: u32, rk_version: u32) -> Binding {
@@ -174,15 +176,17 @@ impl KeyHierarchy {
             keks: Mutex::new(HashMap::new()),
             active: Mutex::new(HashMap::new()),
             system: Mutex::new(HashMap::new()),
+            system_macs: Mutex::new(HashMap::new()),
         }
     }
 
-    /// Drops every unwrapped key (project KEKs, active-version hints, system keys) from memory: used when the
-    /// root of trust is sealed, so nothing keyed answers until it is unsealed.
+    /// Drops every unwrapped key (project KEKs, active-version hints, system keys and their prepared MAC keys)
+    /// from memory: used when the root of trust is sealed, so nothing keyed answers until it is unsealed.
     pub fn purge(&self) {
         lock(&self.keks).clear();
         lock(&self.active).clear();
         lock(&self.system).clear();
+        lock(&self.system_macs).clear();
     }
 
     /// The root of trust this hierarchy wraps under.
@@ -284,6 +288,17 @@ impl KeyHierarchy {
                 .await?,
         );
         lock(&self.system).insert(which, key.clone());
+        Ok(key)
+    }
+
+    /// A system key prepared as an HMAC-SHA256 key, for the audit chain and token digests; cached beside the key
+    /// itself (a system key never changes).
+    pub async fn system_mac_key(&self, which: SystemKey) -> Result<Arc<MacKey>, CoreError> {
+        if let Some(key) = lock(&self.system_macs).get(&which) {
+            return Ok(key.clone());
+        }
+        let key = Arc::new(MacKey::new(&*self.system_key(which).await?));
+        lock(&self.system_macs).insert(which, key.clone());
         Ok(key)
     }
 

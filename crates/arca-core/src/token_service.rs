@@ -124,12 +124,12 @@ impl TokenService {
                 MAX_TOKEN_TTL.whole_days()
             )));
         }
-        let key = self.keys.system_key(SystemKey::Token).await?;
+        let key = self.keys.system_mac_key(SystemKey::Token).await?;
         let minted = ApiToken::generate()?;
         let now = self.clock.now();
         let row = TokenRow {
             id: minted.id.clone(),
-            digest: ApiToken::digest(key.expose(), &minted.token).to_vec(),
+            digest: ApiToken::digest(&key, &minted.token).to_vec(),
             project_id: project.to_owned(),
             user_id: user.to_owned(),
             roles: roles.iter().map(|r| r.as_str().to_owned()).collect(),
@@ -168,8 +168,8 @@ impl TokenService {
             .row(parsed.id)
             .await?
             .ok_or(CoreError::Unauthenticated)?;
-        let key = self.keys.system_key(SystemKey::Token).await?;
-        let digest = ApiToken::digest(key.expose(), parsed.whole);
+        let key = self.keys.system_mac_key(SystemKey::Token).await?;
+        let digest = ApiToken::digest(&key, parsed.whole);
         let matches = arca_crypto::constant_time_eq(&digest, &row.digest);
         if !matches || row.revoked || row.expires_at <= self.clock.now() {
             return Err(CoreError::Unauthenticated);

@@ -384,3 +384,49 @@ impl NowForTest for ManualClock {
         arca_core::Clock::now(self)
     }
 }
+
+/// Sealing drops every key the hierarchy unwrapped, the prepared token MAC key among them: a token that
+/// authenticated a moment before is refused until the root is unsealed again.
+#[tokio::test]
+async fn sealing_forgets_the_prepared_token_key() {
+    use arca_core::{Sealable, ShamirRoot, root_sealed_path};
+    let dir = tempfile::tempdir().unwrap();
+    let (root, shares) = ShamirRoot::create(&root_sealed_path(dir.path()), 2, 3).unwrap();
+    let root = Arc::new(root);
+    let store = Arc::new(
+        SqliteStore::open(&dir.path().join("arca.db"))
+            .await
+            .unwrap(),
+    );
+    let services = Services::start(
+        store,
+        root.clone(),
+        Arc::new(ManualClock::new(OffsetDateTime::now_utc())),
+        CacheLimits {
+            ttl: StdDuration::from_secs(900),
+            limit: 2,
+            token_ttl: StdDuration::from_secs(5),
+            shared: false,
+        },
+    )
+    .await
+    .unwrap();
+    let issued = services
+        .tokens
+        .issue("p1", "alice", &[Role::Creator], Duration::hours(1))
+        .await
+        .unwrap();
+    assert!(services.tokens.authenticate(&issued.token).await.is_ok());
+
+    root.seal();
+    services.purge_keys();
+    assert!(
+        services.tokens.authenticate(&issued.token).await.is_err(),
+        "a sealed root authenticates nothing"
+    );
+
+    for share in &shares[..2] {
+        root.submit_share(&share.to_text()).unwrap();
+    }
+    assert!(services.tokens.authenticate(&issued.token).await.is_ok());
+}

@@ -26,7 +26,7 @@ pub use kms::{
     EncryptionAlgorithm, EncryptionContext, KeyMaterial, KmsKeySpec, KmsKeyUsage, MacAlgorithm,
     MessageType, SigningAlgorithm, kms_blob_header, kms_open, kms_seal,
 };
-pub use mac::{constant_time_eq, hmac_sha256, hmac_sha256_verify};
+pub use mac::{MacKey, constant_time_eq, hmac_sha256, hmac_sha256_verify};
 pub use random::{fill_random, random_array};
 pub use rsa_keygen::{PKCS8_PBKDF2_ITERATIONS, RSA_KEY_BITS, RsaKeyPem, generate_rsa_pem};
 pub use seal::{SEAL_FORMAT_V1, open, seal, sealed_key_version};

@@ -1,17 +1,40 @@
-//! HMAC-SHA256 over a sequence of parts, and its constant-time verification.
+//! HMAC-SHA256 over a sequence of parts, with a key prepared once (`MacKey`) or per call, and its constant-time
+//! verification.
 
 use aws_lc_rs::hmac;
 
+use crate::Key256;
+
+/// An HMAC-SHA256 key prepared once — its inner and outer hash states computed — for a long-lived key that MACs
+/// a message per request (the audit chain, token digests), so each MAC skips hashing the padded key twice. The
+/// states are key material: aws-lc wipes them when this is dropped, and it is neither `Debug` nor `Clone`.
+pub struct MacKey(hmac::Key);
+
+impl MacKey {
+    /// Prepares `key`.
+    pub fn new(key: &Key256) -> Self {
+        Self::from_bytes(key.expose())
+    }
+
+    fn from_bytes(key: &[u8]) -> Self {
+        Self(hmac::Key::new(hmac::HMAC_SHA256, key))
+    }
+
+    /// HMAC-SHA256 of the concatenation of `parts`.
+    pub fn sign(&self, parts: &[&[u8]]) -> [u8; 32] {
+        let mut ctx = hmac::Context::with_key(&self.0);
+        for part in parts {
+            ctx.update(part);
+        }
+        let mut out = [0u8; 32];
+        out.copy_from_slice(ctx.sign().as_ref());
+        out
+    }
+}
+
 /// HMAC-SHA256 of the concatenation of `parts` under `key`.
 pub fn hmac_sha256(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
-    let key = hmac::Key::new(hmac::HMAC_SHA256, key);
-    let mut ctx = hmac::Context::with_key(&key);
-    for part in parts {
-        ctx.update(part);
-    }
-    let mut out = [0u8; 32];
-    out.copy_from_slice(ctx.sign().as_ref());
-    out
+    MacKey::from_bytes(key).sign(parts)
 }
 
 /// Checks `tag` against the HMAC of `parts` in constant time.
@@ -48,5 +71,19 @@ mod tests {
             &[b"what do ya want for nothing?"],
             &tag
         ));
+    }
+
+    #[test]
+    fn a_prepared_key_macs_as_a_key_per_call() {
+        let key = Key256::from_bytes([0x5a; 32]);
+        let prepared = MacKey::new(&key);
+        for parts in [
+            &[][..],
+            &[&b"one"[..]][..],
+            &[&b"split "[..], &b"in parts"[..]][..],
+        ] {
+            assert_eq!(prepared.sign(parts), hmac_sha256(key.expose(), parts));
+        }
+        assert_ne!(prepared.sign(&[b"a"]), prepared.sign(&[b"b"]));
     }
 }

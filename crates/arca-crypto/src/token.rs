@@ -4,7 +4,7 @@
 use base64ct::{Base64UrlUnpadded, Encoding};
 use zeroize::Zeroizing;
 
-use crate::{CryptoError, hmac_sha256, random_array};
+use crate::{CryptoError, MacKey, random_array};
 
 const PREFIX: &str = "arca_";
 
@@ -41,8 +41,8 @@ impl ApiToken {
     }
 
     /// The digest stored in place of the token: `HMAC(K_token, token)`.
-    pub fn digest(token_key: &[u8], whole: &str) -> [u8; 32] {
-        hmac_sha256(token_key, &[whole.as_bytes()])
+    pub fn digest(token_key: &MacKey, whole: &str) -> [u8; 32] {
+        token_key.sign(&[whole.as_bytes()])
     }
 }
 
