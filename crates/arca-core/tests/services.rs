@@ -29,10 +29,30 @@ async fn world() -> World {
             .unwrap(),
     );
     let clock = Arc::new(ManualClock::new(OffsetDateTime::now_utc()));
-    let services = Services::start(
+    let services = start(
         store.clone(),
         Arc::new(FileRootKey::open(&rk_path).unwrap()),
         clock.clone(),
+    )
+    .await;
+    World {
+        _dir: dir,
+        store,
+        clock,
+        services,
+    }
+}
+
+/// The services over `store` and `root`, with a KEK cache of two and 5 s token rows.
+async fn start(
+    store: Arc<SqliteStore>,
+    root: Arc<dyn arca_core::RootKeyProvider>,
+    clock: Arc<ManualClock>,
+) -> Services {
+    Services::start(
+        store,
+        root,
+        clock,
         CacheLimits {
             ttl: StdDuration::from_secs(900),
             limit: 2,
@@ -41,13 +61,7 @@ async fn world() -> World {
         },
     )
     .await
-    .unwrap();
-    World {
-        _dir: dir,
-        store,
-        clock,
-        services,
-    }
+    .unwrap()
 }
 
 fn who(project: &str, user: &str, role: &str) -> Principal {
@@ -398,19 +412,12 @@ async fn sealing_forgets_the_prepared_token_key() {
             .await
             .unwrap(),
     );
-    let services = Services::start(
+    let services = start(
         store,
         root.clone(),
         Arc::new(ManualClock::new(OffsetDateTime::now_utc())),
-        CacheLimits {
-            ttl: StdDuration::from_secs(900),
-            limit: 2,
-            token_ttl: StdDuration::from_secs(5),
-            shared: false,
-        },
     )
-    .await
-    .unwrap();
+    .await;
     let issued = services
         .tokens
         .issue("p1", "alice", &[Role::Creator], Duration::hours(1))
