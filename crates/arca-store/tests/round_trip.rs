@@ -319,13 +319,10 @@ async fn deleted_payload_bytes_are_wiped_from_the_main_file() {
 async fn schema_has_the_documented_names_and_pragmas() {
     let (_dir, path, store) = open_temp().await;
     let conn = raw(&path);
-    let tables: Vec<String> = conn
-        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
-        .unwrap()
-        .query_map([], |row| row.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
+    let tables: Vec<String> = first_column(
+        &path,
+        "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name",
+    );
     for wanted in [
         "project_keks",
         "secret_metadata",

@@ -101,12 +101,7 @@ async fn a_version_8_file_keeps_its_payloads_in_the_secret_rows() {
     assert_eq!(count_rows(&path, "secret_payloads").await, 1);
     store.close().await;
 
-    let versions: Vec<i64> = raw(&path)
-        .prepare("SELECT version FROM schema_version ORDER BY version")
-        .unwrap()
-        .query_map([], |row| row.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
+    let versions: Vec<i64> =
+        first_column(&path, "SELECT version FROM schema_version ORDER BY version");
     assert_eq!(versions, (1..=9).collect::<Vec<_>>());
 }

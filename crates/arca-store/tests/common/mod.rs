@@ -90,6 +90,17 @@ pub fn raw(path: &std::path::Path) -> rusqlite::Connection {
     conn
 }
 
+/// The first column of every row `sql` returns, over a raw connection.
+pub fn first_column<T: rusqlite::types::FromSql>(path: &std::path::Path, sql: &str) -> Vec<T> {
+    raw(path)
+        .prepare(sql)
+        .expect("prepare")
+        .query_map([], |row| row.get(0))
+        .expect("query")
+        .collect::<Result<_, _>>()
+        .expect("rows")
+}
+
 /// Rows in a table (a fixed name from the test).
 pub async fn count_rows(path: &std::path::Path, table: &'static str) -> i64 {
     let conn = raw(path);
