@@ -29,6 +29,90 @@ async fn an_acknowledged_write_is_seen_by_the_next_read() {
     }
 }
 
+/// A secret read once is kept by the snapshot that read it (`sqlite/snapshot_rows.rs`): each change to its row —
+/// a payload attached, the secret deleted — is still seen by the next read.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_change_to_a_secret_already_read_is_seen_by_the_next_read() {
+    let (_dir, _path, store) = open_temp().await;
+    for i in 0..200 {
+        let s = secret("p", i);
+        store.insert_secret(&s, None).await.unwrap();
+        for _ in 0..2 {
+            assert_eq!(store.get_secret(s.id).await.unwrap(), Some(s.clone()));
+            assert_eq!(
+                store.get_secret_with_payload(s.id).await.unwrap(),
+                Some((s.clone(), None))
+            );
+        }
+        let sealed = payload(&[i as u8; 40], "text/plain");
+        assert!(
+            store
+                .attach_payload(s.id, &sealed, at(i + 1))
+                .await
+                .unwrap()
+        );
+        let (now, stored) = store
+            .get_secret_with_payload(s.id)
+            .await
+            .unwrap()
+            .expect("the secret is there");
+        assert_eq!(
+            stored,
+            Some(sealed),
+            "round {i}: the attached payload was not seen"
+        );
+        assert_eq!(now.content_type.as_deref(), Some("text/plain"));
+        assert_eq!(
+            store.get_secret(s.id).await.unwrap().map(|r| r.updated),
+            Some(at(i + 1)),
+            "round {i}: the metadata read did not see the update"
+        );
+        assert!(store.delete_secret(s.id).await.unwrap());
+        assert_eq!(
+            store.get_secret(s.id).await.unwrap(),
+            None,
+            "round {i}: a deleted secret was still read"
+        );
+        assert_eq!(store.get_secret_with_payload(s.id).await.unwrap(), None);
+    }
+}
+
+/// The same for changes committed by another process: a secret the server has read, changed by a second store on
+/// the same file (as `arca secret-store migrate` or an admin command would), is read as it is now.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_process_change_to_a_secret_already_read_is_seen() {
+    let (_dir, path, server) = open_temp().await;
+    let cli = SqliteStore::open(&path).await.unwrap();
+    for i in 0..100 {
+        let s = secret("p", i);
+        server.insert_secret(&s, None).await.unwrap();
+        for _ in 0..2 {
+            assert_eq!(
+                server.get_secret_with_payload(s.id).await.unwrap(),
+                Some((s.clone(), None))
+            );
+        }
+        let sealed = payload(&[i as u8; 40], "application/octet-stream");
+        assert!(cli.attach_payload(s.id, &sealed, at(i + 1)).await.unwrap());
+        assert_eq!(
+            server
+                .get_secret_with_payload(s.id)
+                .await
+                .unwrap()
+                .and_then(|(_, stored)| stored),
+            Some(sealed),
+            "round {i}: a payload attached by another store was not seen"
+        );
+        assert!(cli.delete_secret(s.id).await.unwrap());
+        assert_eq!(
+            server.get_secret(s.id).await.unwrap(),
+            None,
+            "round {i}: a secret deleted by another store was still read"
+        );
+    }
+    cli.close().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn another_process_commit_is_seen_by_the_next_read() {
     let (_dir, path, server) = open_temp().await;

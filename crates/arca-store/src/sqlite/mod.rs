@@ -22,6 +22,7 @@ mod rotation;
 mod schema;
 mod secret_stores;
 mod secrets;
+mod snapshot_rows;
 mod tokens;
 mod writer;
 
@@ -322,14 +323,20 @@ impl Store for SqliteStore {
     }
 
     async fn get_secret(&self, id: Uuid) -> Result<Option<SecretRecord>, StoreError> {
-        self.reads.run(|c| secrets::get(c, id))
+        self.reads.run_with_rows(|c, rows| {
+            let row = rows.secret_with_payload(id, || secrets::get_with_payload(c, id))?;
+            Ok(row.map(|row| row.0.clone()))
+        })
     }
 
     async fn get_secret_with_payload(
         &self,
         id: Uuid,
     ) -> Result<Option<(SecretRecord, Option<StoredPayload>)>, StoreError> {
-        self.reads.run(|c| secrets::get_with_payload(c, id))
+        self.reads.run_with_rows(|c, rows| {
+            let row = rows.secret_with_payload(id, || secrets::get_with_payload(c, id))?;
+            Ok(row.map(|row| (*row).clone()))
+        })
     }
 
     async fn get_payload(&self, id: Uuid) -> Result<Option<StoredPayload>, StoreError> {

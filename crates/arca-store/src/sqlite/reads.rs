@@ -24,7 +24,8 @@
 //! and a snapshot whose probe no longer matches is kept if the new state is the certified one. This matters
 //! because SQLite empties a connection's page cache whenever it begins a snapshot after any commit: without it,
 //! every payload read went back to `pread` for its pages. Reads of the audit chain itself begin a fresh snapshot
-//! (`run_fresh`). A background
+//! (`run_fresh`). An open snapshot also keeps the secret rows read in it (`SnapshotRows`, `run_with_rows`), which
+//! end with it. A background
 //! thread ends snapshots left idle past `IDLE_SNAPSHOT`, and the writer ends every idle one before it checkpoints,
 //! so open snapshots do not keep the WAL from being copied back and restarted.
 
@@ -39,6 +40,7 @@ use arca_core::StoreError;
 use rusqlite::{Connection, OpenFlags};
 
 use super::codec::sql_err;
+use super::snapshot_rows::SnapshotRows;
 
 /// Idle read connections kept open; more are opened under load and closed when returned past this.
 const KEEP_IDLE: usize = 8;
@@ -70,13 +72,13 @@ struct Pooled {
     open: Option<OpenSnapshot>,
 }
 
-/// A read transaction left open: the writer's epoch and the WAL-index probe, both read before it began, and when
-/// it was last used.
-#[derive(Clone, Copy)]
+/// A read transaction left open: the writer's epoch and the WAL-index probe, both read before it began, when it
+/// was last used, and the secret rows it has answered (dropped with it).
 struct OpenSnapshot {
     epoch: u64,
     probe: ShmProbe,
     used: Instant,
+    rows: SnapshotRows,
 }
 
 /// What `SHM_PROBE` read, or `None` when it could not be read (then no snapshot is reused).
@@ -174,6 +176,14 @@ impl Reads {
         &self,
         read: impl FnOnce(&Connection) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
+        self.run_in_snapshot(false, |conn, _| read(conn))
+    }
+
+    /// As `run`, with the rows the snapshot has already answered (`SnapshotRows`), for reads of one row by key.
+    pub(super) fn run_with_rows<T>(
+        &self,
+        read: impl FnOnce(&Connection, &mut SnapshotRows) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
         self.run_in_snapshot(false, read)
     }
 
@@ -182,7 +192,7 @@ impl Reads {
         &self,
         read: impl FnOnce(&Connection) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        self.run_in_snapshot(true, read)
+        self.run_in_snapshot(true, |conn, _| read(conn))
     }
 
     /// Runs `read` in one read transaction, so its statements see one snapshot (every read does).
@@ -196,7 +206,7 @@ impl Reads {
     fn run_in_snapshot<T>(
         &self,
         fresh: bool,
-        read: impl FnOnce(&Connection) -> Result<T, StoreError>,
+        read: impl FnOnce(&Connection, &mut SnapshotRows) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
         let popped = self.idle().pop();
         let mut pooled = match popped {
@@ -209,7 +219,10 @@ impl Reads {
         // Both read before the snapshot begins: a commit after them makes the snapshot stale next time. The
         // `-shm` probe is read only when the epoch still allows reuse.
         let epoch = self.epoch.load(Ordering::Acquire);
-        let kept = pooled.open.filter(|open| !fresh && open.epoch == epoch);
+        let kept = pooled
+            .open
+            .as_ref()
+            .filter(|open| !fresh && open.epoch == epoch);
         let probe = if kept.is_some() {
             self.probe_shm()
         } else {
@@ -241,9 +254,15 @@ impl Reads {
                 epoch,
                 probe,
                 used: Instant::now(),
+                rows: SnapshotRows::default(),
             });
         }
-        let result = read(&pooled.conn);
+        let Pooled { conn, open } = &mut pooled;
+        // Both branches above leave a snapshot open; without one, nothing read would be kept.
+        let result = match open {
+            Some(open) => read(conn, &mut open.rows),
+            None => read(conn, &mut SnapshotRows::default()),
+        };
         // A snapshot that a batch made stale while it was read is ended now rather than kept idle, where it would
         // keep the WAL from restarting. Whatever failed, the next read also starts clean (a connection that
         // cannot end its snapshot is dropped).
@@ -332,8 +351,8 @@ impl Reads {
 
     fn end_idle_snapshots_where(&self, stale: impl Fn(&OpenSnapshot) -> bool) {
         let mut idle = self.idle();
-        idle.retain_mut(|pooled| match pooled.open {
-            Some(open) if stale(&open) => {
+        idle.retain_mut(|pooled| match &pooled.open {
+            Some(open) if stale(open) => {
                 pooled.open = None;
                 end_snapshot(&pooled.conn).is_ok()
             }

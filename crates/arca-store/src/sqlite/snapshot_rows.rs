@@ -1,0 +1,162 @@
+//! `SnapshotRows`: the secret rows one open read snapshot has already answered, by id. Within a read transaction
+//! the database does not change, so a second read of a row in the same snapshot gets exactly what SQLite would
+//! return again, without the two B-tree descents that were most of a by-id read's cost. The rows belong to the
+//! snapshot (`reads::OpenSnapshot`) and go with it: whenever the connection begins a new snapshot, or ends one,
+//! its rows are dropped — the same lifetime as SQLite's own page cache, one level up. Payloads here are the sealed
+//! bytes the row holds (never plaintext), as the page cache holds them.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use arca_core::{SecretRecord, StoreError, StoredPayload};
+use uuid::Uuid;
+
+/// A secret's row as read: its record and, when it has one, its sealed payload.
+pub(super) type SecretRow = (SecretRecord, Option<StoredPayload>);
+
+/// Most bytes of rows one snapshot keeps (a few thousand secrets with 1 KiB payloads). A snapshot that has read
+/// more keeps what it has and reads the rest from SQLite.
+const MAX_BYTES: usize = 4 * 1024 * 1024;
+/// Bytes counted for each row beside its strings and payload (the map entry, the record's fixed fields).
+const ROW_OVERHEAD: usize = 256;
+
+/// Rows read in one snapshot (see the module docs). Absent secrets are not kept.
+#[derive(Default)]
+pub(super) struct SnapshotRows {
+    rows: HashMap<Uuid, Arc<SecretRow>>,
+    bytes: usize,
+}
+
+impl SnapshotRows {
+    /// The secret `id` with its payload: from this snapshot's rows, or read by `read` and kept (while there is room).
+    pub(super) fn secret_with_payload(
+        &mut self,
+        id: Uuid,
+        read: impl FnOnce() -> Result<Option<SecretRow>, StoreError>,
+    ) -> Result<Option<Arc<SecretRow>>, StoreError> {
+        if let Some(row) = self.rows.get(&id) {
+            return Ok(Some(Arc::clone(row)));
+        }
+        let Some(row) = read()? else {
+            return Ok(None);
+        };
+        let row = Arc::new(row);
+        let size = row_bytes(&row);
+        if self.bytes + size <= MAX_BYTES {
+            self.bytes += size;
+            self.rows.insert(id, Arc::clone(&row));
+        }
+        Ok(Some(row))
+    }
+
+    /// How many rows are kept (for tests).
+    #[cfg(test)]
+    pub(super) fn len(&self) -> usize {
+        self.rows.len()
+    }
+}
+
+/// What a row is counted as against `MAX_BYTES`.
+fn row_bytes((secret, payload): &SecretRow) -> usize {
+    let strings = [
+        Some(&secret.project_id),
+        Some(&secret.creator_id),
+        secret.name.as_ref(),
+        secret.algorithm.as_ref(),
+        secret.mode.as_ref(),
+        secret.content_type.as_ref(),
+    ];
+    let text: usize = strings.iter().flatten().map(|s| s.len()).sum();
+    let sealed = payload
+        .as_ref()
+        .map_or(0, |p| p.ciphertext.len() + p.content_type.len());
+    ROW_OVERHEAD + text + sealed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arca_core::SecretType;
+    use time::OffsetDateTime;
+
+    fn row(id: Uuid, payload_len: usize) -> SecretRow {
+        let now = OffsetDateTime::UNIX_EPOCH;
+        (
+            SecretRecord {
+                id,
+                project_id: "p".into(),
+                creator_id: "u".into(),
+                name: None,
+                algorithm: None,
+                bit_length: None,
+                mode: None,
+                secret_type: SecretType::Opaque,
+                expiration: None,
+                created: now,
+                updated: now,
+                content_type: None,
+            },
+            Some(StoredPayload {
+                ciphertext: vec![7; payload_len],
+                content_type: "application/octet-stream".into(),
+                store_id: Uuid::nil(),
+            }),
+        )
+    }
+
+    /// A row read once is answered from the snapshot the second time, without reading again.
+    #[test]
+    fn a_second_read_in_the_snapshot_is_not_read_again() {
+        let mut rows = SnapshotRows::default();
+        let id = Uuid::new_v4();
+        let mut reads = 0;
+        for _ in 0..3 {
+            let got = rows
+                .secret_with_payload(id, || {
+                    reads += 1;
+                    Ok(Some(row(id, 16)))
+                })
+                .unwrap();
+            assert_eq!(got.unwrap().0.id, id);
+        }
+        assert_eq!(reads, 1);
+    }
+
+    /// Absent secrets and failed reads are not kept: the next read asks again.
+    #[test]
+    fn absent_rows_and_errors_are_not_kept() {
+        let mut rows = SnapshotRows::default();
+        let id = Uuid::new_v4();
+        assert!(rows.secret_with_payload(id, || Ok(None)).unwrap().is_none());
+        assert!(
+            rows.secret_with_payload(id, || Err(StoreError("boom".into())))
+                .is_err()
+        );
+        assert_eq!(rows.len(), 0);
+        assert!(
+            rows.secret_with_payload(id, || Ok(Some(row(id, 16))))
+                .unwrap()
+                .is_some()
+        );
+        assert_eq!(rows.len(), 1);
+    }
+
+    /// Past `MAX_BYTES` rows are still answered but no longer kept.
+    #[test]
+    fn rows_past_the_byte_bound_are_not_kept() {
+        let mut rows = SnapshotRows::default();
+        let per_row = 64 * 1024;
+        let fit = MAX_BYTES / (per_row + ROW_OVERHEAD + 64);
+        for _ in 0..fit + 10 {
+            let id = Uuid::new_v4();
+            assert!(
+                rows.secret_with_payload(id, || Ok(Some(row(id, per_row))))
+                    .unwrap()
+                    .is_some()
+            );
+        }
+        assert!(rows.len() <= fit + 1, "kept {} rows", rows.len());
+        assert!(rows.bytes <= MAX_BYTES);
+        assert!(rows.len() >= fit - 1);
+    }
+}
