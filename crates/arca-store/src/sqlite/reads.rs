@@ -350,14 +350,18 @@ impl Reads {
     }
 
     fn end_idle_snapshots_where(&self, stale: impl Fn(&OpenSnapshot) -> bool) {
+        // The ended snapshots' rows are freed after the pool's lock is released: readers wait on that lock.
+        let mut ended = Vec::new();
         let mut idle = self.idle();
         idle.retain_mut(|pooled| match &pooled.open {
             Some(open) if stale(open) => {
-                pooled.open = None;
+                ended.extend(pooled.open.take());
                 end_snapshot(&pooled.conn).is_ok()
             }
             _ => true,
         });
+        drop(idle);
+        drop(ended);
     }
 
     /// Closes every idle connection (the store's `close`, so that the writer's connection is the last one).
