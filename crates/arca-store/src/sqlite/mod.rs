@@ -23,6 +23,8 @@ mod schema;
 mod secret_stores;
 mod secrets;
 mod snapshot_rows;
+#[cfg(test)]
+mod test_secret;
 mod tokens;
 mod writer;
 

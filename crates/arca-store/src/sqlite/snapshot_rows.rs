@@ -76,45 +76,26 @@ fn row_bytes((secret, payload): &SecretRow) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use arca_core::SecretType;
-    use time::OffsetDateTime;
+    use crate::sqlite::test_secret::secret_with_payload;
 
-    fn row(id: Uuid, payload_len: usize) -> SecretRow {
-        let now = OffsetDateTime::UNIX_EPOCH;
-        (
-            SecretRecord {
-                id,
-                project_id: "p".into(),
-                creator_id: "u".into(),
-                name: None,
-                algorithm: None,
-                bit_length: None,
-                mode: None,
-                secret_type: SecretType::Opaque,
-                expiration: None,
-                created: now,
-                updated: now,
-                content_type: None,
-            },
-            Some(StoredPayload {
-                ciphertext: vec![7; payload_len],
-                content_type: "application/octet-stream".into(),
-                store_id: Uuid::nil(),
-            }),
-        )
+    /// A new secret's row with a payload of `payload_len` bytes.
+    fn row(payload_len: usize) -> SecretRow {
+        let (secret, payload) = secret_with_payload(payload_len, "application/octet-stream");
+        (secret, Some(payload))
     }
 
     /// A row read once is answered from the snapshot the second time, without reading again.
     #[test]
     fn a_second_read_in_the_snapshot_is_not_read_again() {
         let mut rows = SnapshotRows::default();
-        let id = Uuid::new_v4();
+        let stored = row(16);
+        let id = stored.0.id;
         let mut reads = 0;
         for _ in 0..3 {
             let got = rows
                 .secret_with_payload(id, || {
                     reads += 1;
-                    Ok(Some(row(id, 16)))
+                    Ok(Some(stored.clone()))
                 })
                 .unwrap();
             assert_eq!(got.unwrap().0.id, id);
@@ -126,7 +107,8 @@ mod tests {
     #[test]
     fn absent_rows_and_errors_are_not_kept() {
         let mut rows = SnapshotRows::default();
-        let id = Uuid::new_v4();
+        let stored = row(16);
+        let id = stored.0.id;
         assert!(rows.secret_with_payload(id, || Ok(None)).unwrap().is_none());
         assert!(
             rows.secret_with_payload(id, || Err(StoreError("boom".into())))
@@ -134,7 +116,7 @@ mod tests {
         );
         assert_eq!(rows.len(), 0);
         assert!(
-            rows.secret_with_payload(id, || Ok(Some(row(id, 16))))
+            rows.secret_with_payload(id, || Ok(Some(stored)))
                 .unwrap()
                 .is_some()
         );
@@ -148,9 +130,10 @@ mod tests {
         let per_row = 64 * 1024;
         let fit = MAX_BYTES / (per_row + ROW_OVERHEAD + 64);
         for _ in 0..fit + 10 {
-            let id = Uuid::new_v4();
+            let stored = row(per_row);
+            let id = stored.0.id;
             assert!(
-                rows.secret_with_payload(id, || Ok(Some(row(id, per_row))))
+                rows.secret_with_payload(id, || Ok(Some(stored)))
                     .unwrap()
                     .is_some()
             );

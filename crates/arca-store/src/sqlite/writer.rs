@@ -743,30 +743,12 @@ mod tests {
     //! fails after writing part of what it meant to.
 
     use super::*;
-    use arca_core::{SOFTWARE_STORE_ID, SecretType};
 
     fn secret(content_type: &str) -> WriteKind {
-        let now = OffsetDateTime::now_utc();
+        let (secret, payload) = crate::sqlite::test_secret::secret_with_payload(64, content_type);
         WriteKind::InsertSecret {
-            secret: SecretRecord {
-                id: Uuid::now_v7(),
-                project_id: "p".to_owned(),
-                creator_id: "alice".to_owned(),
-                name: None,
-                algorithm: None,
-                bit_length: None,
-                mode: None,
-                secret_type: SecretType::Opaque,
-                expiration: None,
-                created: now,
-                updated: now,
-                content_type: None,
-            },
-            payload: Some(StoredPayload {
-                ciphertext: vec![7; 64],
-                content_type: content_type.to_owned(),
-                store_id: SOFTWARE_STORE_ID,
-            }),
+            secret,
+            payload: Some(payload),
         }
     }
 
