@@ -325,10 +325,8 @@ impl Store for SqliteStore {
     }
 
     async fn get_secret(&self, id: Uuid) -> Result<Option<SecretRecord>, StoreError> {
-        self.reads.run_with_rows(|c, rows| {
-            let row = rows.secret_with_payload(id, || secrets::get_with_payload(c, id))?;
-            Ok(row.map(|row| row.0.clone()))
-        })
+        self.reads
+            .run_with_rows(|c, rows| rows.secret(id, || secrets::get(c, id)))
     }
 
     async fn get_secret_with_payload(
@@ -336,8 +334,7 @@ impl Store for SqliteStore {
         id: Uuid,
     ) -> Result<Option<(SecretRecord, Option<StoredPayload>)>, StoreError> {
         self.reads.run_with_rows(|c, rows| {
-            let row = rows.secret_with_payload(id, || secrets::get_with_payload(c, id))?;
-            Ok(row.map(|row| (*row).clone()))
+            rows.secret_with_payload(id, || secrets::get_with_payload(c, id))
         })
     }
 

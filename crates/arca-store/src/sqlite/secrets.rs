@@ -17,6 +17,9 @@ use super::codec::{
 pub(super) const SECRET_COLUMNS: &str = "id, project_id, creator_id, name, algorithm, bit_length, mode, \
      secret_type, expiration, created, updated, content_type";
 
+const SECRET_BY_ID: &str = "SELECT id, project_id, creator_id, name, algorithm, bit_length, mode, secret_type, \
+     expiration, created, updated, content_type FROM secrets WHERE id = ?1";
+
 const SECRET_WITH_PAYLOAD_BY_ID: &str = "SELECT id, project_id, creator_id, name, algorithm, bit_length, mode, \
      secret_type, expiration, created, updated, content_type, payload, payload_content_type, payload_store_id \
      FROM secrets WHERE id = ?1";
@@ -45,6 +48,17 @@ pub(super) fn secret_from_row(row: &Row<'_>) -> Result<SecretRecord, StoreError>
         updated: ts_from_db(row.get(10).map_err(&get)?)?,
         content_type: row.get(11).map_err(&get)?,
     })
+}
+
+/// A secret by id.
+pub(super) fn get(conn: &Connection, id: Uuid) -> Result<Option<SecretRecord>, StoreError> {
+    query_opt(
+        conn,
+        SECRET_BY_ID,
+        [uuid_to_db(id)],
+        "reading a secret",
+        secret_from_row,
+    )
 }
 
 /// A secret and its payload (if any), from its one row.

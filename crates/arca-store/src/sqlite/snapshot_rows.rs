@@ -6,12 +6,11 @@
 //! bytes the row holds (never plaintext), as the page cache holds them.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use arca_core::{SecretRecord, StoreError, StoredPayload};
 use uuid::Uuid;
 
-/// A secret's row as read: its record and, when it has one, its sealed payload.
+/// A secret's row as read with its payload: its record and, when it has one, its sealed payload.
 pub(super) type SecretRow = (SecretRecord, Option<StoredPayload>);
 
 /// Most bytes of rows one snapshot keeps (a few thousand secrets with 1 KiB payloads). A snapshot that has read
@@ -20,33 +19,78 @@ const MAX_BYTES: usize = 4 * 1024 * 1024;
 /// Bytes counted for each row beside its strings and payload (the map entry, the record's fixed fields).
 const ROW_OVERHEAD: usize = 256;
 
+/// What a snapshot knows of one secret: its record, and its payload once a read has asked for it (a metadata read
+/// does not read the payload's bytes, which may span overflow pages).
+struct Known {
+    secret: SecretRecord,
+    payload: Option<Option<StoredPayload>>,
+}
+
 /// Rows read in one snapshot (see the module docs). Absent secrets are not kept.
 #[derive(Default)]
 pub(super) struct SnapshotRows {
-    rows: HashMap<Uuid, Arc<SecretRow>>,
+    rows: HashMap<Uuid, Known>,
     bytes: usize,
 }
 
 impl SnapshotRows {
-    /// The secret `id` with its payload: from this snapshot's rows, or read by `read` and kept (while there is room).
+    /// The secret `id`: from this snapshot's rows, or read by `read` (its record alone) and kept.
+    pub(super) fn secret(
+        &mut self,
+        id: Uuid,
+        read: impl FnOnce() -> Result<Option<SecretRecord>, StoreError>,
+    ) -> Result<Option<SecretRecord>, StoreError> {
+        if let Some(known) = self.rows.get(&id) {
+            return Ok(Some(known.secret.clone()));
+        }
+        let Some(secret) = read()? else {
+            return Ok(None);
+        };
+        self.keep(
+            id,
+            Known {
+                secret: secret.clone(),
+                payload: None,
+            },
+        );
+        Ok(Some(secret))
+    }
+
+    /// The secret `id` with its payload: from this snapshot's rows if a read has asked for the payload before, or
+    /// read by `read` and kept.
     pub(super) fn secret_with_payload(
         &mut self,
         id: Uuid,
         read: impl FnOnce() -> Result<Option<SecretRow>, StoreError>,
-    ) -> Result<Option<Arc<SecretRow>>, StoreError> {
-        if let Some(row) = self.rows.get(&id) {
-            return Ok(Some(Arc::clone(row)));
+    ) -> Result<Option<SecretRow>, StoreError> {
+        if let Some(Known {
+            secret,
+            payload: Some(payload),
+        }) = self.rows.get(&id)
+        {
+            return Ok(Some((secret.clone(), payload.clone())));
         }
-        let Some(row) = read()? else {
+        let Some((secret, payload)) = read()? else {
             return Ok(None);
         };
-        let row = Arc::new(row);
-        let size = row_bytes(&row);
-        if self.bytes + size <= MAX_BYTES {
-            self.bytes += size;
-            self.rows.insert(id, Arc::clone(&row));
+        self.keep(
+            id,
+            Known {
+                secret: secret.clone(),
+                payload: Some(payload.clone()),
+            },
+        );
+        Ok(Some((secret, payload)))
+    }
+
+    /// Keeps `known` in place of what was kept of `id`, if the bound leaves room for it.
+    fn keep(&mut self, id: Uuid, known: Known) {
+        let before = self.rows.get(&id).map_or(0, known_bytes);
+        let size = known_bytes(&known);
+        if self.bytes - before + size <= MAX_BYTES {
+            self.bytes = self.bytes - before + size;
+            self.rows.insert(id, known);
         }
-        Ok(Some(row))
     }
 
     /// How many rows are kept (for tests).
@@ -56,8 +100,9 @@ impl SnapshotRows {
     }
 }
 
-/// What a row is counted as against `MAX_BYTES`.
-fn row_bytes((secret, payload): &SecretRow) -> usize {
+/// What a kept row is counted as against `MAX_BYTES`.
+fn known_bytes(known: &Known) -> usize {
+    let secret = &known.secret;
     let strings = [
         Some(&secret.project_id),
         Some(&secret.creator_id),
@@ -67,8 +112,10 @@ fn row_bytes((secret, payload): &SecretRow) -> usize {
         secret.content_type.as_ref(),
     ];
     let text: usize = strings.iter().flatten().map(|s| s.len()).sum();
-    let sealed = payload
+    let sealed = known
+        .payload
         .as_ref()
+        .and_then(Option::as_ref)
         .map_or(0, |p| p.ciphertext.len() + p.content_type.len());
     ROW_OVERHEAD + text + sealed
 }
@@ -101,6 +148,46 @@ mod tests {
             assert_eq!(got.unwrap().0.id, id);
         }
         assert_eq!(reads, 1);
+    }
+
+    /// A metadata read keeps the record alone: a payload read of the same secret then reads the row with its
+    /// payload once, and every read after it, of either kind, is answered from the snapshot.
+    #[test]
+    fn a_payload_read_after_a_metadata_read_reads_the_payload_once() {
+        let mut rows = SnapshotRows::default();
+        let stored = row(16);
+        let id = stored.0.id;
+        let (mut metadata_reads, mut payload_reads) = (0, 0);
+        let secret = rows
+            .secret(id, || {
+                metadata_reads += 1;
+                Ok(Some(stored.0.clone()))
+            })
+            .unwrap();
+        assert_eq!(secret.as_ref(), Some(&stored.0));
+        assert_eq!(rows.bytes, known_bytes(&rows.rows[&id]));
+        for _ in 0..2 {
+            let got = rows
+                .secret_with_payload(id, || {
+                    payload_reads += 1;
+                    Ok(Some(stored.clone()))
+                })
+                .unwrap();
+            assert_eq!(got.as_ref(), Some(&stored));
+        }
+        let again = rows.secret(id, || {
+            metadata_reads += 1;
+            Ok(None)
+        });
+        assert_eq!(again.unwrap().as_ref(), Some(&stored.0));
+        assert_eq!((metadata_reads, payload_reads), (1, 1));
+        assert_eq!(rows.len(), 1);
+        assert_eq!(
+            rows.bytes,
+            known_bytes(&rows.rows[&id]),
+            "the row is counted once"
+        );
+        assert!(rows.bytes >= 16);
     }
 
     /// Absent secrets and failed reads are not kept: the next read asks again.
