@@ -46,13 +46,7 @@ impl SnapshotRows {
         let Some(secret) = read()? else {
             return Ok(None);
         };
-        self.keep(
-            id,
-            Known {
-                secret: secret.clone(),
-                payload: None,
-            },
-        );
+        self.keep(id, &secret, None);
         Ok(Some(secret))
     }
 
@@ -73,22 +67,21 @@ impl SnapshotRows {
         let Some((secret, payload)) = read()? else {
             return Ok(None);
         };
-        self.keep(
-            id,
-            Known {
-                secret: secret.clone(),
-                payload: Some(payload.clone()),
-            },
-        );
+        self.keep(id, &secret, Some(&payload));
         Ok(Some((secret, payload)))
     }
 
-    /// Keeps `known` in place of what was kept of `id`, if the bound leaves room for it.
-    fn keep(&mut self, id: Uuid, known: Known) {
+    /// Keeps a copy of `secret` (and `payload`, when read) in place of what was kept of `id`, if the bound leaves
+    /// room for it; a full snapshot copies nothing.
+    fn keep(&mut self, id: Uuid, secret: &SecretRecord, payload: Option<&Option<StoredPayload>>) {
         let before = self.rows.get(&id).map_or(0, known_bytes);
-        let size = known_bytes(&known);
+        let size = row_bytes(secret, payload);
         if self.bytes - before + size <= MAX_BYTES {
             self.bytes = self.bytes - before + size;
+            let known = Known {
+                secret: secret.clone(),
+                payload: payload.cloned(),
+            };
             self.rows.insert(id, known);
         }
     }
@@ -102,7 +95,11 @@ impl SnapshotRows {
 
 /// What a kept row is counted as against `MAX_BYTES`.
 fn known_bytes(known: &Known) -> usize {
-    let secret = &known.secret;
+    row_bytes(&known.secret, known.payload.as_ref())
+}
+
+/// What a row of `secret` with `payload` (when read) is counted as against `MAX_BYTES`.
+fn row_bytes(secret: &SecretRecord, payload: Option<&Option<StoredPayload>>) -> usize {
     let strings = [
         Some(&secret.project_id),
         Some(&secret.creator_id),
@@ -112,9 +109,7 @@ fn known_bytes(known: &Known) -> usize {
         secret.content_type.as_ref(),
     ];
     let text: usize = strings.iter().flatten().map(|s| s.len()).sum();
-    let sealed = known
-        .payload
-        .as_ref()
+    let sealed = payload
         .and_then(Option::as_ref)
         .map_or(0, |p| p.ciphertext.len() + p.content_type.len());
     ROW_OVERHEAD + text + sealed
