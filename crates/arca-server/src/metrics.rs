@@ -75,6 +75,15 @@ fn describe() {
         metrics::Unit::Seconds,
         "Duration of one SQLite writer batch (BEGIN .. COMMIT)"
     );
+    metrics::describe_counter!(
+        "arca_db_secret_rows_read_total",
+        "Secrets read by id from SQLite; reads answered from rows a read connection already holds are not counted"
+    );
+    metrics::describe_histogram!(
+        "arca_db_checkpoint_duration_seconds",
+        metrics::Unit::Seconds,
+        "Duration of one WAL checkpoint by the SQLite writer (copying the WAL into the database file)"
+    );
     metrics::describe_gauge!(
         "arca_secrets_expiring_30d",
         "Secrets expiring within 30 days"

@@ -2,7 +2,9 @@
 //! acknowledged writes and another process's (a second store on the same file stands for `arca token create`) —
 //! and snapshots kept open between reads do not stop the WAL from being copied back and restarted under steady
 //! reads and writes. Batches of audit appends alone (the records of payload reads) leave open snapshots in use,
-//! except for reads of the audit chain itself, and never hide another process's commit.
+//! except for reads of the audit chain itself, and never hide another process's commit. The secret rows a connection
+//! has read outlive its snapshots across audit appends and checkpoints, and never a change; the writer copies the
+//! WAL back between batches.
 
 mod common;
 
@@ -289,6 +291,171 @@ async fn the_audit_chain_is_read_fresh() {
             records.len() as u64,
             n,
             "the chain read missed a committed append"
+        );
+    }
+}
+
+/// Reads every secret of `ids` again and again while audit records are appended (the records of those reads, as
+/// under payload reads), for longer than the writer lets such appends go before it checkpoints the WAL
+/// (`WAL_RESET_EVERY_AUDIT_ONLY`, 1 s): a checkpoint ends every open snapshot but changes no row.
+async fn read_through_audit_appends_and_a_checkpoint(store: &SqliteStore, ids: &[uuid::Uuid]) {
+    let started = std::time::Instant::now();
+    let mut n = 0;
+    while started.elapsed() < std::time::Duration::from_millis(1300) {
+        for id in ids {
+            assert!(store.get_secret_with_payload(*id).await.unwrap().is_some());
+        }
+        store
+            .append_audit_batch(vec![format!("{{\"n\":{n}}}").into_bytes()], sealer())
+            .await
+            .unwrap();
+        n += 1;
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+}
+
+/// Rows read once are answered again without SQL across audit appends, the checkpoint they lead to and the new
+/// snapshots that follow it (`sqlite/reads.rs`, `KeptRows`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rows_read_once_outlive_audit_appends_and_checkpoints() {
+    let (_dir, _path, store) = open_temp().await;
+    let secrets: Vec<_> = (0..20).map(|i| secret("p", i)).collect();
+    for s in &secrets {
+        store
+            .insert_secret(s, Some(&payload(&[7; 64], "text/plain")))
+            .await
+            .unwrap();
+    }
+    // The writer's first look for other connections' commits has nothing to compare with, so the first audit
+    // append is never certified: it comes before the rows are read.
+    store
+        .append_audit_batch(vec![b"{}".to_vec()], sealer())
+        .await
+        .unwrap();
+    let ids: Vec<_> = secrets.iter().map(|s| s.id).collect();
+    for id in &ids {
+        assert!(store.get_secret_with_payload(*id).await.unwrap().is_some());
+    }
+    let (rows_before, snapshots_before) = (store.secret_rows_read(), store.read_snapshots_begun());
+    read_through_audit_appends_and_a_checkpoint(&store, &ids).await;
+    let snapshots = store.read_snapshots_begun() - snapshots_before;
+    let rows = store.secret_rows_read() - rows_before;
+    eprintln!("{snapshots} snapshots begun, {rows} rows read with SQL");
+    assert!(
+        snapshots > 0,
+        "no snapshot ended: the checkpoint this test means to cross did not happen"
+    );
+    assert_eq!(
+        rows, 0,
+        "rows already read were read again after appends or a checkpoint that changed none of them"
+    );
+}
+
+/// The rows that outlive snapshots never outlive a change: after audit appends and a checkpoint, a change to a
+/// secret already read — by this store or by another process — is seen by the next read.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_after_a_checkpoint_is_seen_by_the_next_read() {
+    let (_dir, path, server) = open_temp().await;
+    let cli = SqliteStore::open(&path).await.unwrap();
+    let (ours, theirs) = (secret("p", 1), secret("p", 2));
+    for s in [&ours, &theirs] {
+        server.insert_secret(s, None).await.unwrap();
+    }
+    read_through_audit_appends_and_a_checkpoint(&server, &[ours.id, theirs.id]).await;
+    let sealed = payload(&[9; 40], "application/octet-stream");
+    assert!(cli.attach_payload(theirs.id, &sealed, at(5)).await.unwrap());
+    assert_eq!(
+        server
+            .get_secret_with_payload(theirs.id)
+            .await
+            .unwrap()
+            .and_then(|(_, stored)| stored),
+        Some(sealed),
+        "a payload attached by another store after a checkpoint was not seen"
+    );
+    read_through_audit_appends_and_a_checkpoint(&server, &[ours.id, theirs.id]).await;
+    assert!(server.delete_secret(ours.id).await.unwrap());
+    assert_eq!(
+        server.get_secret(ours.id).await.unwrap(),
+        None,
+        "a secret deleted after a checkpoint was still read"
+    );
+    cli.close().await;
+}
+
+/// A change followed by audit appends: the appends' states are certified, but only as the same rows as the state
+/// the change left, never as the rows read before it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_followed_by_audit_appends_is_seen_by_the_next_read() {
+    let (_dir, _path, store) = open_temp().await;
+    let append =
+        |n: i64| store.append_audit_batch(vec![format!("{{\"n\":{n}}}").into_bytes()], sealer());
+    append(-1).await.unwrap();
+    for i in 0..50 {
+        let s = secret("p", i);
+        store.insert_secret(&s, None).await.unwrap();
+        append(3 * i).await.unwrap();
+        for _ in 0..2 {
+            assert_eq!(
+                store.get_secret_with_payload(s.id).await.unwrap(),
+                Some((s.clone(), None))
+            );
+        }
+        let sealed = payload(&[i as u8; 40], "text/plain");
+        assert!(
+            store
+                .attach_payload(s.id, &sealed, at(i + 1))
+                .await
+                .unwrap()
+        );
+        append(3 * i + 1).await.unwrap();
+        assert_eq!(
+            store
+                .get_secret_with_payload(s.id)
+                .await
+                .unwrap()
+                .and_then(|(_, stored)| stored),
+            Some(sealed),
+            "round {i}: a payload attached before an audit append was not seen"
+        );
+        assert!(store.delete_secret(s.id).await.unwrap());
+        append(3 * i + 2).await.unwrap();
+        assert_eq!(
+            store.get_secret(s.id).await.unwrap(),
+            None,
+            "round {i}: a secret deleted before an audit append was still read"
+        );
+    }
+}
+
+/// The writer copies the WAL back into the main file between batches once ~1,000 pages have been added (SQLite's
+/// own automatic checkpoint, which would run inside a `COMMIT`, is off), well before its checkpoint every second.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_wal_is_copied_back_every_thousand_pages() {
+    let (dir, _path, store) = open_temp().await;
+    let main_file = || std::fs::metadata(dir.path().join("arca.db")).unwrap().len();
+    let before = main_file();
+    let started = std::time::Instant::now();
+    // ~1,600 pages of audit records, appended in a fraction of a second.
+    for batch in 0..16 {
+        let events = (0..100)
+            .map(|n| {
+                format!(
+                    "{{\"n\":{},\"pad\":\"{}\"}}",
+                    batch * 100 + n,
+                    "x".repeat(4000)
+                )
+                .into_bytes()
+            })
+            .collect();
+        store.append_audit_batch(events, sealer()).await.unwrap();
+    }
+    let (after, took) = (main_file(), started.elapsed());
+    eprintln!("main file {before} -> {after} bytes; appends took {took:?}");
+    if took < std::time::Duration::from_millis(900) {
+        assert!(
+            after >= before + 3 * 1024 * 1024,
+            "the main file grew from {before} to {after} bytes: the WAL was not copied back"
         );
     }
 }

@@ -83,9 +83,9 @@ impl SqliteStore {
     /// Opens (creating if missing) the database file at `path`, applies migrations and starts the writer thread.
     /// Must be called within a Tokio runtime.
     pub async fn open(path: &Path) -> Result<SqliteStore, StoreError> {
-        let epoch = Arc::new(std::sync::atomic::AtomicU64::new(0));
-        let reads = Reads::new(path, BUSY_TIMEOUT, Arc::clone(&epoch))?;
-        let writer = Writer::start(path, BUSY_TIMEOUT, epoch, Arc::downgrade(&reads)).await?;
+        let epochs = Arc::new(reads::Epochs::default());
+        let reads = Reads::new(path, BUSY_TIMEOUT, Arc::clone(&epochs))?;
+        let writer = Writer::start(path, BUSY_TIMEOUT, epochs, Arc::downgrade(&reads)).await?;
         Ok(SqliteStore { reads, writer })
     }
 
@@ -99,6 +99,13 @@ impl SqliteStore {
     /// appends has been committed since it began, so under steady reads this grows with writes, not reads.
     pub fn read_snapshots_begun(&self) -> u64 {
         self.reads.snapshots_begun.load(Ordering::Relaxed)
+    }
+
+    /// Reads of a secret by id that ran SQL since `open`. A connection keeps the rows it has read while the
+    /// database holds them unchanged, and answers those reads from them (`reads.rs`), so under steady reads of a
+    /// hot set this grows with the writes that change them, not with the reads.
+    pub fn secret_rows_read(&self) -> u64 {
+        self.reads.rows_read.load(Ordering::Relaxed)
     }
 
     /// Write operations committed since `open` (each acknowledged only after its transaction committed).
@@ -325,8 +332,9 @@ impl Store for SqliteStore {
     }
 
     async fn get_secret(&self, id: Uuid) -> Result<Option<SecretRecord>, StoreError> {
-        self.reads
-            .run_with_rows(|c, rows| rows.secret(id, || secrets::get(c, id)))
+        self.reads.run_with_rows(|c, rows| {
+            rows.secret(id, || self.reads.row_read(|| secrets::get(c, id)))
+        })
     }
 
     async fn get_secret_with_payload(
@@ -334,7 +342,9 @@ impl Store for SqliteStore {
         id: Uuid,
     ) -> Result<Option<(SecretRecord, Option<StoredPayload>)>, StoreError> {
         self.reads.run_with_rows(|c, rows| {
-            rows.secret_with_payload(id, || secrets::get_with_payload(c, id))
+            rows.secret_with_payload(id, || {
+                self.reads.row_read(|| secrets::get_with_payload(c, id))
+            })
         })
     }
 

@@ -1,9 +1,9 @@
-//! `SnapshotRows`: the secret rows one open read snapshot has already answered, by id. Within a read transaction
-//! the database does not change, so a second read of a row in the same snapshot gets exactly what SQLite would
-//! return again, without the two B-tree descents that were most of a by-id read's cost. The rows belong to the
-//! snapshot (`reads::OpenSnapshot`) and go with it: whenever the connection begins a new snapshot, or ends one,
-//! its rows are dropped — the same lifetime as SQLite's own page cache, one level up. Payloads here are the sealed
-//! bytes the row holds (never plaintext), as the page cache holds them.
+//! `SnapshotRows`: the secret rows a read connection has already answered, by id, in one state of the database.
+//! While the database stays in that state, a second read of a row gets exactly what SQLite would return again,
+//! without the two B-tree descents that were most of a by-id read's cost. `reads` decides how long that is
+//! (`reads::KeptRows`): the rows are dropped as soon as a read finds the database in a state that may hold other
+//! rows, but outlive the connection's snapshots, which a checkpoint ends without changing a row. Payloads here are
+//! the sealed bytes the row holds (never plaintext), as SQLite's page cache holds them.
 
 use std::collections::HashMap;
 
@@ -13,20 +13,20 @@ use uuid::Uuid;
 /// A secret's row as read with its payload: its record and, when it has one, its sealed payload.
 pub(super) type SecretRow = (SecretRecord, Option<StoredPayload>);
 
-/// Most bytes of rows one snapshot keeps (a few thousand secrets with 1 KiB payloads). A snapshot that has read
+/// Most bytes of rows one connection keeps (a few thousand secrets with 1 KiB payloads). A connection that has read
 /// more keeps what it has and reads the rest from SQLite.
 const MAX_BYTES: usize = 4 * 1024 * 1024;
 /// Bytes counted for each row beside its strings and payload (the map entry, the record's fixed fields).
 const ROW_OVERHEAD: usize = 256;
 
-/// What a snapshot knows of one secret: its record, and its payload once a read has asked for it (a metadata read
+/// What is kept of one secret: its record, and its payload once a read has asked for it (a metadata read
 /// does not read the payload's bytes, which may span overflow pages).
 struct Known {
     secret: SecretRecord,
     payload: Option<Option<StoredPayload>>,
 }
 
-/// Rows read in one snapshot (see the module docs). Absent secrets are not kept.
+/// Rows read in one state of the database (see the module docs). Absent secrets are not kept.
 #[derive(Default)]
 pub(super) struct SnapshotRows {
     rows: HashMap<Uuid, Known>,
@@ -34,7 +34,7 @@ pub(super) struct SnapshotRows {
 }
 
 impl SnapshotRows {
-    /// The secret `id`: from this snapshot's rows, or read by `read` (its record alone) and kept.
+    /// The secret `id`: from the rows kept, or read by `read` (its record alone) and kept.
     pub(super) fn secret(
         &mut self,
         id: Uuid,
@@ -50,7 +50,7 @@ impl SnapshotRows {
         Ok(Some(secret))
     }
 
-    /// The secret `id` with its payload: from this snapshot's rows if a read has asked for the payload before, or
+    /// The secret `id` with its payload: from the rows kept if a read has asked for the payload before, or
     /// read by `read` and kept.
     pub(super) fn secret_with_payload(
         &mut self,
@@ -72,7 +72,7 @@ impl SnapshotRows {
     }
 
     /// Keeps a copy of `secret` (and `payload`, when read) in place of what was kept of `id`, if the bound leaves
-    /// room for it; a full snapshot copies nothing.
+    /// room for it; full rows copy nothing.
     fn keep(&mut self, id: Uuid, secret: &SecretRecord, payload: Option<&Option<StoredPayload>>) {
         let before = self.rows.get(&id).map_or(0, known_bytes);
         let size = row_bytes(secret, payload);
@@ -84,6 +84,11 @@ impl SnapshotRows {
             };
             self.rows.insert(id, known);
         }
+    }
+
+    /// Whether no row is kept.
+    pub(super) fn is_empty(&self) -> bool {
+        self.rows.is_empty()
     }
 
     /// How many rows are kept (for tests).
@@ -126,9 +131,9 @@ mod tests {
         (secret, Some(payload))
     }
 
-    /// A row read once is answered from the snapshot the second time, without reading again.
+    /// A row read once is answered from the rows kept the second time, without reading again.
     #[test]
-    fn a_second_read_in_the_snapshot_is_not_read_again() {
+    fn a_second_read_of_a_kept_row_is_not_read_again() {
         let mut rows = SnapshotRows::default();
         let stored = row(16);
         let id = stored.0.id;
@@ -146,7 +151,7 @@ mod tests {
     }
 
     /// A metadata read keeps the record alone: a payload read of the same secret then reads the row with its
-    /// payload once, and every read after it, of either kind, is answered from the snapshot.
+    /// payload once, and every read after it, of either kind, is answered from the rows kept.
     #[test]
     fn a_payload_read_after_a_metadata_read_reads_the_payload_once() {
         let mut rows = SnapshotRows::default();

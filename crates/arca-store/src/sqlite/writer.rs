@@ -8,10 +8,12 @@
 //! WAL is checkpointed once things go quiet, or every `CHECKPOINT_EVERY` deletes, so `secure_delete` reaches the
 //! main file; under writes it is checkpointed every `WAL_RESET_EVERY` too, ending the read snapshots that `reads`
 //! keeps open between reads first, so that the WAL restarts from its beginning instead of growing (see
-//! `checkpoint`). Every batch moves `epoch`, which tells `reads` that its open snapshots are stale — except a batch
-//! of audit appends alone, whose resulting state is certified to `reads` instead (see `run_batch`). The thread also
-//! opens, configures and migrates the connection, so no write (and no fsync) ever runs on the async runtime. On
-//! shutdown it drains the queue, checkpoints, and closes the connection.
+//! `checkpoint`; SQLite's own automatic checkpoint, which would run inside a `COMMIT`, is off). Every batch moves
+//! the content epoch (`reads::Epochs`), which tells `reads` that its open snapshots and the rows they have read are
+//! stale — except a batch of audit appends alone, whose resulting state is certified to `reads` instead (see
+//! `run_batch`); a checkpoint ends open snapshots but leaves the rows in use, since it changes no table. The thread
+//! also opens, configures and migrates the connection, so no write (and no fsync) ever runs on the async runtime.
+//! On shutdown it drains the queue, checkpoints, and closes the connection.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -35,7 +37,7 @@ use super::codec::sql_err;
 use super::kms::KmsWrite;
 use super::orders::OrderWrite;
 use super::quotas::QuotaWrite;
-use super::reads::Reads;
+use super::reads::{Epochs, Reads};
 use super::rotation::RotationWrite;
 use super::{access_keys, keys, secrets, tokens};
 use super::{consumers, containers, schema, secret_stores};
@@ -51,15 +53,21 @@ const QUEUE_DEPTH: usize = 4096;
 const CHECKPOINT_DELAY: Duration = Duration::from_secs(1);
 /// Deletes after which the WAL is checkpointed even if writes keep coming.
 const CHECKPOINT_EVERY: u64 = 256;
-/// How often, under writes, the writer checkpoints after ending idle read snapshots. SQLite's own automatic
-/// checkpoint runs inside a commit, while reads still hold snapshots from before it, so alone it would never
-/// copy the whole WAL under steady reads and writes, and the WAL would never restart from its beginning.
+/// How often, under writes, the writer checkpoints after ending idle read snapshots: the only checkpoints it runs
+/// (SQLite's automatic one is off, see `open`), so this also bounds the WAL to what this long of writes adds. A
+/// checkpoint that ran while reads still held snapshots from before it could not copy the whole WAL under steady
+/// reads and writes, and the WAL would never restart from its beginning.
 const WAL_RESET_EVERY: Duration = Duration::from_millis(100);
 /// The same while only audit records are appended (the records of payload reads, a few hundred batches a second
 /// under load): those batches leave read snapshots — and their page caches — in use (`run_batch`), and the
 /// checkpoint's epoch move would end them every `WAL_RESET_EVERY`; they add ~3,000 frames (12 MiB) of WAL a second
 /// at 27k payload reads a second.
 const WAL_RESET_EVERY_AUDIT_ONLY: Duration = Duration::from_secs(1);
+/// WAL pages added since the last checkpoint past which the writer copies them back between batches (in SQLite's
+/// PASSIVE mode, which never waits for readers): SQLite's own automatic checkpoint mark, which a checkpoint every
+/// `WAL_RESET_EVERY_AUDIT_ONLY` alone would overshoot ~4 times under payload reads, in one copy and `fsync` of ~50 ms
+/// that stalled the queue of audit records behind it.
+const CHECKPOINT_PAGES: i32 = 1000;
 /// Tries of one checkpoint to copy the whole WAL, and the pause between them for readers to leave old snapshots.
 const CHECKPOINT_ATTEMPTS: u32 = 4;
 const CHECKPOINT_RETRY: Duration = Duration::from_micros(200);
@@ -267,9 +275,9 @@ pub(super) struct WriterStats {
     pub(super) commits: AtomicU64,
     /// Operations acknowledged after a commit (successful or not).
     pub(super) ops: AtomicU64,
-    /// Batches finished, committed or not; bumped before any caller of the batch is answered, so a read that
-    /// begins after an acknowledged write sees the epoch move (`reads` keys snapshot reuse on it).
-    pub(super) epoch: Arc<AtomicU64>,
+    /// What reads may keep (`reads::Epochs`): moved by every batch that may have changed more than the audit
+    /// chain before any of its callers is answered, and around every checkpoint.
+    pub(super) epochs: Arc<Epochs>,
 }
 
 /// The store's handle on the writer thread. Dropping it stops the thread once the queue is drained (without
@@ -286,18 +294,18 @@ pub(super) struct Writer {
 impl Writer {
     /// Starts the writer thread, which opens (creating if missing) the database at `path`, configures the
     /// connection and applies migrations; resolves once it is ready to take operations, or with why it is not.
-    /// Batches bump `epoch`; idle snapshots of `reads` are ended before each checkpoint.
+    /// Batches move `epochs`; idle snapshots of `reads` are ended before each checkpoint.
     pub(super) async fn start(
         path: &Path,
         busy_timeout: Duration,
-        epoch: Arc<AtomicU64>,
+        epochs: Arc<Epochs>,
         reads: Weak<Reads>,
     ) -> Result<Self, StoreError> {
         let (tx, rx) = mpsc::channel();
         let (ready_tx, ready) = oneshot::channel();
         let (done_tx, done) = oneshot::channel();
         let stats = Arc::new(WriterStats {
-            epoch,
+            epochs,
             ..WriterStats::default()
         });
         let thread_stats = Arc::clone(&stats);
@@ -360,7 +368,8 @@ impl Writer {
 }
 
 /// Opens the writable connection: WAL, `synchronous=FULL`, foreign keys, `secure_delete`, in-memory statement
-/// journals, a busy timeout for other processes writing the same file; then migrations.
+/// journals, checkpoints by the writer instead of inside commits, a busy timeout for other processes writing the
+/// same file; then migrations.
 fn open(path: &Path, busy_timeout: Duration) -> Result<Connection, StoreError> {
     let shown = path.display();
     let failed = |e: rusqlite::Error| StoreError(format!("SQLite store: opening {shown}: {e}"));
@@ -387,9 +396,27 @@ fn open(path: &Path, busy_timeout: Duration) -> Result<Connection, StoreError> {
     // never needed after the batch, crash or not, so keep them in memory.
     conn.pragma_update(None, "temp_store", "MEMORY")
         .map_err(failed)?;
+    // SQLite's automatic checkpoint (every 1,000 WAL pages) runs inside the `COMMIT` that crosses the mark, and a
+    // batch of audit appends is certified to `reads` only once its `COMMIT` returns: for the milliseconds the copy
+    // takes, every reader that met the batch's state waited for the word and then gave up its snapshot. A WAL hook
+    // of its own replaces it (SQLite keeps one per connection) and only notes the WAL's length; the writer copies
+    // the WAL back between batches instead (`run`).
+    conn.wal_hook(Some(note_wal_pages));
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     schema::migrate(&mut conn)?;
     Ok(conn)
+}
+
+thread_local! {
+    /// Pages in the WAL after the writer's last commit, as SQLite's WAL hook reports them (the hook runs on the
+    /// writer's own thread, inside `COMMIT`).
+    static WAL_PAGES: std::cell::Cell<i32> = const { std::cell::Cell::new(0) };
+}
+
+/// The writer connection's WAL hook: notes the WAL's length for `run`.
+fn note_wal_pages(_: &rusqlite::hooks::Wal, pages: std::ffi::c_int) -> rusqlite::Result<()> {
+    WAL_PAGES.with(|noted| noted.set(pages));
+    Ok(())
 }
 
 /// What happened since the last checkpoint, which decides when the next one is due.
@@ -436,6 +463,8 @@ fn run(
 ) {
     let mut since = SinceCheckpoint::new();
     let mut foreign = ForeignCommits::default();
+    // The WAL's length at the last checkpoint.
+    let mut copied = 0;
     loop {
         let first = if since.deletes > 0 {
             match rx.recv_timeout(CHECKPOINT_DELAY) {
@@ -457,6 +486,17 @@ fn run(
         if since.due() {
             checkpoint(&conn, stats, reads, busy_timeout);
             since = SinceCheckpoint::new();
+            copied = WAL_PAGES.with(|pages| pages.get());
+        } else {
+            let pages = WAL_PAGES.with(|pages| pages.get());
+            // A WAL shorter than what was copied of it has restarted from its beginning.
+            if pages < copied {
+                copied = 0;
+            }
+            if pages - copied >= CHECKPOINT_PAGES {
+                copy_back(&conn);
+                copied = pages;
+            }
         }
     }
     if since.deletes > 0 {
@@ -550,7 +590,7 @@ fn run_batch(
         (outcome.is_ok() && probe.is_some() && foreign.none_since_last_look(conn)).then_some(probe)
     });
     if certified.is_none() {
-        stats.epoch.fetch_add(1, Ordering::Release);
+        stats.epochs.content_changed();
     }
     if let Some(reads) = &audit_reads {
         reads.certify_audit_commit(certified.flatten());
@@ -693,15 +733,28 @@ fn run_transaction(
     Ok(Applied::Committed(results))
 }
 
+/// Copies what it can of the WAL into the main file without waiting for readers (SQLite's PASSIVE mode): no
+/// snapshot needs to end, and no row changes.
+fn copy_back(conn: &Connection) {
+    let started = Instant::now();
+    if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+        tracing::warn!(error = %e, "SQLite WAL checkpoint failed");
+    }
+    metrics::histogram!("arca_db_checkpoint_duration_seconds")
+        .record(started.elapsed().as_secs_f64());
+}
+
 /// A checkpoint that copies the WAL into the main file and, when it can, leaves no reader in the WAL, so the next
 /// commit starts the WAL from its beginning again (SQLite's RESTART mode, without its busy handler: this thread
-/// must not sleep for long). Reads keep their snapshots between calls (`reads`), so first the epoch moves (no
-/// snapshot from before is reused; a read in flight ends its own when it finishes) and every idle snapshot is
-/// ended; readers that begin once the WAL is copied read the main file. Tried a few times, briefly apart, then
-/// left to the next round; the epoch moves again after it.
+/// must not sleep for long). Reads keep their snapshots between calls (`reads`), so first the snapshot epoch moves
+/// (no snapshot from before is reused; a read in flight ends its own when it finishes) and every idle snapshot is
+/// ended; readers that begin once the WAL is copied read the main file. The content epoch stays: a checkpoint copies
+/// pages without changing them, so the rows reads have kept stay in use. Tried a few times, briefly apart, then
+/// left to the next round; the snapshot epoch moves again after it.
 fn checkpoint(conn: &Connection, stats: &WriterStats, reads: &Weak<Reads>, busy_timeout: Duration) {
+    let started = Instant::now();
     let let_readers_go = || {
-        stats.epoch.fetch_add(1, Ordering::Release);
+        stats.epochs.snapshots_end();
         if let Some(reads) = reads.upgrade() {
             reads.end_idle_snapshots();
         }
@@ -735,6 +788,8 @@ fn checkpoint(conn: &Connection, stats: &WriterStats, reads: &Weak<Reads>, busy_
         tracing::warn!(error = %e, "SQLite writer: restoring the busy timeout");
     }
     let_readers_go();
+    metrics::histogram!("arca_db_checkpoint_duration_seconds")
+        .record(started.elapsed().as_secs_f64());
 }
 
 #[cfg(test)]
