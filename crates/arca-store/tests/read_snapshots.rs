@@ -97,11 +97,7 @@ async fn another_process_change_to_a_secret_already_read_is_seen() {
         let sealed = payload(&[i as u8; 40], "application/octet-stream");
         assert!(cli.attach_payload(s.id, &sealed, at(i + 1)).await.unwrap());
         assert_eq!(
-            server
-                .get_secret_with_payload(s.id)
-                .await
-                .unwrap()
-                .and_then(|(_, stored)| stored),
+            payload_read(&server, s.id).await,
             Some(sealed),
             "round {i}: a payload attached by another store was not seen"
         );
@@ -196,6 +192,23 @@ fn sealer() -> AuditSealer {
     Arc::new(|seq, _prev_mac, _event| (1, seq.to_be_bytes().to_vec()))
 }
 
+/// Appends one audit record, numbered `n`, alone in its batch (as the records of payload reads are appended).
+async fn append_record(store: &SqliteStore, n: i64) {
+    store
+        .append_audit_batch(vec![format!("{{\"n\":{n}}}").into_bytes()], sealer())
+        .await
+        .unwrap();
+}
+
+/// The sealed payload a read of `id` returns now.
+async fn payload_read(store: &SqliteStore, id: uuid::Uuid) -> Option<arca_core::StoredPayload> {
+    store
+        .get_secret_with_payload(id)
+        .await
+        .unwrap()
+        .and_then(|(_, stored)| stored)
+}
+
 /// Snapshots begun by reads that each follow one run of `write`, over `rounds` runs. The writer answers an audit
 /// append only after it has certified the state the append left, so no read here depends on how the threads
 /// happen to be scheduled (a snapshot left idle for 5 ms while this task is descheduled is the one exception).
@@ -232,10 +245,7 @@ async fn audit_appends_leave_open_snapshots_in_use() {
     })
     .await;
     let after_appends = snapshots_begun_by_reads_after(ROUNDS, |store, round| async move {
-        store
-            .append_audit_batch(vec![format!("{{\"n\":{round}}}").into_bytes()], sealer())
-            .await
-            .unwrap();
+        append_record(&store, round as i64).await;
     })
     .await;
     eprintln!(
@@ -255,16 +265,14 @@ async fn audit_appends_leave_open_snapshots_in_use() {
 async fn another_process_commit_is_seen_after_audit_appends() {
     let (_dir, path, server) = open_temp().await;
     let cli = SqliteStore::open(&path).await.unwrap();
-    let append =
-        |n: usize| server.append_audit_batch(vec![format!("{{\"n\":{n}}}").into_bytes()], sealer());
     for i in 0..100 {
         let id = format!("from-cli-{i}");
         assert!(server.get_token(&id).await.unwrap().is_none());
-        append(2 * i).await.unwrap();
+        append_record(&server, 2 * i as i64).await;
         cli.insert_token(&token(&id)).await.unwrap();
         // An audit append after the other process's commit: its writer must not vouch for the state it sees.
         if i % 2 == 0 {
-            append(2 * i + 1).await.unwrap();
+            append_record(&server, 2 * i as i64 + 1).await;
         }
         assert!(
             server.get_token(&id).await.unwrap().is_some(),
@@ -282,10 +290,7 @@ async fn the_audit_chain_is_read_fresh() {
     for n in 1..=50u64 {
         // Keeps a snapshot open from before the append.
         assert!(store.get_secret(known.id).await.unwrap().is_some());
-        store
-            .append_audit_batch(vec![format!("{{\"n\":{n}}}").into_bytes()], sealer())
-            .await
-            .unwrap();
+        append_record(&store, n as i64).await;
         let records = store.audit_records().await.unwrap();
         assert_eq!(
             records.len() as u64,
@@ -305,10 +310,7 @@ async fn read_through_audit_appends_and_a_checkpoint(store: &SqliteStore, ids: &
         for id in ids {
             assert!(store.get_secret_with_payload(*id).await.unwrap().is_some());
         }
-        store
-            .append_audit_batch(vec![format!("{{\"n\":{n}}}").into_bytes()], sealer())
-            .await
-            .unwrap();
+        append_record(store, n).await;
         n += 1;
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
@@ -328,10 +330,7 @@ async fn rows_read_once_outlive_audit_appends_and_checkpoints() {
     }
     // The writer's first look for other connections' commits has nothing to compare with, so the first audit
     // append is never certified: it comes before the rows are read.
-    store
-        .append_audit_batch(vec![b"{}".to_vec()], sealer())
-        .await
-        .unwrap();
+    append_record(&store, -1).await;
     let ids: Vec<_> = secrets.iter().map(|s| s.id).collect();
     for id in &ids {
         assert!(store.get_secret_with_payload(*id).await.unwrap().is_some());
@@ -365,11 +364,7 @@ async fn a_change_after_a_checkpoint_is_seen_by_the_next_read() {
     let sealed = payload(&[9; 40], "application/octet-stream");
     assert!(cli.attach_payload(theirs.id, &sealed, at(5)).await.unwrap());
     assert_eq!(
-        server
-            .get_secret_with_payload(theirs.id)
-            .await
-            .unwrap()
-            .and_then(|(_, stored)| stored),
+        payload_read(&server, theirs.id).await,
         Some(sealed),
         "a payload attached by another store after a checkpoint was not seen"
     );
@@ -388,13 +383,11 @@ async fn a_change_after_a_checkpoint_is_seen_by_the_next_read() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_change_followed_by_audit_appends_is_seen_by_the_next_read() {
     let (_dir, _path, store) = open_temp().await;
-    let append =
-        |n: i64| store.append_audit_batch(vec![format!("{{\"n\":{n}}}").into_bytes()], sealer());
-    append(-1).await.unwrap();
+    append_record(&store, -1).await;
     for i in 0..50 {
         let s = secret("p", i);
         store.insert_secret(&s, None).await.unwrap();
-        append(3 * i).await.unwrap();
+        append_record(&store, 3 * i).await;
         for _ in 0..2 {
             assert_eq!(
                 store.get_secret_with_payload(s.id).await.unwrap(),
@@ -408,18 +401,14 @@ async fn a_change_followed_by_audit_appends_is_seen_by_the_next_read() {
                 .await
                 .unwrap()
         );
-        append(3 * i + 1).await.unwrap();
+        append_record(&store, 3 * i + 1).await;
         assert_eq!(
-            store
-                .get_secret_with_payload(s.id)
-                .await
-                .unwrap()
-                .and_then(|(_, stored)| stored),
+            payload_read(&store, s.id).await,
             Some(sealed),
             "round {i}: a payload attached before an audit append was not seen"
         );
         assert!(store.delete_secret(s.id).await.unwrap());
-        append(3 * i + 2).await.unwrap();
+        append_record(&store, 3 * i + 2).await;
         assert_eq!(
             store.get_secret(s.id).await.unwrap(),
             None,
