@@ -1,6 +1,7 @@
 //! A database written by an earlier Arca opens under the newest schema with nothing lost: a file at schema version
 //! 8 (payloads in their own `secret_payloads` table) is migrated so each payload sits in its secret's row, and
-//! reads, payload attachment, deletes and the `secret_payloads` view behave as on a new file.
+//! reads, payload attachment, deletes and the `secret_payloads` view behave as on a new file; and its secrets,
+//! counted by a trigger until version 10, are counted once each after it (by the insert itself).
 
 mod common;
 
@@ -103,5 +104,58 @@ async fn a_version_8_file_keeps_its_payloads_in_the_secret_rows() {
 
     let versions: Vec<i64> =
         first_column(&path, "SELECT version FROM schema_version ORDER BY version");
-    assert_eq!(versions, (1..=9).collect::<Vec<_>>());
+    assert_eq!(versions, (1..=10).collect::<Vec<_>>());
+}
+
+/// A project's row of `project_secret_counts`: (total, expiring).
+fn counts(path: &std::path::Path, project: &str) -> (i64, i64) {
+    raw(path)
+        .query_row(
+            "SELECT total, expiring FROM project_secret_counts WHERE project_id = ?",
+            [project],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .unwrap()
+}
+
+#[tokio::test]
+async fn secrets_stored_after_the_upgrade_are_counted_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("arca.db");
+    version_8_file(&path, Uuid::now_v7(), Uuid::now_v7());
+    assert_eq!(
+        counts(&path, "p"),
+        (2, 0),
+        "the version-8 trigger counted both"
+    );
+
+    let store = arca_store::SqliteStore::open(&path).await.unwrap();
+    let mut expiring = secret("p", 5);
+    expiring.expiration = Some(at(3600));
+    let plain = secret("p", 6);
+    let elsewhere = secret("q", 7);
+    for s in [&expiring, &plain, &elsewhere] {
+        store
+            .insert_secret(s, Some(&payload(b"x", "text/plain")))
+            .await
+            .unwrap();
+    }
+    // A second insert of the same id is refused and counts nothing.
+    assert!(
+        store
+            .insert_secret(&plain, Some(&payload(b"y", "text/plain")))
+            .await
+            .is_err()
+    );
+    store.close().await;
+    assert_eq!(counts(&path, "p"), (4, 1));
+    assert_eq!(counts(&path, "q"), (1, 0));
+    let triggers: Vec<String> = first_column(
+        &path,
+        "SELECT name FROM sqlite_master WHERE type = 'trigger' ORDER BY name",
+    );
+    assert_eq!(
+        triggers,
+        ["secrets_counted_on_delete", "secrets_counted_on_update"]
+    );
 }

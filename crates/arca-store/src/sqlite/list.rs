@@ -140,7 +140,7 @@ pub(super) fn list(conn: &Connection, q: &SecretQuery) -> Result<SecretPage, Sto
     let (filter, mut values) = where_clause(q);
     let page_sql = page_sql(q, &filter);
     let (count_sql, count_values) = if only_by_project(q) {
-        // The trigger-kept count, plus those with an expiration that are still live (an index range scan).
+        // The kept count (`project_secret_counts`), plus those with an expiration that are still live (an index range scan).
         let sql = "SELECT COALESCE((SELECT total - expiring FROM project_secret_counts WHERE project_id = ?1), 0) \
                    + (SELECT COUNT(*) FROM secrets WHERE project_id = ?1 AND expiration > ?2)";
         (

@@ -101,7 +101,7 @@ impl QuotaWrite {
 }
 
 /// The statement reading a resource's configured limit and the one counting the project's rows of it (fixed
-/// text, never input). Secrets are counted by the trigger-kept `project_secret_counts` (all of the project's
+/// text, never input). Secrets are counted by `project_secret_counts` (kept by the insert and by triggers) (all of the project's
 /// secrets, expired ones included, as `COUNT(*)` would); orders and containers through their
 /// `(project_id, created)` index, so the count reads one project's index entries; container consumers have no
 /// `project_id` index, so that count scans the table — it runs only for a project with a `consumers` limit

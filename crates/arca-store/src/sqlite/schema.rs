@@ -27,6 +27,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         9,
         include_str!("../../migrations/0009_payload_in_secret_row.sql"),
     ),
+    (
+        10,
+        include_str!("../../migrations/0010_secret_counts_on_insert_in_code.sql"),
+    ),
 ];
 
 /// Brings the database up to the newest schema version; refuses a database from a newer Arca. Runs on the

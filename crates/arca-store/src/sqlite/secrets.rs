@@ -131,8 +131,9 @@ pub(super) fn get_metadata(
     Ok(pairs.into_iter().collect())
 }
 
-/// Inserts the secret row, with its payload if given. The row's `content_type` is the record's, or the payload's
-/// when the record has none.
+/// Inserts the secret row, with its payload if given, and counts it in `project_secret_counts` (this is the only
+/// insert into `secrets`; migration 10 says why no trigger does it). The row's `content_type` is the record's, or
+/// the payload's when the record has none.
 pub(super) fn insert(
     conn: &Connection,
     secret: &SecretRecord,
@@ -165,6 +166,13 @@ pub(super) fn insert(
             payload.map(|p| p.ciphertext.as_slice()),
         ],
         "inserting a secret",
+    )?;
+    execute(
+        conn,
+        "INSERT INTO project_secret_counts (project_id, total, expiring) VALUES (?1, 1, ?2) \
+         ON CONFLICT (project_id) DO UPDATE SET total = total + 1, expiring = expiring + excluded.expiring",
+        params![secret.project_id, i64::from(secret.expiration.is_some())],
+        "counting a secret",
     )?;
     Ok(())
 }
