@@ -1,7 +1,10 @@
 //! The audit chain (`audit_log`). Appends run only on the writer thread, inside its transaction: the head is read
 //! and the next record inserted in the same savepoint, so `seq` has no gaps and two appends never share a head.
-//! The whole chain is read on a pooled read connection for `arca audit verify`.
+//! The whole chain is read on a pooled read connection for `arca audit verify`. Within one pass of the writer's
+//! transaction the head is read once and then carried from append to append (`HEAD`), since nothing but the
+//! writer's own appends can move it while the transaction holds the write lock.
 
+use std::cell::RefCell;
 use std::sync::Mutex;
 
 use arca_core::{AuditRecord, AuditSealer, GENESIS_MAC, StoreError};
@@ -17,6 +20,35 @@ pub(super) struct AuditAppend {
     pub(super) done: std::sync::Arc<Mutex<Vec<AuditRecord>>>,
 }
 
+thread_local! {
+    /// The chain's head (`seq`, `mac`) after the last append of the writer's current pass, or `None` when it must
+    /// be read. Lives on the writer thread, which forgets it when a pass begins and after an operation is rolled
+    /// back (`forget_head`), so it never outlives the transaction that wrote it.
+    static HEAD: RefCell<Option<(i64, Vec<u8>)>> = const { RefCell::new(None) };
+}
+
+/// Makes the next append read the chain's head from the database.
+pub(super) fn forget_head() {
+    HEAD.with(|head| head.take());
+}
+
+/// The chain's head: the one carried from this pass's last append, or read.
+fn head(conn: &Connection) -> Result<Option<(i64, Vec<u8>)>, StoreError> {
+    if let Some(carried) = HEAD.with(|head| head.borrow().clone()) {
+        return Ok(Some(carried));
+    }
+    query_opt(
+        conn,
+        "SELECT seq, mac FROM audit_log ORDER BY seq DESC LIMIT 1",
+        [],
+        "reading the audit chain head",
+        |row| {
+            let get = sql_err("reading the audit chain head");
+            Ok((row.get(0).map_err(&get)?, row.get(1).map_err(&get)?))
+        },
+    )
+}
+
 impl AuditAppend {
     /// Appends `event` instead of the queued events (a write's refusal record).
     pub(super) fn apply_event(&self, conn: &Connection, event: &[u8]) -> Result<bool, StoreError> {
@@ -29,17 +61,10 @@ impl AuditAppend {
     }
 
     pub(super) fn apply(&self, conn: &Connection) -> Result<bool, StoreError> {
-        let head: Option<(i64, Vec<u8>)> = query_opt(
-            conn,
-            "SELECT seq, mac FROM audit_log ORDER BY seq DESC LIMIT 1",
-            [],
-            "reading the audit chain head",
-            |row| {
-                let get = sql_err("reading the audit chain head");
-                Ok((row.get(0).map_err(&get)?, row.get(1).map_err(&get)?))
-            },
-        )?;
-        let (mut last, mut prev_mac) = head.unwrap_or((0, GENESIS_MAC.to_vec()));
+        // Forgotten first: if an insert below fails, the pass ends and the head is read again.
+        let carried = head(conn)?;
+        forget_head();
+        let (mut last, mut prev_mac) = carried.unwrap_or((0, GENESIS_MAC.to_vec()));
         let mut records = Vec::with_capacity(self.events.len());
         for event in &self.events {
             let seq = u64::try_from(last)
@@ -62,6 +87,7 @@ impl AuditAppend {
             };
             records.push(record);
         }
+        HEAD.with(|head| *head.borrow_mut() = Some((last, prev_mac)));
         *self
             .done
             .lock()

@@ -32,7 +32,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
 use uuid::Uuid;
 
 use super::acls::AclWrite;
-use super::audit::AuditAppend;
+use super::audit::{self, AuditAppend};
 use super::codec::sql_err;
 use super::kms::KmsWrite;
 use super::orders::OrderWrite;
@@ -674,6 +674,7 @@ fn run_transaction(
     before_commit: &mut dyn FnMut(&[WriteOp]),
 ) -> Result<Applied, StoreError> {
     let started = std::time::Instant::now();
+    audit::forget_head();
     let gather = |batch: &mut Vec<WriteOp>, rx: &Receiver<WriteOp>| {
         while batch.len() < MAX_BATCH {
             match rx.try_recv() {
@@ -717,10 +718,12 @@ fn run_transaction(
                         .commit()
                         .map_err(sql_err("releasing a savepoint"))?;
                 } else {
-                    // A savepoint finishes by rolling back to its start and releasing itself.
+                    // A savepoint finishes by rolling back to its start and releasing itself, and may take
+                    // audit appends with it.
                     savepoint
                         .finish()
                         .map_err(sql_err("rolling back a savepoint"))?;
+                    audit::forget_head();
                 }
                 result
             }
@@ -932,5 +935,66 @@ mod tests {
             old,
             "the failed replacement's delete and first insert are rolled back"
         );
+    }
+
+    fn appends(events: &[&[u8]]) -> WriteKind {
+        WriteKind::Audit(AuditAppend {
+            events: events.iter().map(|e| e.to_vec()).collect(),
+            // A stand-in MAC that names its record, so the links can be read back.
+            sealer: Arc::new(|seq, prev: &[u8], event: &[u8]| {
+                (1, [&seq.to_be_bytes()[..], prev, event].concat())
+            }),
+            done: Arc::default(),
+        })
+    }
+
+    /// The chain's head is carried from append to append within a pass (`audit::HEAD`): a batch whose direct pass
+    /// appended and then met a failing operation runs again with savepoints, and the chain that commits starts from
+    /// the head in the file, not from the direct pass's rolled-back appends.
+    #[test]
+    fn audit_appends_after_a_failed_pass_continue_the_committed_chain() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut conn = open(&dir.path().join("arca.db"), Duration::ZERO).expect("opened");
+        let stored = secret("text/plain");
+        let WriteKind::InsertSecret {
+            secret: record,
+            payload,
+        } = &stored
+        else {
+            unreachable!("secret() makes an insert")
+        };
+        let again = WriteKind::InsertSecret {
+            secret: record.clone(),
+            payload: payload.clone(),
+        };
+        let first = run_one_batch(
+            &mut conn,
+            &WriterStats::default(),
+            vec![stored, appends(&[b"a"])],
+        );
+        assert!(matches!(first[..], [Ok(true), Ok(true)]), "{first:?}");
+        let answers = run_one_batch(
+            &mut conn,
+            &WriterStats::default(),
+            vec![appends(&[b"b", b"c"]), again, appends(&[b"d"])],
+        );
+        assert!(
+            matches!(answers[0], Ok(true)) && answers[1].is_err() && matches!(answers[2], Ok(true)),
+            "{answers:?}"
+        );
+        let chain = super::audit::all(&conn).expect("read");
+        let events: Vec<_> = chain.iter().map(|r| r.event.as_slice()).collect();
+        assert_eq!(events, [&b"a"[..], b"b", b"c", b"d"]);
+        for (n, record) in chain.iter().enumerate() {
+            assert_eq!(record.seq, n as u64 + 1, "no gap in the sequence");
+            let prev = n
+                .checked_sub(1)
+                .map_or(arca_core::GENESIS_MAC.to_vec(), |p| chain[p].mac.clone());
+            assert_eq!(
+                record.prev_mac, prev,
+                "record {} links to its predecessor",
+                record.seq
+            );
+        }
     }
 }
