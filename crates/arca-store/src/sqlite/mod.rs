@@ -26,6 +26,7 @@ mod snapshot_rows;
 #[cfg(test)]
 mod test_secret;
 mod tokens;
+mod wal_gather;
 mod writer;
 
 use std::collections::BTreeMap;

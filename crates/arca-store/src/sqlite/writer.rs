@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 use arca_core::{
     AccessKeyRecord, KekRow, SecretRecord, StoreError, StoredPayload, TokenRow, WrappedKeyRow,
 };
-use rusqlite::{Connection, Transaction, TransactionBehavior};
+use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 use time::OffsetDateTime;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
 use uuid::Uuid;
@@ -367,13 +367,15 @@ impl Writer {
     }
 }
 
-/// Opens the writable connection: WAL, `synchronous=FULL`, foreign keys, `secure_delete`, in-memory statement
+/// Opens the writable connection on the `wal_gather` VFS (which relies on `synchronous=FULL`): WAL, `synchronous=FULL`, foreign keys, `secure_delete`, in-memory statement
 /// journals, checkpoints by the writer instead of inside commits, a busy timeout for other processes writing the
 /// same file; then migrations.
 fn open(path: &Path, busy_timeout: Duration) -> Result<Connection, StoreError> {
     let shown = path.display();
     let failed = |e: rusqlite::Error| StoreError(format!("SQLite store: opening {shown}: {e}"));
-    let mut conn = Connection::open(path).map_err(failed)?;
+    let vfs = super::wal_gather::register().map_err(StoreError)?;
+    let mut conn =
+        Connection::open_with_flags_and_vfs(path, OpenFlags::default(), vfs).map_err(failed)?;
     conn.busy_timeout(busy_timeout).map_err(failed)?;
     let mode: String = conn
         .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))
