@@ -1,15 +1,19 @@
-//! The writer connection's VFS, `arca-wal-gather`: SQLite's default (unix) VFS, except that a WAL file's writes
-//! are gathered in memory while they continue one another and reach the file in one `pwrite` when SQLite next
-//! syncs, reads, truncates, sizes, controls or closes it. SQLite writes each WAL frame as two writes (its 24-byte
-//! header, then the page), so a batch of ~22 frames was ~44 `pwrite` calls; gathered it is one, which measured
-//! ~60 µs less CPU per commit on this kind of machine (bench/README.md). Every other file (the database, its
-//! `-shm`, temporary files) is the default VFS's own object, untouched.
+//! The writer connection's VFS, `arca-wal-gather`: SQLite's default (unix) VFS, except that the writes to the WAL
+//! and to the database file are gathered in memory while they continue one another and reach the file in one
+//! `pwrite` when SQLite next syncs, reads, truncates, sizes, controls or closes it. SQLite writes each WAL frame as
+//! two writes (its 24-byte header, then the page), so a batch of ~22 frames was ~44 `pwrite` calls; gathered it is
+//! one, which measured ~60 µs less CPU per commit on this kind of machine (bench/README.md). A checkpoint writes
+//! the database a page at a time, in page order, in runs of ~9 contiguous pages under stores. Every other file
+//! (temporary files; the `-shm`, which is mapped, not written) is the default VFS's own object, untouched.
 //!
 //! Why this is safe: a commit publishes its frames to readers (the WAL-index header) only after it has synced
 //! the WAL (`synchronous=FULL`, which the writer always sets, see `writer::open`), and a sync writes everything
-//! gathered first; SQLite's own reads of the WAL (recovery, checkpoints) write it first too. A crash loses only
-//! what was never synced, which SQLite never counted as committed. A failed gathered write is reported by the
-//! call that wrote it out (the sync, at the latest), which fails the commit.
+//! gathered first; SQLite's own reads of the WAL (recovery, checkpoints) write it first too. In WAL mode only a
+//! checkpoint writes the database file, and only pages that every open snapshot reads from the WAL; it syncs the
+//! file before it records them as copied (`synchronous=FULL` again), and from then on readers may read them
+//! from the file. A crash loses only what was never synced, which SQLite never counted as committed or copied. A
+//! failed gathered write is reported by the call that wrote it out (the sync, at the latest), which fails the
+//! commit or the checkpoint.
 //!
 //! This is the crate's only unsafe code: the VFS is a table of C callbacks that SQLite calls with raw pointers.
 //! The invariants each relies on are stated where they are used.
@@ -28,7 +32,7 @@ const NAME_C: &std::ffi::CStr = c"arca-wal-gather";
 /// a write that would gather more sends out what is gathered first. A batch of up to ~31 frames of 4 KiB fits.
 const LARGEST_WRITE: usize = 0x1ffff;
 
-/// A WAL file as this VFS opens it: SQLite's file object (whose first field must be the methods pointer), the
+/// A WAL or database file as this VFS opens it: SQLite's file object (whose first field must be the methods pointer), the
 /// default VFS's file object for the same file, and the writes gathered for it. It lives at the start of the
 /// `szOsFile` bytes SQLite allocates for the file; the default VFS's object lives `INNER_AT` bytes in.
 #[repr(C)]
@@ -85,8 +89,9 @@ unsafe fn register_once() -> Result<(), c_int> {
     }
 }
 
-/// `xOpen`: a WAL file is opened by the default VFS `INNER_AT` bytes into SQLite's allocation and wrapped; any
-/// other file is the default VFS's object at the start of the allocation, as if this VFS were not there.
+/// `xOpen`: a WAL or main database file is opened by the default VFS `INNER_AT` bytes into SQLite's allocation
+/// and wrapped; any other file is the default VFS's object at the start of the allocation, as if this VFS were not
+/// there.
 unsafe extern "C" fn open(
     vfs: *mut ffi::sqlite3_vfs,
     name: ffi::sqlite3_filename,
@@ -101,7 +106,7 @@ unsafe extern "C" fn open(
         let Some(default_open) = (*default).xOpen else {
             return ffi::SQLITE_ERROR;
         };
-        if flags & ffi::SQLITE_OPEN_WAL == 0 {
+        if flags & (ffi::SQLITE_OPEN_WAL | ffi::SQLITE_OPEN_MAIN_DB) == 0 {
             return default_open(default, name, file, flags, out_flags);
         }
         let inner = file.cast::<u8>().add(INNER_AT).cast::<ffi::sqlite3_file>();
@@ -121,7 +126,8 @@ unsafe extern "C" fn open(
     }
 }
 
-/// The methods of a gathering WAL file.
+/// The methods of a gathering file. The `xShm*` ones serve the database file's WAL index (they are never called
+/// on a WAL file) and go straight to the default VFS.
 static METHODS: ffi::sqlite3_io_methods = ffi::sqlite3_io_methods {
     iVersion: 3,
     xClose: Some(close),
@@ -173,8 +179,6 @@ unsafe fn write_out(file: &mut GatheringFile) -> c_int {
     }
     // SAFETY: the caller's guarantee.
     let methods = unsafe { inner_methods(file) };
-    #[cfg(test)]
-    tests::WRITE_OUTS.with(|n| n.set(n.get() + 1));
     let rc = match (methods.xWrite, c_int::try_from(file.pending.len())) {
         // SAFETY: `pending` holds `len` initialised bytes for the duration of the call.
         (Some(write), Ok(len)) => unsafe {
@@ -307,14 +311,7 @@ unsafe extern "C" fn close(file: *mut ffi::sqlite3_file) -> c_int {
 mod tests {
     //! The VFS on real files: a writer connection on it, readers on the default VFS.
 
-    use std::cell::Cell;
-
     use rusqlite::{Connection, OpenFlags};
-
-    thread_local! {
-        /// Writes that reached a WAL file on this thread (SQLite calls the VFS on the calling thread).
-        pub(super) static WRITE_OUTS: Cell<u64> = const { Cell::new(0) };
-    }
 
     fn writer(path: &std::path::Path) -> Connection {
         let conn = Connection::open_with_flags_and_vfs(
@@ -391,14 +388,64 @@ mod tests {
         writer
             .execute("INSERT INTO t (n, v) VALUES (0, x'00')", [])
             .expect("first commit");
-        let before = WRITE_OUTS.with(Cell::get);
+        let before = write_calls();
         let tx = writer.transaction().expect("begin");
         for n in 1..=13 {
             tx.execute("INSERT INTO t (n, v) VALUES (?, randomblob(3000))", [n])
                 .expect("insert");
         }
         tx.commit().expect("commit");
-        assert_eq!(WRITE_OUTS.with(Cell::get) - before, 1);
+        let writes = write_calls() - before;
+        assert!(writes <= 2, "{writes} write calls for one commit");
+    }
+
+    /// Write system calls this thread has made (the kernel's count; SQLite calls the VFS on the calling thread).
+    fn write_calls() -> u64 {
+        let io = std::fs::read_to_string("/proc/thread-self/io").expect("thread I/O counters");
+        io.lines()
+            .find_map(|line| line.strip_prefix("syscw: "))
+            .and_then(|n| n.parse().ok())
+            .expect("syscw")
+    }
+
+    /// A checkpoint copies runs of contiguous pages into the database file in one write each.
+    #[test]
+    fn a_checkpoint_writes_runs_of_pages_at_once() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let writer = writer(&dir.path().join("t.db"));
+        writer
+            .execute_batch("PRAGMA wal_autocheckpoint = 0;")
+            .expect("no automatic checkpoints");
+        writer
+            .execute(
+                "WITH RECURSIVE s (n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < 200) \
+                 INSERT INTO t (n, v) SELECT n, randomblob(3000) FROM s",
+                [],
+            )
+            .expect("insert");
+        let before = write_calls();
+        let (busy, wal_pages, copied): (i64, i64, i64) = writer
+            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |row| {
+                Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+            })
+            .expect("checkpoint");
+        assert_eq!(busy, 0);
+        assert!(
+            copied >= 200 && copied == wal_pages,
+            "{copied} of {wal_pages} pages copied"
+        );
+        let writes = write_calls() - before;
+        assert!(
+            writes * 20 < u64::try_from(copied).expect("positive"),
+            "{writes} write calls for {copied} pages"
+        );
+        let reader = Connection::open(dir.path().join("t.db")).expect("reader");
+        let rows: i64 = reader
+            .query_row("SELECT COUNT(*) FROM t WHERE length(v) = 3000", [], |row| {
+                row.get(0)
+            })
+            .expect("counted");
+        assert_eq!(rows, 200);
     }
 
     /// A WAL written through the VFS and left behind by a process that never checkpointed (the connection is
