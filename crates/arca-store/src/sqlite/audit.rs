@@ -29,12 +29,13 @@ thread_local! {
 
 /// Makes the next append read the chain's head from the database.
 pub(super) fn forget_head() {
-    HEAD.with(|head| head.take());
+    HEAD.with(RefCell::take);
 }
 
-/// The chain's head: the one carried from this pass's last append, or read.
-fn head(conn: &Connection) -> Result<Option<(i64, Vec<u8>)>, StoreError> {
-    if let Some(carried) = HEAD.with(|head| head.borrow().clone()) {
+/// The chain's head: the one carried from this pass's last append (taken, so it is read again if the append
+/// that takes it fails), or read.
+fn take_head(conn: &Connection) -> Result<Option<(i64, Vec<u8>)>, StoreError> {
+    if let Some(carried) = HEAD.with(RefCell::take) {
         return Ok(Some(carried));
     }
     query_opt(
@@ -61,10 +62,7 @@ impl AuditAppend {
     }
 
     pub(super) fn apply(&self, conn: &Connection) -> Result<bool, StoreError> {
-        // Forgotten first: if an insert below fails, the pass ends and the head is read again.
-        let carried = head(conn)?;
-        forget_head();
-        let (mut last, mut prev_mac) = carried.unwrap_or((0, GENESIS_MAC.to_vec()));
+        let (mut last, mut prev_mac) = take_head(conn)?.unwrap_or((0, GENESIS_MAC.to_vec()));
         let mut records = Vec::with_capacity(self.events.len());
         for event in &self.events {
             let seq = u64::try_from(last)

@@ -367,9 +367,9 @@ impl Writer {
     }
 }
 
-/// Opens the writable connection on the `wal_gather` VFS (which relies on `synchronous=FULL`): WAL, `synchronous=FULL`, foreign keys, `secure_delete`, in-memory statement
-/// journals, checkpoints by the writer instead of inside commits, a busy timeout for other processes writing the
-/// same file; then migrations.
+/// Opens the writable connection on the `wal_gather` VFS (which relies on `synchronous=FULL`): WAL,
+/// `synchronous=FULL`, foreign keys, `secure_delete`, in-memory statement journals, checkpoints by the writer
+/// instead of inside commits, a busy timeout for other processes writing the same file; then migrations.
 fn open(path: &Path, busy_timeout: Duration) -> Result<Connection, StoreError> {
     let shown = path.display();
     let failed = |e: rusqlite::Error| StoreError(format!("SQLite store: opening {shown}: {e}"));
