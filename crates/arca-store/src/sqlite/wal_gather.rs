@@ -32,9 +32,9 @@ const NAME_C: &std::ffi::CStr = c"arca-wal-gather";
 /// a write that would gather more sends out what is gathered first. A batch of up to ~31 frames of 4 KiB fits.
 const LARGEST_WRITE: usize = 0x1ffff;
 
-/// A WAL or database file as this VFS opens it: SQLite's file object (whose first field must be the methods pointer), the
-/// default VFS's file object for the same file, and the writes gathered for it. It lives at the start of the
-/// `szOsFile` bytes SQLite allocates for the file; the default VFS's object lives `INNER_AT` bytes in.
+/// A WAL or database file as this VFS opens it: SQLite's file object (whose first field must be the methods
+/// pointer), the default VFS's file object for the same file, and the writes gathered for it. It lives at the start
+/// of the `szOsFile` bytes SQLite allocates for the file; the default VFS's object lives `INNER_AT` bytes in.
 #[repr(C)]
 struct GatheringFile {
     base: ffi::sqlite3_file,
@@ -44,7 +44,7 @@ struct GatheringFile {
     start: i64,
 }
 
-/// Where the default VFS's file object starts within a WAL file's allocation (aligned for any C object).
+/// Where the default VFS's file object starts within a wrapped file's allocation (aligned for any C object).
 const INNER_AT: usize = std::mem::size_of::<GatheringFile>().next_multiple_of(16);
 
 /// Registers the VFS (once per process; not as the default); returns its name for `open_with_flags_and_vfs`.
