@@ -19,14 +19,13 @@
 //! The invariants each relies on are stated where they are used.
 #![allow(unsafe_code)]
 
-use std::ffi::{c_int, c_void};
+use std::ffi::{CStr, c_int, c_void};
 use std::sync::OnceLock;
 
 use rusqlite::ffi;
 
 /// The VFS's registered name.
-pub(super) const NAME: &str = "arca-wal-gather";
-const NAME_C: &std::ffi::CStr = c"arca-wal-gather";
+const NAME: &CStr = c"arca-wal-gather";
 
 /// The most the default VFS writes in one call (its `seekAndWriteFd` keeps only the low 17 bits of a length):
 /// a write that would gather more sends out what is gathered first. A batch of up to ~31 frames of 4 KiB fits.
@@ -48,13 +47,14 @@ struct GatheringFile {
 const INNER_AT: usize = std::mem::size_of::<GatheringFile>().next_multiple_of(16);
 
 /// Registers the VFS (once per process; not as the default); returns its name for `open_with_flags_and_vfs`.
-pub(super) fn register() -> Result<&'static str, String> {
+pub(super) fn register() -> Result<&'static CStr, String> {
     static REGISTERED: OnceLock<Result<(), c_int>> = OnceLock::new();
     // SAFETY: runs once; see `register_once`.
     match REGISTERED.get_or_init(|| unsafe { register_once() }) {
         Ok(()) => Ok(NAME),
         Err(code) => Err(format!(
-            "SQLite store: registering the {NAME} VFS failed (code {code})"
+            "SQLite store: registering the {} VFS failed (code {code})",
+            NAME.to_string_lossy()
         )),
     }
 }
@@ -74,7 +74,7 @@ unsafe fn register_once() -> Result<(), c_int> {
     let extra = c_int::try_from(INNER_AT).map_err(|_| ffi::SQLITE_ERROR)?;
     vfs.szOsFile = vfs.szOsFile.checked_add(extra).ok_or(ffi::SQLITE_ERROR)?;
     vfs.pNext = std::ptr::null_mut();
-    vfs.zName = NAME_C.as_ptr();
+    vfs.zName = NAME.as_ptr();
     vfs.pAppData = default.cast();
     vfs.xOpen = Some(open);
     // The other entries stay the default VFS's: they read nothing of the VFS object but `mxPathname`, copied
